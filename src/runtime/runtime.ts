@@ -1,0 +1,80 @@
+import { mkdir } from 'node:fs/promises'
+import type { BerthConfig } from '../config/config.js'
+import { createLogger, type Logger } from '../logging/logger.js'
+import { acquireRootLock, type RootLock } from '../storage/root-lock.js'
+import { SqliteStore } from '../store/sqlite/sqlite-store.js'
+import type { Store } from '../store/store.js'
+import { Workspaces } from '../workspace/workspaces.js'
+import { logStorageReport, prepareDataRoot, type StorageReport } from './storage-report.js'
+
+/**
+ * Who is opening the root. A `server` takes the one-per-root lock; a `writer`
+ * (the eval runner, `berth run`, import) shares the database through SQLite's
+ * own locking; a `reader` (doctor, export, sessions) changes nothing.
+ */
+export type RuntimeRole = 'server' | 'writer' | 'reader'
+
+export interface Runtime {
+  config: BerthConfig
+  logger: Logger
+  storage: StorageReport
+  store: Store
+  workspaces: Workspaces
+  lock: RootLock | null
+  close(): Promise<void>
+}
+
+/**
+ * Open the data root for a command: check it, start logging into it, take
+ * the lock if serving, open (and migrate) the store, prepare `workspace/`.
+ *
+ * @example
+ *   const runtime = await openRuntime(config, { role: 'server', command: 'berth serve' })
+ */
+export async function openRuntime(
+  config: BerthConfig,
+  options: { role: RuntimeRole; command: string; terminalLogs?: boolean },
+): Promise<Runtime> {
+  const readOnly = options.role === 'reader'
+  const storage = await prepareDataRoot({ dataDir: config.dataDir, env: config.env, readOnly })
+  const logger = createLogger({
+    level: config.logLevel,
+    file: readOnly ? undefined : storage.paths.logs,
+    terminal: options.terminalLogs ?? true,
+  })
+  const lock = options.role === 'server' ? acquireRootLock(storage.paths.root, options.command) : null
+  if (options.role === 'server') logStorageReport(logger, storage)
+  try {
+    const store = await SqliteStore.open({
+      file: storage.paths.database,
+      readonly: readOnly,
+      onListenerError: (error) => logger.error({ err: error }, 'an event subscriber failed'),
+      onMigrationBackup: (file, state) =>
+        logger.info(
+          { backup: file, pending: state.pending },
+          `Backed up the database to ${file} before updating its schema`,
+        ),
+    })
+    if (!readOnly) await mkdir(storage.paths.workspaces, { recursive: true })
+    const workspaces = new Workspaces({ root: storage.paths.workspaces, quotaBytes: config.workspaceQuota })
+    return {
+      config,
+      logger,
+      storage,
+      store,
+      workspaces,
+      lock,
+      async close() {
+        try {
+          await store.close()
+        } finally {
+          lock?.release()
+          logger.flush()
+        }
+      },
+    }
+  } catch (error) {
+    lock?.release()
+    throw error
+  }
+}

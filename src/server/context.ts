@@ -1,0 +1,12 @@
+import type { Logger } from '../logging/logger.js'
+import type { StorageReport } from '../runtime/storage-report.js'
+import type { Store } from '../store/store.js'
+import type { Workspaces } from '../workspace/workspaces.js'
+
+/** What route plugins get: the parts they talk to, never the raw database or disk. */
+export interface ServerContext {
+  store: Store
+  workspaces: Workspaces
+  storage: StorageReport
+  logger: Logger
+}

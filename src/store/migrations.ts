@@ -1,0 +1,150 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
+import { BerthError } from '../core/errors.js'
+
+/**
+ * Versioned schema migrations, in order. Never edit a released one; add the
+ * next. The first reproduces the reference system's DDL (a no-op on an
+ * ii-agent database, which already has it), so an existing `events.db` opens
+ * in place.
+ */
+export type SqlDialect = 'sqlite' | 'postgres'
+
+function migrations(dialect: SqlDialect): Record<string, Migration> {
+  // SQLite keeps insertion order in rowid; PostgreSQL has none, so ties fall back to the id.
+  const tieBreaker = dialect === 'sqlite' ? 'rowid' : 'id'
+  return {
+    '0001_reference_schema': {
+      async up(db) {
+        await db.schema
+          .createTable('session')
+          .ifNotExists()
+          .addColumn('id', 'varchar(36)', (col) => col.primaryKey())
+          .addColumn('workspace_dir', 'varchar', (col) => col.notNull().unique())
+          .addColumn('created_at', sql`datetime`)
+          .addColumn('device_id', 'varchar')
+          .addColumn('summary', 'varchar')
+          .execute()
+        // ii-agent databases from before the `summary` column (its own migration).
+        const tables = await db.introspection.getTables()
+        const session = tables.find((table) => table.name === 'session')
+        if (session && !session.columns.some((column) => column.name === 'summary')) {
+          await db.schema.alterTable('session').addColumn('summary', 'varchar').execute()
+        }
+        await db.schema
+          .createTable('event')
+          .ifNotExists()
+          .addColumn('id', 'varchar(36)', (col) => col.primaryKey())
+          .addColumn('session_id', 'varchar(36)', (col) => col.notNull().references('session.id').onDelete('cascade'))
+          .addColumn('timestamp', sql`datetime`)
+          .addColumn('event_type', 'varchar', (col) => col.notNull())
+          .addColumn('event_payload', sql`json`, (col) => col.notNull())
+          .execute()
+      },
+    },
+    '0002_berth_columns': {
+      async up(db) {
+        await db.schema.alterTable('session').addColumn('name', 'varchar').execute()
+        await db.schema
+          .alterTable('session')
+          .addColumn('status', 'varchar', (col) => col.notNull().defaultTo('idle'))
+          .execute()
+        await db.schema.alterTable('session').addColumn('updated_at', sql`datetime`).execute()
+        await db.schema.alterTable('event').addColumn('seq', 'integer').execute()
+
+        // Number existing events per session in time order (insertion order on ties).
+        await sql`
+        UPDATE event SET seq = numbered.n FROM (
+          SELECT id, ROW_NUMBER() OVER (PARTITION BY session_id ORDER BY timestamp, ${sql.raw(tieBreaker)}) AS n
+          FROM event
+        ) AS numbered
+        WHERE event.id = numbered.id`.execute(db)
+        // Sessions the reference stored without a creation time sort by their first event.
+        await sql`
+        UPDATE session SET created_at = COALESCE(
+          (SELECT MIN(timestamp) FROM event WHERE event.session_id = session.id), '1970-01-01 00:00:00.000000')
+        WHERE created_at IS NULL`.execute(db)
+        await sql`
+        UPDATE session SET updated_at = COALESCE(
+          (SELECT MAX(timestamp) FROM event WHERE event.session_id = session.id), created_at)`.execute(db)
+
+        await db.schema.createIndex('event_session_seq').unique().on('event').columns(['session_id', 'seq']).execute()
+        await db.schema
+          .createIndex('session_device_created')
+          .on('session')
+          .columns(['device_id', 'created_at', 'id'])
+          .execute()
+        await db.schema.createIndex('session_status').on('session').column('status').execute()
+      },
+    },
+  }
+}
+
+export const MIGRATION_NAMES: readonly string[] = Object.keys(migrations('sqlite'))
+export const LATEST_SCHEMA = MIGRATION_NAMES[MIGRATION_NAMES.length - 1] as string
+
+export function createMigrator(db: Kysely<unknown>, dialect: SqlDialect): Migrator {
+  const list = migrations(dialect)
+  const provider: MigrationProvider = { getMigrations: async () => list }
+  return new Migrator({ db, provider })
+}
+
+export interface SchemaState {
+  /** Names applied to this database, oldest first. */
+  applied: string[]
+  /** Names this build knows and the database lacks. */
+  pending: string[]
+  /** Names the database has that this build does not know: it was written by a newer berth. */
+  unknown: string[]
+  /** The database has the reference tables (an existing ii-agent or berth file, not an empty one). */
+  hasData: boolean
+}
+
+export async function readSchemaState(db: Kysely<unknown>): Promise<SchemaState> {
+  const tables = await db.introspection.getTables({ withInternalKyselyTables: true })
+  const names = new Set(tables.map((table) => table.name))
+  let applied: string[] = []
+  if (names.has('kysely_migration')) {
+    const rows = await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY timestamp, name`.execute(db)
+    applied = rows.rows.map((row) => row.name)
+  }
+  const known = new Set(MIGRATION_NAMES)
+  return {
+    applied,
+    pending: MIGRATION_NAMES.filter((name) => !applied.includes(name)),
+    unknown: applied.filter((name) => !known.has(name)),
+    hasData: names.has('session') || names.has('event'),
+  }
+}
+
+/**
+ * Bring the schema up to date. `backup` runs first whenever there is
+ * something to migrate in a database that already holds data.
+ */
+export async function migrateToLatest(
+  db: Kysely<unknown>,
+  dialect: SqlDialect,
+  file: string,
+  backup: (state: SchemaState) => Promise<string | null>,
+): Promise<{ applied: string[]; backupFile: string | null }> {
+  const state = await readSchemaState(db)
+  if (state.unknown.length > 0) {
+    throw new BerthError(
+      'DATABASE_TOO_NEW',
+      `${file} was written by a newer berth (it has schema steps ${state.unknown.join(', ')} that this version does not know). ` +
+        'Nothing was changed. Run the newer berth version, or restore a backup made before it.',
+      { status: 500, details: { file, unknown: state.unknown } },
+    )
+  }
+  if (state.pending.length === 0) return { applied: [], backupFile: null }
+  const backupFile = state.hasData ? await backup(state) : null
+  const { error, results } = await createMigrator(db, dialect).migrateToLatest()
+  if (error) {
+    throw new BerthError(
+      'DATABASE_MIGRATION_FAILED',
+      `Updating the schema of ${file} failed: ${String(error)}.` +
+        (backupFile ? ` A backup taken just before is at ${backupFile}.` : ''),
+      { cause: error, details: { file, backupFile } },
+    )
+  }
+  return { applied: (results ?? []).map((result) => result.migrationName), backupFile }
+}

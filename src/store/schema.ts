@@ -1,0 +1,34 @@
+import type { ColumnType } from 'kysely'
+
+/**
+ * The tables as Kysely sees them. `session` and `event` keep the reference
+ * system's names and columns; berth's additions are marked.
+ */
+export interface Database {
+  session: SessionTable
+  event: EventTable
+}
+
+export interface SessionTable {
+  id: string
+  workspace_dir: string
+  created_at: string | null
+  device_id: string | null
+  summary: string | null
+  /** berth: a user-chosen title. */
+  name: ColumnType<string | null, string | null | undefined, string | null>
+  /** berth: idle | running | interrupted. */
+  status: ColumnType<string, string | undefined, string>
+  /** berth: time of the last event or change. */
+  updated_at: ColumnType<string | null, string | null | undefined, string | null>
+}
+
+export interface EventTable {
+  id: string
+  session_id: string
+  timestamp: string | null
+  event_type: string
+  event_payload: string
+  /** berth: per-session ordering cursor. */
+  seq: number
+}

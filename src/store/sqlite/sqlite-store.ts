@@ -1,0 +1,439 @@
+import type BetterSqlite3 from 'better-sqlite3'
+import { Kysely, SqliteDialect, sql } from 'kysely'
+import { BerthError } from '../../core/errors.js'
+import { newId } from '../../core/ids.js'
+import { pythonJsonDumps } from '../../core/python-json.js'
+import { dbTimestamp } from '../../core/time.js'
+import { decodeSessionCursor, encodeSessionCursor } from '../cursor.js'
+import { GroupCommitter } from '../group-commit.js'
+import { LiveFeed } from '../live-feed.js'
+import { migrateToLatest, readSchemaState, type SchemaState } from '../migrations.js'
+import type { Database } from '../schema.js'
+import type { Store } from '../store.js'
+import type {
+  EventListener,
+  EventPage,
+  NewEvent,
+  NewSession,
+  Page,
+  SessionListItem,
+  SessionRecord,
+  SessionStatus,
+  StoreCounts,
+  StoredEvent,
+  Subscription,
+} from '../types.js'
+import { backupSqlite, mapWriteError, openSqlite, type SqliteHandle } from './sqlite-database.js'
+
+export interface SqliteStoreOptions {
+  file: string
+  readonly?: boolean
+  busyTimeoutMs?: number
+  /** Called when a subscriber throws; the store itself carries on. */
+  onListenerError?: (error: unknown) => void
+  /** Called with the backup path before a schema migration changes an existing file. */
+  onMigrationBackup?: (file: string, state: SchemaState) => void
+}
+
+interface AppendBatch {
+  sessionId: string
+  events: NewEvent[]
+}
+
+type SessionRow = {
+  id: string
+  workspace_dir: string
+  created_at: string | null
+  device_id: string | null
+  summary: string | null
+  name: string | null
+  status: string
+  updated_at: string | null
+}
+
+type EventRow = {
+  id: string
+  session_id: string
+  seq: number
+  timestamp: string | null
+  event_type: string
+  event_payload: string
+}
+
+const DEFAULT_EVENT_PAGE = 1000
+const MAX_EVENT_PAGE = 10_000
+const DEFAULT_SESSION_PAGE = 50
+const MAX_SESSION_PAGE = 200
+
+/**
+ * The embedded store: one SQLite file (`events.db`) in WAL mode.
+ * Reads go through Kysely; the append path uses prepared statements inside
+ * one IMMEDIATE transaction per group commit.
+ *
+ * @example
+ *   const store = await SqliteStore.open({ file: '/var/data/events.db' })
+ */
+export class SqliteStore implements Store {
+  readonly dialect = 'sqlite' as const
+  private readonly committer: GroupCommitter<AppendBatch, StoredEvent[]>
+  private readonly feed: LiveFeed
+  private closed = false
+
+  private constructor(
+    private readonly file: string,
+    private readonly sqlite: SqliteHandle,
+    private readonly db: Kysely<Database>,
+    options: SqliteStoreOptions,
+  ) {
+    const reportError = options.onListenerError ?? (() => {})
+    this.feed = new LiveFeed((sessionId, after, limit) => this.readEventsSync(sessionId, after, limit), reportError)
+    this.committer = new GroupCommitter(this.prepareAppendWriter(), (batches) => this.feed.publish(batches.flat()))
+  }
+
+  static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
+    const sqlite = openSqlite(options.file, { readonly: options.readonly, busyTimeoutMs: options.busyTimeoutMs })
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+    try {
+      if (!options.readonly) {
+        await migrateToLatest(db as unknown as Kysely<unknown>, 'sqlite', options.file, async (state) => {
+          const backup = `${options.file}.backup-${dbTimestamp()
+            .replace(/[^0-9]/g, '')
+            .slice(0, 14)}-before-${state.pending[0]}`
+          await backupSqlite(sqlite, backup)
+          options.onMigrationBackup?.(backup, state)
+          return backup
+        })
+      }
+      return new SqliteStore(options.file, sqlite, db, options)
+    } catch (error) {
+      await db.destroy()
+      throw error
+    }
+  }
+
+  async createSession(input: NewSession): Promise<SessionRecord> {
+    this.assertOpen()
+    const createdAt = input.createdAt ?? dbTimestamp()
+    try {
+      await this.db
+        .insertInto('session')
+        .values({
+          id: input.id,
+          workspace_dir: input.workspaceDir,
+          created_at: createdAt,
+          device_id: input.deviceId,
+          summary: null,
+          name: input.name ?? null,
+          status: 'idle',
+          updated_at: createdAt,
+        })
+        .execute()
+    } catch (error) {
+      if (String((error as { code?: string }).code).startsWith('SQLITE_CONSTRAINT')) {
+        throw new BerthError(
+          'SESSION_EXISTS',
+          `A session with id ${input.id} or workspace ${input.workspaceDir} exists.`,
+          {
+            status: 409,
+            cause: error,
+          },
+        )
+      }
+      throw mapWriteError(error, this.file)
+    }
+    return this.requireSession(input.id)
+  }
+
+  async getSession(id: string): Promise<SessionRecord | null> {
+    this.assertOpen()
+    const row = await this.db.selectFrom('session').selectAll().where('id', '=', id).executeTakeFirst()
+    return row ? toSession(row) : null
+  }
+
+  async listSessions(
+    deviceId: string,
+    options: { limit?: number; cursor?: string | null } = {},
+  ): Promise<Page<SessionListItem>> {
+    this.assertOpen()
+    const limit = clamp(options.limit ?? DEFAULT_SESSION_PAGE, 1, MAX_SESSION_PAGE)
+    let query = this.db
+      .selectFrom('session as s')
+      .selectAll('s')
+      .select((eb) =>
+        eb
+          .selectFrom('event as e')
+          .select('e.event_payload')
+          .whereRef('e.session_id', '=', 's.id')
+          .where('e.event_type', '=', 'user_message')
+          .orderBy('e.seq')
+          .limit(1)
+          .as('first_payload'),
+      )
+      .where('s.device_id', '=', deviceId)
+    if (options.cursor) {
+      const after = decodeSessionCursor(options.cursor)
+      query = query.where((eb) =>
+        eb.or([
+          eb('s.created_at', '<', after.createdAt),
+          eb.and([eb('s.created_at', '=', after.createdAt), eb('s.id', '<', after.id)]),
+        ]),
+      )
+    }
+    const rows = await query
+      .orderBy('s.created_at', 'desc')
+      .orderBy('s.id', 'desc')
+      .limit(limit + 1)
+      .execute()
+    const items = rows.slice(0, limit).map((row) => ({
+      ...toSession(row),
+      firstMessage: firstMessageText(row.first_payload ?? null),
+    }))
+    const last = items[items.length - 1]
+    const nextCursor =
+      rows.length > limit && last ? encodeSessionCursor({ createdAt: last.createdAt ?? '', id: last.id }) : null
+    return { items, nextCursor }
+  }
+
+  async renameSession(id: string, name: string): Promise<SessionRecord> {
+    return this.updateSession(id, { name })
+  }
+
+  async setSummary(id: string, summary: string): Promise<SessionRecord> {
+    return this.updateSession(id, { summary })
+  }
+
+  async setStatus(id: string, status: SessionStatus): Promise<void> {
+    await this.updateSession(id, { status })
+  }
+
+  async listSessionsWithStatus(status: SessionStatus): Promise<SessionRecord[]> {
+    this.assertOpen()
+    const rows = await this.db.selectFrom('session').selectAll().where('status', '=', status).execute()
+    return rows.map(toSession)
+  }
+
+  async deleteSession(id: string): Promise<{ eventsDeleted: number }> {
+    this.assertOpen()
+    await this.committer.drain()
+    try {
+      return this.sqlite.transaction(() => {
+        const events = this.sqlite.prepare('DELETE FROM event WHERE session_id = ?').run(id)
+        const session = this.sqlite.prepare('DELETE FROM session WHERE id = ?').run(id)
+        if (session.changes === 0) throw notFound(id)
+        return { eventsDeleted: events.changes }
+      })()
+    } catch (error) {
+      throw mapWriteError(error, this.file)
+    }
+  }
+
+  async append(sessionId: string, event: NewEvent): Promise<StoredEvent> {
+    const [stored] = await this.appendMany(sessionId, [event])
+    return stored as StoredEvent
+  }
+
+  async appendMany(sessionId: string, events: NewEvent[]): Promise<StoredEvent[]> {
+    this.assertOpen()
+    if (events.length === 0) return []
+    return this.committer.submit({ sessionId, events })
+  }
+
+  async readEvents(sessionId: string, options: { after?: number; limit?: number } = {}): Promise<EventPage> {
+    this.assertOpen()
+    const limit = clamp(options.limit ?? DEFAULT_EVENT_PAGE, 1, MAX_EVENT_PAGE)
+    const events = this.readEventsSync(sessionId, options.after ?? 0, limit + 1)
+    const page = events.slice(0, limit)
+    const last = page[page.length - 1]
+    return { events: page, nextAfter: events.length > limit && last ? last.seq : null }
+  }
+
+  follow(sessionId: string, after: number, listener: EventListener, onError?: (error: unknown) => void): Subscription {
+    this.assertOpen()
+    return this.feed.follow(sessionId, after, listener, onError)
+  }
+
+  async counts(): Promise<StoreCounts> {
+    this.assertOpen()
+    const sessions = await this.db.selectFrom('session').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()
+    const events = await this.db.selectFrom('event').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()
+    return { sessions: Number(sessions.n), events: Number(events.n) }
+  }
+
+  async sessionRefs(): Promise<{ id: string; workspaceDir: string }[]> {
+    this.assertOpen()
+    const rows = await this.db.selectFrom('session').select(['id', 'workspace_dir']).execute()
+    return rows.map((row) => ({ id: row.id, workspaceDir: row.workspace_dir }))
+  }
+
+  async schemaState(): Promise<SchemaState> {
+    this.assertOpen()
+    return readSchemaState(this.db as unknown as Kysely<unknown>)
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen()
+    if (this.sqlite.readonly) throw new BerthError('STORE_CLOSED', `${this.file} is open read-only.`)
+    try {
+      this.sqlite.exec('BEGIN IMMEDIATE; ROLLBACK')
+    } catch (error) {
+      throw mapWriteError(error, this.file)
+    }
+  }
+
+  /** `PRAGMA integrity_check`: `['ok']` when the file is sound. */
+  async checkIntegrity(): Promise<string[]> {
+    this.assertOpen()
+    const rows = this.sqlite.pragma('integrity_check') as Record<string, unknown>[]
+    return rows.map((row) => String(Object.values(row)[0]))
+  }
+
+  /** A consistent copy of the live database via SQLite's backup API. */
+  async backupTo(destination: string): Promise<void> {
+    this.assertOpen()
+    await backupSqlite(this.sqlite, destination)
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    await this.committer.drain()
+    this.closed = true
+    try {
+      if (!this.sqlite.readonly) this.sqlite.pragma('wal_checkpoint(TRUNCATE)')
+    } finally {
+      await this.db.destroy()
+    }
+  }
+
+  private async updateSession(
+    id: string,
+    changes: { name?: string; summary?: string; status?: SessionStatus },
+  ): Promise<SessionRecord> {
+    this.assertOpen()
+    try {
+      const result = await this.db
+        .updateTable('session')
+        .set({ ...changes, updated_at: dbTimestamp() })
+        .where('id', '=', id)
+        .executeTakeFirst()
+      if (result.numUpdatedRows === 0n) throw notFound(id)
+    } catch (error) {
+      throw mapWriteError(error, this.file)
+    }
+    return this.requireSession(id)
+  }
+
+  private async requireSession(id: string): Promise<SessionRecord> {
+    const session = await this.getSession(id)
+    if (!session) throw notFound(id)
+    return session
+  }
+
+  private readEventsStatement: BetterSqlite3Statement | undefined
+
+  /** Synchronous on purpose: the live feed relies on reading and going live in the same tick. */
+  private readEventsSync(sessionId: string, after: number, limit: number): StoredEvent[] {
+    this.readEventsStatement ??= this.sqlite.prepare(
+      'SELECT id, session_id, seq, timestamp, event_type, event_payload FROM event WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    )
+    return (this.readEventsStatement.all(sessionId, after, limit) as EventRow[]).map(toEvent)
+  }
+
+  /** The group commit's writer: one IMMEDIATE transaction for every batch submitted in the same tick. */
+  private prepareAppendWriter(): (batches: AppendBatch[]) => StoredEvent[][] {
+    if (this.sqlite.readonly) {
+      return () => {
+        throw new BerthError('STORE_CLOSED', `${this.file} is open read-only.`)
+      }
+    }
+    const sessionExists = this.sqlite.prepare('SELECT 1 FROM session WHERE id = ?').pluck()
+    const lastSeq = this.sqlite.prepare('SELECT MAX(seq) FROM event WHERE session_id = ?').pluck()
+    const insert = this.sqlite.prepare(
+      'INSERT INTO event (id, session_id, timestamp, event_type, event_payload, seq) VALUES (?, ?, ?, ?, ?, ?)',
+    )
+    const touch = this.sqlite.prepare('UPDATE session SET updated_at = ? WHERE id = ?')
+    const write = this.sqlite.transaction((batches: AppendBatch[]): StoredEvent[][] => {
+      const next = new Map<string, number>()
+      const results = batches.map((batch) => {
+        let seq = next.get(batch.sessionId)
+        if (seq === undefined) {
+          if (!sessionExists.get(batch.sessionId)) throw notFound(batch.sessionId)
+          seq = Number(lastSeq.get(batch.sessionId) ?? 0)
+        }
+        const stored = batch.events.map((event) => {
+          seq = (seq as number) + 1
+          const row: StoredEvent = {
+            id: event.id ?? newId(),
+            sessionId: batch.sessionId,
+            seq,
+            timestamp: event.timestamp ?? dbTimestamp(),
+            type: event.type,
+            payload: pythonJsonDumps({ type: event.type, content: event.content }),
+          }
+          insert.run(row.id, row.sessionId, row.timestamp, row.type, row.payload, row.seq)
+          return row
+        })
+        next.set(batch.sessionId, seq)
+        return stored
+      })
+      const now = dbTimestamp()
+      for (const sessionId of next.keys()) touch.run(now, sessionId)
+      return results
+    })
+    return (batches) => {
+      if (this.closed) throw new BerthError('STORE_CLOSED', 'The store is closed.')
+      try {
+        return write.immediate(batches)
+      } catch (error) {
+        throw mapWriteError(error, this.file)
+      }
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new BerthError('STORE_CLOSED', 'The store is closed.')
+  }
+}
+
+type BetterSqlite3Statement = BetterSqlite3.Statement<unknown[], unknown>
+
+function toSession(row: SessionRow): SessionRecord {
+  return {
+    id: row.id,
+    workspaceDir: row.workspace_dir,
+    createdAt: row.created_at,
+    deviceId: row.device_id,
+    summary: row.summary,
+    name: row.name,
+    status: (row.status as SessionStatus) ?? 'idle',
+    updatedAt: row.updated_at,
+  }
+}
+
+function toEvent(row: EventRow): StoredEvent {
+  return {
+    id: row.id,
+    sessionId: row.session_id,
+    seq: row.seq,
+    timestamp: row.timestamp,
+    type: row.event_type,
+    payload: row.event_payload,
+  }
+}
+
+function firstMessageText(payload: string | null): string | null {
+  if (payload === null) return null
+  try {
+    const text = (JSON.parse(payload) as { content?: { text?: unknown } }).content?.text
+    return typeof text === 'string' ? text : null
+  } catch {
+    return null
+  }
+}
+
+function notFound(id: string): BerthError {
+  return new BerthError('SESSION_NOT_FOUND', `No session with id ${id}.`, { status: 404, details: { sessionId: id } })
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, Math.trunc(value)))
+}

@@ -1,0 +1,61 @@
+import type { SchemaState } from './migrations.js'
+import type {
+  EventListener,
+  EventPage,
+  NewEvent,
+  NewSession,
+  Page,
+  SessionListItem,
+  SessionRecord,
+  SessionStatus,
+  StoreCounts,
+  StoredEvent,
+  Subscription,
+} from './types.js'
+
+/**
+ * Sessions and their event log. The only part of berth that knows SQL.
+ *
+ * Appends are durable when their promise resolves (group commit: appends
+ * made together share one transaction and one fsync). Subscribers see an
+ * event only after the transaction that stored it has committed.
+ *
+ * @example
+ *   const session = await store.createSession({ id, workspaceDir, deviceId })
+ *   const stored = await store.append(session.id, { type: 'user_message', content: { text: 'hi' } })
+ *   const sub = store.follow(session.id, 0, (event) => send(event))
+ */
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres'
+
+  createSession(input: NewSession): Promise<SessionRecord>
+  getSession(id: string): Promise<SessionRecord | null>
+  /** A device's sessions, newest first, with their first user message; constant number of queries per page. */
+  listSessions(deviceId: string, options?: { limit?: number; cursor?: string | null }): Promise<Page<SessionListItem>>
+  renameSession(id: string, name: string): Promise<SessionRecord>
+  setSummary(id: string, summary: string): Promise<SessionRecord>
+  setStatus(id: string, status: SessionStatus): Promise<void>
+  /** Sessions whose status is `running`, e.g. left so by a process that died. */
+  listSessionsWithStatus(status: SessionStatus): Promise<SessionRecord[]>
+  /** Deletes the session row and its events. Only on an explicit user request; the caller removes the workspace. */
+  deleteSession(id: string): Promise<{ eventsDeleted: number }>
+
+  append(sessionId: string, event: NewEvent): Promise<StoredEvent>
+  appendMany(sessionId: string, events: NewEvent[]): Promise<StoredEvent[]>
+  /** Events with `seq > after`, in order, at most `limit` (default 1000); no cap on the total across pages. */
+  readEvents(sessionId: string, options?: { after?: number; limit?: number }): Promise<EventPage>
+  /** Stored events after `after`, then live ones as they commit: no gap, no duplicate. */
+  follow(sessionId: string, after: number, listener: EventListener, onError?: (error: unknown) => void): Subscription
+
+  counts(): Promise<StoreCounts>
+  /** The database's own consistency check; `['ok']` when sound. */
+  checkIntegrity(): Promise<string[]>
+  /** Every session's id and stored folder, for consistency checks (doctor, migrate). */
+  sessionRefs(): Promise<{ id: string; workspaceDir: string }[]>
+  /** Applied, pending and unknown schema migrations. */
+  schemaState(): Promise<SchemaState>
+  /** Proves the database accepts a writer right now (takes and releases the write lock). */
+  ping(): Promise<void>
+  /** Waits for pending appends, then closes the database. */
+  close(): Promise<void>
+}
