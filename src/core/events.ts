@@ -1,0 +1,51 @@
+/**
+ * The event types berth stores and sends, with the reference system's
+ * content shapes (ii-agent-interfaces.md §2, §3) so old clients render them.
+ * Every stored event is `{ "type": <type>, "content": <content> }`.
+ */
+export interface EventContents {
+  user_message: { text: string; files?: string[] }
+  /** The model's reasoning for one step; live viewers also get it streamed as `agent_thinking_delta`. */
+  agent_thinking: { text: string }
+  tool_call: { tool_call_id: string; tool_name: string; tool_input: unknown }
+  tool_result: { tool_call_id: string; tool_name: string; result: unknown; is_error?: boolean }
+  /** The whole new file, as the reference sends it. */
+  file_edit: { path: string; content: string; total_lines: number }
+  agent_response: { text: string }
+  /** Upstream ii-agent's name for a run stopped by cancel, shutdown or a crash. */
+  agent_response_interrupted: { text: string; reason: 'cancelled' | 'shutdown' | 'crashed' }
+  system: { message: string }
+  error: { message: string; error_code: string }
+  /** End of a run, whatever its outcome. */
+  stream_complete: { status: 'completed' | 'failed' | 'interrupted'; turns?: number; usage?: TokenUsage }
+}
+
+export type StoredEventType = keyof EventContents
+
+export interface TokenUsage {
+  input_tokens: number
+  output_tokens: number
+}
+
+/**
+ * Sent to live viewers only, never stored: streamed tokens. The stored
+ * `agent_thinking` / `agent_response` event carries the final text.
+ */
+export interface TransientContents {
+  agent_thinking_delta: { text: string }
+  agent_response_delta: { text: string }
+  /** A chunk of a running shell command's output. */
+  tool_output_delta: { tool_call_id: string; text: string }
+}
+
+export type TransientEventType = keyof TransientContents
+
+export interface TransientEvent<T extends TransientEventType = TransientEventType> {
+  type: T
+  content: TransientContents[T]
+}
+
+/** A new stored event of a known type, typed by its content. */
+export type AgentEvent<T extends StoredEventType = StoredEventType> = {
+  [K in T]: { type: K; content: EventContents[K] }
+}[T]
