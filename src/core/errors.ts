@@ -55,6 +55,21 @@ export type ErrorCode =
   | 'WORKSPACE_NOT_FOUND'
   | 'WORKSPACE_QUOTA_EXCEEDED'
   | 'FILE_NOT_FOUND'
+  // agent runs
+  | 'QUERY_IN_PROGRESS'
+  | 'RUNS_SHUT_DOWN'
+  // tools
+  | 'TOOL_NOT_FOUND'
+  | 'TOOL_INPUT_INVALID'
+  | 'TOOL_FAILED'
+  | 'TOOL_TIMEOUT'
+  | 'TOOL_ABORTED'
+  | 'WEB_REQUEST_FAILED'
+  // llm
+  | 'LLM_NOT_CONFIGURED'
+  | 'LLM_REQUEST_FAILED'
+  | 'LLM_ABORTED'
+  | 'LLM_TIMEOUT'
 
 export function isBerthError(value: unknown, code?: ErrorCode): value is BerthError {
   return value instanceof BerthError && (code === undefined || value.code === code)

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import { isBerthError } from '../../src/core/errors.js'
 import { diskSpace, ensureWritableRoot, writeCanary } from '../../src/storage/checks.js'
-import { tryMount, unmount } from './mount-helpers.js'
+import { tryMount, unmount } from '../helpers/mount.js'
 
 const fixture = fileURLToPath(new URL('./fixtures/ensure-writable.ts', import.meta.url))
 const NOBODY = 65534

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { assessDurability, findMount } from '../../src/storage/checks.js'
 import { parseMountinfo } from '../../src/storage/mountinfo.js'
-import { tryMount, unmount } from './mount-helpers.js'
+import { tryMount, unmount } from '../helpers/mount.js'
 
 // Sample texts use paths under /berth-test-nonexistent so the real file system
 // (realpath of existing prefixes) cannot interfere.

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import { Kysely, SqliteDialect, sql } from 'kysely'
 import { BerthError } from '../../core/errors.js'
-import { newId } from '../../core/ids.js'
+import { newEventId } from '../../core/ids.js'
 import { pythonJsonDumps } from '../../core/python-json.js'
 import { dbTimestamp } from '../../core/time.js'
 import { decodeSessionCursor, encodeSessionCursor } from '../cursor.js'
@@ -23,7 +23,7 @@ import type {
   StoredEvent,
   Subscription,
 } from '../types.js'
-import { backupSqlite, mapWriteError, openSqlite, type SqliteHandle } from './sqlite-database.js'
+import { backupSqlite, mapWriteError, openSqlite, type SqliteHandle, sqliteCode } from './sqlite-database.js'
 
 export interface SqliteStoreOptions {
   file: string
@@ -78,6 +78,8 @@ export class SqliteStore implements Store {
   private readonly committer: GroupCommitter<AppendBatch, StoredEvent[]>
   private readonly feed: LiveFeed
   private closed = false
+  /** Last `seq` per session, known from this process's own commits. */
+  private readonly seqCache = new Map<string, number>()
 
   private constructor(
     private readonly file: string,
@@ -219,6 +221,7 @@ export class SqliteStore implements Store {
       return this.sqlite.transaction(() => {
         const events = this.sqlite.prepare('DELETE FROM event WHERE session_id = ?').run(id)
         const session = this.sqlite.prepare('DELETE FROM session WHERE id = ?').run(id)
+        this.seqCache.delete(id)
         if (session.changes === 0) throw notFound(id)
         return { eventsDeleted: events.changes }
       })()
@@ -338,7 +341,16 @@ export class SqliteStore implements Store {
     return (this.readEventsStatement.all(sessionId, after, limit) as EventRow[]).map(toEvent)
   }
 
-  /** The group commit's writer: one IMMEDIATE transaction for every batch submitted in the same tick. */
+  /**
+   * The group commit's writer: one IMMEDIATE transaction for every batch
+   * submitted in the same tick.
+   *
+   * The last `seq` of each session is cached, so a batch costs one INSERT per
+   * event. The cache cannot go stale silently: should another process (the
+   * eval runner shares the file) append to the same session, the unique
+   * (session_id, seq) index rejects the batch, the cache is dropped and the
+   * batch is retried once with numbers read from the database.
+   */
   private prepareAppendWriter(): (batches: AppendBatch[]) => StoredEvent[][] {
     if (this.sqlite.readonly) {
       return () => {
@@ -351,10 +363,12 @@ export class SqliteStore implements Store {
       'INSERT INTO event (id, session_id, timestamp, event_type, event_payload, seq) VALUES (?, ?, ?, ?, ?, ?)',
     )
     const touch = this.sqlite.prepare('UPDATE session SET updated_at = ? WHERE id = ?')
+    const seqCache = this.seqCache
+
     const write = this.sqlite.transaction((batches: AppendBatch[]): StoredEvent[][] => {
       const next = new Map<string, number>()
       const results = batches.map((batch) => {
-        let seq = next.get(batch.sessionId)
+        let seq = next.get(batch.sessionId) ?? seqCache.get(batch.sessionId)
         if (seq === undefined) {
           if (!sessionExists.get(batch.sessionId)) throw notFound(batch.sessionId)
           seq = Number(lastSeq.get(batch.sessionId) ?? 0)
@@ -362,7 +376,7 @@ export class SqliteStore implements Store {
         const stored = batch.events.map((event) => {
           seq = (seq as number) + 1
           const row: StoredEvent = {
-            id: event.id ?? newId(),
+            id: event.id ?? newEventId(),
             sessionId: batch.sessionId,
             seq,
             timestamp: event.timestamp ?? dbTimestamp(),
@@ -379,12 +393,27 @@ export class SqliteStore implements Store {
       for (const sessionId of next.keys()) touch.run(now, sessionId)
       return results
     })
+
     return (batches) => {
       if (this.closed) throw new BerthError('STORE_CLOSED', 'The store is closed.')
       try {
-        return write.immediate(batches)
+        const results = write.immediate(batches)
+        for (const stored of results) {
+          const last = stored[stored.length - 1]
+          if (last) seqCache.set(last.sessionId, last.seq)
+        }
+        return results
       } catch (error) {
-        throw mapWriteError(error, this.file)
+        // Another process appended to or deleted one of these sessions: forget
+        // what we knew and try once more with numbers read from the database.
+        const hadCache = seqCache.size > 0
+        seqCache.clear()
+        if (!hadCache || !sqliteCode(error)?.startsWith('SQLITE_CONSTRAINT')) throw mapWriteError(error, this.file)
+        try {
+          return write.immediate(batches)
+        } catch (retryError) {
+          throw mapWriteError(retryError, this.file)
+        }
       }
     }
   }
