@@ -1,0 +1,279 @@
+import { rm, stat } from 'node:fs/promises'
+import { z } from 'zod'
+import { EditHistory } from './editor/edit-history.js'
+import { countLines, numbered, occurrenceLines, readTextFile, SNIPPET_LINES, toolError } from './editor/file-text.js'
+import { listTree } from './file-tree.js'
+import { intParam } from './params.js'
+import { defineTool, type Tool, type ToolContext, type ToolResult } from './tool.js'
+import { resolveToolPath } from './workspace-path.js'
+
+/** Largest file `view` reads whole. */
+const MAX_VIEW_BYTES = 20 * 1024 * 1024
+/** Largest file the editor rewrites (each edit also stores the whole file as a `file_edit` event). */
+const MAX_EDIT_BYTES = 2 * 1024 * 1024
+const MAX_DIR_ENTRIES = 1000
+
+export const HISTORY_RESOURCE = 'str_replace_editor.history'
+
+const DESCRIPTION = `Custom editing tool for viewing, creating and editing files
+* State is persistent across command calls and discussions with the user
+* If \`path\` is a file, \`view\` displays the result of applying \`cat -n\`. If \`path\` is a directory, \`view\` lists non-hidden files and directories up to 2 levels deep
+* The \`create\` command cannot be used if the specified \`path\` already exists as a non-empty file
+* If a \`command\` generates a long output, it will be truncated
+* The \`undo_edit\` command will revert the last edit made to the file at \`path\`
+* Paths are relative to the workspace folder (absolute paths inside the workspace work too)
+
+Notes for using the \`str_replace\` command:
+* The \`old_str\` parameter should match EXACTLY one or more consecutive lines from the original file. Be mindful of whitespaces!
+* If the \`old_str\` parameter is not unique in the file, the replacement will not be performed. Make sure to include enough context in \`old_str\` to make it unique
+* The \`new_str\` parameter should contain the edited lines that should replace the \`old_str\``
+
+const parameters = z.object({
+  command: z
+    .enum(['view', 'create', 'str_replace', 'insert', 'undo_edit'])
+    .describe('The commands to run. Allowed options are: `view`, `create`, `str_replace`, `insert`, `undo_edit`.'),
+  path: z.string().describe('Path to file or directory, relative to the workspace.'),
+  file_text: z
+    .string()
+    .optional()
+    .describe('Required parameter of `create` command, with the content of the file to be created.'),
+  old_str: z
+    .string()
+    .optional()
+    .describe('Required parameter of `str_replace` command containing the string in `path` to replace.'),
+  new_str: z
+    .string()
+    .optional()
+    .describe(
+      'Required parameter of `str_replace` command containing the new string. ' +
+        'Required parameter of `insert` command containing the string to insert.',
+    ),
+  insert_line: intParam(
+    'Required parameter of `insert` command. The `new_str` will be inserted AFTER the line `insert_line` of `path`.',
+  ).optional(),
+  view_range: z
+    .array(intParam('A line number (1-based; -1 as the second element means the end of the file).'))
+    .optional()
+    .describe(
+      'Optional parameter of `view` command when `path` points to a file. If none is given, the full file is shown. ' +
+        'If provided, the file will be shown in the indicated line number range, e.g. [11, 12] will show lines 11 and 12. ' +
+        'Indexing at 1 to start. Setting `[start_line, -1]` shows all lines from `start_line` to the end of the file.',
+    ),
+})
+
+type EditorInput = z.output<typeof parameters>
+
+/**
+ * The `str_replace_editor` tool (the reference's view / create / str_replace
+ * / insert / undo_edit), confined to the workspace through the containment
+ * door. Every change is written atomically within the quota and emitted as
+ * `file_edit {path, content, total_lines}` with the workspace-relative path.
+ *
+ * @example
+ *   await runTool(createStrReplaceEditorTool(), { command: 'create', path: 'site/index.html', file_text: '<h1>Hi</h1>' }, ctx)
+ */
+export function createStrReplaceEditorTool(): Tool<EditorInput> {
+  return defineTool({
+    name: 'str_replace_editor',
+    description: DESCRIPTION,
+    parameters,
+    async execute(input, context) {
+      const isView = input.command === 'view'
+      const { absolute, relative } = await resolveToolPath(context, input.path, { allowRoot: isView })
+      const shown = relative === '' ? '.' : relative
+      const info = await stat(absolute).catch(() => null)
+      if (info === null && input.command !== 'create') {
+        throw toolError(`The path ${shown} does not exist. Please provide a valid path.`)
+      }
+      if (info?.isDirectory() && !isView) {
+        throw toolError(`The path ${shown} is a directory and only the \`view\` command can be used on directories`)
+      }
+      const file: EditTarget = { absolute, relative, shown, context }
+      switch (input.command) {
+        case 'view':
+          return info?.isDirectory() ? viewDirectory(file, input.view_range) : viewFile(file, input.view_range)
+        case 'create':
+          return create(file, input.file_text, info !== null)
+        case 'str_replace':
+          return strReplace(file, input.old_str, input.new_str ?? '')
+        case 'insert':
+          return insert(file, input.insert_line, input.new_str)
+        case 'undo_edit':
+          return undo(file)
+      }
+    },
+  })
+}
+
+interface EditTarget {
+  absolute: string
+  relative: string
+  shown: string
+  context: ToolContext
+}
+
+async function viewDirectory(file: EditTarget, viewRange: number[] | undefined): Promise<ToolResult> {
+  if (viewRange !== undefined) {
+    throw toolError('The `view_range` parameter is not allowed when `path` points to a directory.')
+  }
+  const { entries, truncated } = await listTree(file.absolute, { depth: 2, maxEntries: MAX_DIR_ENTRIES })
+  const prefix = file.relative === '' ? '' : `${file.relative}/`
+  const lines = [file.relative === '' ? './' : `${file.relative}/`, ...entries.map((e) => `${prefix}${e.path}`)]
+  if (truncated) lines.push(`[... listing stopped after ${MAX_DIR_ENTRIES} entries ...]`)
+  return {
+    output: `Here's the files and directories up to 2 levels deep in ${file.shown}, excluding hidden items:\n${lines.join('\n')}\n`,
+  }
+}
+
+async function viewFile(file: EditTarget, viewRange: number[] | undefined): Promise<ToolResult> {
+  const content = await readTextFile(file.absolute, file.shown, { maxBytes: MAX_VIEW_BYTES, forEdit: false })
+  const lines = content.split('\n')
+  if (viewRange === undefined) return { output: numbered(content, file.shown, lines.length) }
+  if (viewRange.length !== 2) throw toolError('Invalid `view_range`. It should be a list of two integers.')
+  const [first, last] = viewRange as [number, number]
+  if (first < 1 || first > lines.length) {
+    throw toolError(
+      `Invalid \`view_range\`: [${first}, ${last}]. Its first element \`${first}\` should be within the range of lines of the file: [1, ${lines.length}]`,
+    )
+  }
+  if (last > lines.length) {
+    throw toolError(
+      `Invalid \`view_range\`: [${first}, ${last}]. Its second element \`${last}\` should be smaller than the number of lines in the file: \`${lines.length}\``,
+    )
+  }
+  if (last !== -1 && last < first) {
+    throw toolError(
+      `Invalid \`view_range\`: [${first}, ${last}]. Its second element \`${last}\` should be larger or equal than its first \`${first}\``,
+    )
+  }
+  const shownLines = last === -1 ? lines.slice(first - 1) : lines.slice(first - 1, last)
+  return { output: numbered(shownLines.join('\n'), file.shown, lines.length, first) }
+}
+
+async function create(file: EditTarget, text: string | undefined, exists: boolean): Promise<ToolResult> {
+  if (text === undefined) throw toolError('Parameter `file_text` is required for command: create')
+  let previous: string | null = null
+  if (exists) {
+    previous = await readTextFile(file.absolute, file.shown, { maxBytes: MAX_EDIT_BYTES, forEdit: true })
+    if (previous.trim() !== '') {
+      throw toolError(
+        `File already exists and is not empty at: ${file.shown}. Cannot overwrite non empty files using command \`create\`. ` +
+          'Use `str_replace` to change it.',
+      )
+    }
+  }
+  await write(file, text, previous)
+  return { output: `File created successfully at: ${file.shown}` }
+}
+
+async function strReplace(file: EditTarget, oldStr: string | undefined, newStr: string): Promise<ToolResult> {
+  if (oldStr === undefined) throw toolError('Parameter `old_str` is required for command: str_replace')
+  const content = await readTextFile(file.absolute, file.shown, { maxBytes: MAX_EDIT_BYTES, forEdit: true })
+  if (oldStr.trim() === '') {
+    if (content.trim() !== '') {
+      throw toolError(
+        `No replacement was performed, old_str is empty which is only allowed when the file is empty. The file ${file.shown} is not empty.`,
+      )
+    }
+    await write(file, newStr, content)
+    return { output: edited(file.shown, numbered(newStr, file.shown, newStr.split('\n').length)) }
+  }
+  const lines = occurrenceLines(content, oldStr)
+  if (lines.length === 0) {
+    throw toolError(
+      `No replacement was performed, old_str \n \`\`\`\n${oldStr}\n\`\`\`\n did not appear verbatim in ${file.shown}.`,
+    )
+  }
+  if (lines.length > 1) {
+    throw toolError(
+      `No replacement was performed. Multiple occurrences (${lines.length}) of old_str \n \`\`\`\n${oldStr}\n\`\`\`\n ` +
+        `in lines ${JSON.stringify([...new Set(lines)])}. Please ensure it is unique`,
+    )
+  }
+  const at = content.indexOf(oldStr)
+  const updated = content.slice(0, at) + newStr + content.slice(at + oldStr.length)
+  await write(file, updated, content)
+  const replacementLine = (lines[0] as number) - 1
+  const newLines = updated.split('\n')
+  const start = Math.max(0, replacementLine - SNIPPET_LINES)
+  const end = replacementLine + SNIPPET_LINES + countChar(newStr, '\n')
+  const snippet = newLines.slice(start, end + 1).join('\n')
+  return { output: edited(file.shown, numbered(snippet, `a snippet of ${file.shown}`, newLines.length, start + 1)) }
+}
+
+async function insert(
+  file: EditTarget,
+  insertLine: number | undefined,
+  newStr: string | undefined,
+): Promise<ToolResult> {
+  if (insertLine === undefined) throw toolError('Parameter `insert_line` is required for command: insert')
+  if (newStr === undefined) throw toolError('Parameter `new_str` is required for command: insert')
+  const content = await readTextFile(file.absolute, file.shown, { maxBytes: MAX_EDIT_BYTES, forEdit: true })
+  const lines = content.split('\n')
+  if (insertLine < 0 || insertLine > lines.length) {
+    throw toolError(
+      `Invalid \`insert_line\` parameter: ${insertLine}. It should be within the range of lines of the file: [0, ${lines.length}]`,
+    )
+  }
+  const inserted = newStr.split('\n')
+  const updatedLines = [...lines.slice(0, insertLine), ...inserted, ...lines.slice(insertLine)]
+  await write(file, updatedLines.join('\n'), content)
+  const snippet = [
+    ...lines.slice(Math.max(0, insertLine - SNIPPET_LINES), insertLine),
+    ...inserted,
+    ...lines.slice(insertLine, insertLine + SNIPPET_LINES),
+  ].join('\n')
+  const first = Math.max(1, insertLine - SNIPPET_LINES + 1)
+  return {
+    output:
+      `The file ${file.shown} has been edited. ${numbered(snippet, 'a snippet of the edited file', updatedLines.length, first)}` +
+      'Review the changes and make sure they are as expected (correct indentation, no duplicate lines, etc). Edit the file again if necessary.',
+  }
+}
+
+async function undo(file: EditTarget): Promise<ToolResult> {
+  const previous = history(file.context).pop(file.relative)
+  if (previous === undefined) throw toolError(`No edit history found for ${file.shown}.`)
+  if (previous === null) {
+    // The undone edit created the file: undoing it removes the file again.
+    await rm(file.absolute, { force: true })
+    return { output: `Last edit to ${file.shown} undone successfully: the file it created was removed.` }
+  }
+  await file.context.workspaces.writeFile(file.context.sessionId, file.relative, previous)
+  await emitFileEdit(file, previous)
+  return {
+    output: `Last edit to ${file.shown} undone successfully.\n${numbered(previous, file.shown, previous.split('\n').length)}`,
+  }
+}
+
+async function write(file: EditTarget, content: string, previous: string | null): Promise<void> {
+  if (Buffer.byteLength(content, 'utf8') > MAX_EDIT_BYTES) {
+    throw toolError(
+      `The new content of ${file.shown} would be over ${MAX_EDIT_BYTES} bytes, more than this tool writes; write it with bash instead.`,
+    )
+  }
+  await file.context.workspaces.writeFile(file.context.sessionId, file.relative, content)
+  history(file.context).push(file.relative, previous)
+  await emitFileEdit(file, content)
+}
+
+async function emitFileEdit(file: EditTarget, content: string): Promise<void> {
+  await file.context.emit({
+    type: 'file_edit',
+    content: { path: file.relative, content, total_lines: countLines(content) },
+  })
+}
+
+function history(context: ToolContext): EditHistory {
+  return context.resources.get(HISTORY_RESOURCE, () => new EditHistory())
+}
+
+function edited(shown: string, rendering: string): string {
+  return `The file ${shown} has been edited. ${rendering}Review the changes and make sure they are as expected. Edit the file again if necessary.`
+}
+
+function countChar(text: string, char: string): number {
+  let n = 0
+  for (const c of text) if (c === char) n++
+  return n
+}

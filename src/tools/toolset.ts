@@ -1,0 +1,73 @@
+import type { LlmToolSpec } from '../llm/types.js'
+import { createBashTool } from './bash.js'
+import { createCompleteTool } from './complete.js'
+import { parametersJsonSchema } from './json-schema.js'
+import { createListFilesTool } from './list-files.js'
+import { createMessageUserTool } from './message-user.js'
+import type { AnyTool } from './run-tool.js'
+import { createSequentialThinkingTool } from './sequential-thinking.js'
+import { createStaticDeployTool } from './static-deploy.js'
+import { createStrReplaceEditorTool } from './str-replace-editor.js'
+import { createVisitWebpageTool } from './visit-webpage.js'
+import { createWebProvider, type WebConfig } from './web/web-provider.js'
+import { createWebSearchTool } from './web-search.js'
+
+/** The settings the toolset reads; `BerthConfig` satisfies it. */
+export interface ToolsetConfig extends WebConfig {
+  /** BERTH_BASH_TIMEOUT, seconds. */
+  bashTimeout: number
+  /** Configured LLM keys: kept out of the shell's environment even when set under other names. */
+  chutesApiKey?: string | undefined
+  openrouterApiKey?: string | undefined
+  openaiApiKey?: string | undefined
+  anthropicApiKey?: string | undefined
+}
+
+/**
+ * The agent's tools, with the reference's names and input schemas: always
+ * sequential_thinking, static_deploy, str_replace_editor, bash, list_files,
+ * message_user and complete; web_search and visit_webpage only when a web
+ * provider key is configured. Tools keep per-session state in
+ * `ToolContext.resources`, so one toolset serves every session.
+ *
+ * @example
+ *   const tools = createToolset(config)
+ *   const request = { ..., tools: toolSpecs(tools) }
+ */
+export function createToolset(config: ToolsetConfig): AnyTool[] {
+  const secretValues = [
+    config.chutesApiKey,
+    config.openrouterApiKey,
+    config.openaiApiKey,
+    config.anthropicApiKey,
+    config.tavilyApiKey,
+    config.jinaApiKey,
+    config.serperApiKey,
+  ]
+  const provider = createWebProvider(config)
+  return [
+    createSequentialThinkingTool(),
+    ...(provider === null ? [] : [createWebSearchTool(provider), createVisitWebpageTool(provider)]),
+    createStaticDeployTool(),
+    createStrReplaceEditorTool(),
+    createBashTool({ timeoutSeconds: config.bashTimeout, secretValues }),
+    createListFilesTool(),
+    createMessageUserTool(),
+    createCompleteTool(),
+  ]
+}
+
+/**
+ * What the model is told about the tools: name, description and the JSON
+ * Schema of the input (no `$schema` key, as OpenAI function parameters need).
+ *
+ * @example
+ *   toolSpecs(tools).map((spec) => spec.name) // ['sequential_thinking', 'static_deploy', ...]
+ */
+export function toolSpecs(tools: readonly AnyTool[]): LlmToolSpec[] {
+  return tools.map((tool) => ({
+    name: tool.name,
+    description: tool.description,
+    inputSchema: parametersJsonSchema(tool.parameters),
+  }))
+}
