@@ -82,6 +82,27 @@ export const SETTINGS = {
     default: 5 * 1024 ** 3,
     description: 'Largest size of one session workspace (e.g. 5GiB, 500MB; 0 for no limit).',
   } satisfies SettingSpec<number | null>,
+  publicUrl: {
+    env: ['BERTH_PUBLIC_URL', 'PUBLIC_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description:
+      'Public base URL for links the agent hands out (static_deploy); unset: the request host, else http://localhost:<port>.',
+  } satisfies SettingSpec<string | undefined>,
+  maxTurns: {
+    env: ['BERTH_MAX_TURNS'],
+    schema: z.coerce.number().int().min(1),
+    default: 200,
+    description: 'Most model calls one agent run may make before it stops with an error.',
+  } satisfies SettingSpec<number>,
+  maxRunTokens: {
+    env: ['BERTH_MAX_RUN_TOKENS'],
+    schema: z
+      .union([z.literal('none'), z.coerce.number().int().min(0)])
+      .transform((n) => (n === 'none' || n === 0 ? null : n)),
+    default: null,
+    description: 'Most tokens (input plus output, all calls) one agent run may use; 0 or none for no limit.',
+  } satisfies SettingSpec<number | null>,
   chutesApiKey: {
     env: ['CHUTES_API_KEY'],
     schema: optionalSecret,
@@ -112,6 +133,190 @@ export const SETTINGS = {
     default: undefined,
     description: 'API key for Anthropic.',
   } satisfies SettingSpec<string | undefined>,
+  chutesBaseUrl: {
+    env: ['CHUTES_BASE_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description: 'Base URL of the Chutes API; unset means https://llm.chutes.ai/v1 (tests point it at a local server).',
+  } satisfies SettingSpec<string | undefined>,
+  openrouterBaseUrl: {
+    env: ['OPENROUTER_BASE_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description: 'Base URL of the OpenRouter API; unset means https://openrouter.ai/api/v1.',
+  } satisfies SettingSpec<string | undefined>,
+  anthropicBaseUrl: {
+    env: ['ANTHROPIC_BASE_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description: 'Base URL of the Anthropic API; unset means https://api.anthropic.com.',
+  } satisfies SettingSpec<string | undefined>,
+  moonshotApiKey: {
+    env: ['MOONSHOT_API_KEY'],
+    schema: optionalSecret,
+    default: undefined,
+    description: 'API key for Moonshot (Kimi), used through its Anthropic-compatible endpoint.',
+  } satisfies SettingSpec<string | undefined>,
+  moonshotBaseUrl: {
+    env: ['MOONSHOT_BASE_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description: "Base URL of Moonshot's Anthropic-compatible API; unset means https://api.moonshot.ai/anthropic.",
+  } satisfies SettingSpec<string | undefined>,
+  model: {
+    flag: 'model',
+    env: ['BERTH_MODEL'],
+    schema: z.string().trim().min(1),
+    default: 'deepseek-ai/DeepSeek-V3-0324',
+    description:
+      'Default model. `provider:model` pins a provider (chutes, openrouter, openai, anthropic, moonshot); ' +
+      'a bare id goes by its shape and the keys set: claude-* to Anthropic, org/model to Chutes or OpenRouter, ' +
+      'others to OPENAI_BASE_URL or Chutes.',
+  } satisfies SettingSpec<string>,
+  fallbackModels: {
+    env: ['BERTH_FALLBACK_MODELS'],
+    schema: z.string().transform((text) =>
+      text
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0),
+    ),
+    default: [],
+    description: 'Comma-separated models tried in order when the model fails (same syntax as BERTH_MODEL).',
+  } satisfies SettingSpec<string[]>,
+  toolCallMode: {
+    env: ['BERTH_TOOL_CALL_MODE'],
+    schema: z.enum(['native', 'json']),
+    default: 'native',
+    description:
+      "How models call tools: `native` (the API's tool calling) or `json` (JSON in the text, for models without it).",
+  } satisfies SettingSpec<'native' | 'json'>,
+  llmTimeout: {
+    env: ['BERTH_LLM_TIMEOUT'],
+    schema: z.coerce.number().positive(),
+    default: 300,
+    description: 'Seconds one LLM call may take in all, retries and fallbacks included.',
+  } satisfies SettingSpec<number>,
+  llmMaxRetries: {
+    env: ['BERTH_LLM_MAX_RETRIES'],
+    schema: z.coerce.number().int().min(0).max(20),
+    default: 3,
+    description: 'Retries per model on 429, 5xx and connection errors before the next fallback model.',
+  } satisfies SettingSpec<number>,
+  llmRetryDelay: {
+    env: ['BERTH_LLM_RETRY_DELAY_MS'],
+    schema: z.coerce.number().int().min(0),
+    default: 1000,
+    description: 'Base of the exponential backoff (full jitter, capped at 30 s) between LLM retries, in ms.',
+  } satisfies SettingSpec<number>,
+  bashTimeout: {
+    env: ['BERTH_BASH_TIMEOUT'],
+    schema: z.coerce.number().positive().max(86_400),
+    default: 120,
+    description:
+      'Seconds one agent shell command may run before its process group is killed (the model may ask for less or more).',
+  } satisfies SettingSpec<number>,
+  contextManager: {
+    env: ['BERTH_CONTEXT_MANAGER'],
+    schema: z.enum(['file-based', 'standard']),
+    default: 'file-based',
+    description:
+      'How old tool output leaves the context over budget: `file-based` saves it to agent_memory/ and leaves a pointer, ' +
+      '`standard` drops it.',
+  } satisfies SettingSpec<'file-based' | 'standard'>,
+  contextTokens: {
+    env: ['BERTH_CONTEXT_TOKENS'],
+    schema: z.coerce.number().int().min(1000),
+    default: 120_000,
+    description:
+      'Token budget of the history sent to the model (estimated as characters / 4) before old turns are trimmed.',
+  } satisfies SettingSpec<number>,
+  tavilyApiKey: {
+    env: ['TAVILY_API_KEY'],
+    schema: optionalSecret,
+    default: undefined,
+    description:
+      'API key for Tavily: enables the web_search and visit_webpage tools (first choice when several are set).',
+  } satisfies SettingSpec<string | undefined>,
+  tavilyBaseUrl: {
+    env: ['TAVILY_BASE_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description: 'Base URL of the Tavily API; unset means https://api.tavily.com.',
+  } satisfies SettingSpec<string | undefined>,
+  jinaApiKey: {
+    env: ['JINA_API_KEY'],
+    schema: optionalSecret,
+    default: undefined,
+    description: 'API key for Jina (search through s.jina.ai, pages through r.jina.ai): enables the web tools.',
+  } satisfies SettingSpec<string | undefined>,
+  jinaSearchBaseUrl: {
+    env: ['JINA_SEARCH_BASE_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description: 'Base URL of Jina search; unset means https://s.jina.ai.',
+  } satisfies SettingSpec<string | undefined>,
+  jinaReaderBaseUrl: {
+    env: ['JINA_READER_BASE_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description: 'Base URL of the Jina reader; unset means https://r.jina.ai.',
+  } satisfies SettingSpec<string | undefined>,
+  serperApiKey: {
+    env: ['SERPER_API_KEY', 'SERPERDEV_API_KEY'],
+    schema: optionalSecret,
+    default: undefined,
+    description: 'API key for Serper (google.serper.dev, scrape.serper.dev): enables the web tools.',
+  } satisfies SettingSpec<string | undefined>,
+  serperBaseUrl: {
+    env: ['SERPER_BASE_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description: 'Base URL of Serper search; unset means https://google.serper.dev.',
+  } satisfies SettingSpec<string | undefined>,
+  serperScrapeBaseUrl: {
+    env: ['SERPER_SCRAPE_BASE_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description: 'Base URL of the Serper scraper; unset means https://scrape.serper.dev.',
+  } satisfies SettingSpec<string | undefined>,
+  authToken: {
+    env: ['BERTH_AUTH_TOKEN'],
+    schema: z.string().trim().min(16, 'use at least 16 characters').optional(),
+    default: undefined,
+    description:
+      'Server-wide token for public deployments: every API call and the WebSocket need it (bearer header, ' +
+      'berth_token cookie via /login?token=…, or ?token=); share pages and deployed sites stay public.',
+  } satisfies SettingSpec<string | undefined>,
+  uploadLimit: {
+    flag: 'uploadLimit',
+    env: ['BERTH_UPLOAD_LIMIT'],
+    schema: byteSize,
+    default: 100 * 1024 ** 2,
+    description: 'Largest single upload (e.g. 100MB; 0 for no limit beyond the workspace quota).',
+  } satisfies SettingSpec<number | null>,
+  staticBaseUrl: {
+    env: ['STATIC_BASE_URL', 'BERTH_STATIC_BASE_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description:
+      'Separate origin for deployed sites (e.g. https://sites.example.com pointing at the same server); ' +
+      'unset: sites are served from the main origin under /workspace/, sandboxed by CSP.',
+  } satisfies SettingSpec<string | undefined>,
+  iiAgentCompat: {
+    env: ['BERTH_II_AGENT_COMPAT'],
+    schema: z.stringbool(),
+    default: false,
+    description:
+      'Compatibility switch for an old ii-agent frontend on another origin: read and write a session by its id ' +
+      'alone, as the reference does. Insecure on a public server; off by default.',
+  } satisfies SettingSpec<boolean>,
+  enableTerminal: {
+    env: ['BERTH_ENABLE_TERMINAL'],
+    schema: z.stringbool(),
+    default: false,
+    description: "Allow the WebSocket's terminal_command (runs shell commands in the session's workspace).",
+  } satisfies SettingSpec<boolean>,
 } as const
 
 export type SettingName = keyof typeof SETTINGS
