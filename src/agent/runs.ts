@@ -13,6 +13,8 @@ export interface StartRunInput {
   /** Public base URL for links the agent hands out (static_deploy), e.g. from the request's host. */
   publicUrl?: string
   maxTurns?: number
+  /** Device that owns the session when the run has to create it (`cli` for `berth run`). */
+  deviceId?: string
 }
 
 export interface RunOutcome {

@@ -1,0 +1,49 @@
+import type { BerthConfig } from '../config/config.js'
+import { createLlm } from '../llm/create-llm.js'
+import type { Logger } from '../logging/logger.js'
+import type { Store } from '../store/store.js'
+import { createToolset } from '../tools/toolset.js'
+import type { Workspaces } from '../workspace/workspaces.js'
+import { createContextManager } from './context/create-context-manager.js'
+import { AgentRunManager, type AgentRunManagerOptions } from './run-manager.js'
+
+/**
+ * The run manager with berth's real parts: models from `createLlm` (the
+ * run's model id and provider hint over BERTH_MODEL), the toolset of
+ * `createToolset` (one list serves every session; per-session state lives
+ * in the session's resources) and the configured context manager
+ * (BERTH_CONTEXT_MANAGER, BERTH_CONTEXT_TOKENS) before every model call.
+ *
+ * @example
+ *   const runtime = await openRuntime(config, { role: 'server', command: 'berth serve' })
+ *   const runs = createRunManager(runtime)
+ *   await runs.recoverInterrupted()   // the server only: it owns the root
+ *   ...
+ *   await runs.shutdown()
+ */
+export function createRunManager(
+  runtime: { config: BerthConfig; store: Store; workspaces: Workspaces; logger: Logger },
+  overrides: Partial<AgentRunManagerOptions> = {},
+): AgentRunManager {
+  const { config, logger } = runtime
+  const tools = createToolset(config)
+  const contextManager = createContextManager({
+    kind: config.contextManager,
+    tokenBudget: config.contextTokens,
+    workspaces: runtime.workspaces,
+    logger: logger.child({ part: 'context' }),
+  })
+  return new AgentRunManager({
+    store: runtime.store,
+    workspaces: runtime.workspaces,
+    logger,
+    config,
+    createProvider: (choice) => createLlm(config, { ...choice, logger: logger.child({ part: 'llm' }) }),
+    createTools: () => tools,
+    createContext:
+      ({ sessionId }) =>
+      (messages) =>
+        contextManager.apply(messages, sessionId),
+    ...overrides,
+  })
+}

@@ -1,0 +1,302 @@
+import type { BerthConfig } from '../config/config.js'
+import { BerthError } from '../core/errors.js'
+import type { AgentEvent, TransientEvent } from '../core/events.js'
+import type { LlmProvider, LlmToolSpec } from '../llm/types.js'
+import type { Logger } from '../logging/logger.js'
+import type { Store } from '../store/store.js'
+import type { SessionRecord } from '../store/types.js'
+import type { AnyTool } from '../tools/run-tool.js'
+import type { DisposableSessionResources } from '../tools/session-resources.js'
+import type { ToolContext } from '../tools/tool.js'
+import { toolSpecs } from '../tools/toolset.js'
+import type { Workspaces } from '../workspace/workspaces.js'
+import { type ContextPreparer, describeError, type LoopEnd, type RunProgress, runAgentLoop } from './agent-loop.js'
+import { feedStored, HistoryBuilder, readAllEvents } from './history.js'
+import { resolvePublicUrl } from './public-url.js'
+import { closingEvents, recoverInterruptedRuns, type StopReason, toOutcome } from './run-endings.js'
+import { RunEventSink } from './run-events.js'
+import type { RunManager, RunOutcome, StartRunInput } from './runs.js'
+import { SessionSlots, TransientFanOut } from './session-slots.js'
+import { buildSystemPrompt } from './system-prompt.js'
+
+/** Which model a run uses: the client's `model_id` and provider flag, resolved by the LLM layer. */
+export interface ModelChoice {
+  modelId?: string
+  providerHint?: string
+}
+
+export interface AgentRunManagerOptions {
+  store: Store
+  workspaces: Workspaces
+  logger: Logger
+  /** Reads maxTurns, maxRunTokens, publicUrl and port. */
+  config: Pick<BerthConfig, 'maxTurns' | 'maxRunTokens' | 'publicUrl' | 'port'>
+  /** The model of one run (e.g. `createLlm(config, choice)`); may throw `LLM_NOT_CONFIGURED`. */
+  createProvider(choice: ModelChoice): LlmProvider | Promise<LlmProvider>
+  /** The tools of one run (e.g. `createToolset(config)`). */
+  createTools(session: { sessionId: string; workspaceDir: string }): readonly AnyTool[]
+  /** The context manager of one run, which shrinks the history before each model call. */
+  createContext?(session: { sessionId: string; workspaceDir: string }): ContextPreparer | undefined
+  /** How long a session's resources (its shell) live after its last run; default 15 minutes. */
+  idleDisposeMs?: number
+  /** How long `cancel` waits for the run to stop by itself before recording the interrupt anyway; default 500 ms. */
+  cancelGraceMs?: number
+}
+
+interface ActiveRun {
+  sessionId: string
+  controller: AbortController
+  progress: RunProgress
+  reason: StopReason | null
+  /** Resolves once the run's last events are stored. */
+  outcome: Promise<RunOutcome>
+  resolve(outcome: RunOutcome): void
+  finishing: Promise<RunOutcome> | null
+}
+
+const DEFAULT_IDLE_DISPOSE_MS = 15 * 60_000
+const DEFAULT_CANCEL_GRACE_MS = 500
+
+/**
+ * Runs the agent for every session of this process, one run per session at
+ * a time. A run belongs to no client: it goes on when the client that
+ * started it disconnects, and everything it produces is stored before anyone
+ * sees it. The history of each run is rebuilt from the session's event log.
+ *
+ * @example
+ *   const runs = new AgentRunManager({ store, workspaces, logger, config,
+ *     createProvider: (choice) => createLlm(config, choice), createTools: () => createToolset(config) })
+ *   await runs.recoverInterrupted()
+ *   await runs.start({ sessionId, text: 'Build a site' })
+ *   const outcome = await runs.wait(sessionId)
+ */
+export class AgentRunManager implements RunManager {
+  private readonly runs = new Map<string, ActiveRun>()
+  private readonly slots: SessionSlots
+  private readonly live: TransientFanOut
+  private readonly specs = new WeakMap<readonly AnyTool[], LlmToolSpec[]>()
+  private closed = false
+
+  constructor(private readonly options: AgentRunManagerOptions) {
+    this.slots = new SessionSlots(options.logger, options.idleDisposeMs ?? DEFAULT_IDLE_DISPOSE_MS)
+    this.live = new TransientFanOut(options.logger)
+  }
+
+  async start(input: StartRunInput): Promise<void> {
+    if (this.closed) {
+      throw new BerthError('RUNS_SHUT_DOWN', 'The server is shutting down; no new runs start.', { status: 503 })
+    }
+    const { sessionId } = input
+    if (this.runs.has(sessionId)) {
+      throw new BerthError('QUERY_IN_PROGRESS', `Session ${sessionId} is already running a query; wait or cancel it.`, {
+        status: 409,
+        details: { sessionId },
+      })
+    }
+    // Reserved before the first await, so two simultaneous starts cannot both pass.
+    const run = newRun(sessionId)
+    this.runs.set(sessionId, run)
+    let workspaceDir: string
+    try {
+      const session = await this.ensureSession(input)
+      workspaceDir = await this.ensureWorkspace(session)
+      // Status first: should the process die right after, recovery finds the session and closes the run.
+      await this.options.store.setStatus(sessionId, 'running')
+      await this.options.store.append(sessionId, {
+        type: 'user_message',
+        content: { text: input.text, files: input.files ?? [] },
+      })
+    } catch (error) {
+      this.runs.delete(sessionId)
+      await this.options.store.setStatus(sessionId, 'idle').catch(() => {})
+      throw error
+    }
+    this.slots.acquire(sessionId)
+    void this.execute(run, input, workspaceDir)
+  }
+
+  async wait(sessionId: string): Promise<RunOutcome | null> {
+    const run = this.runs.get(sessionId)
+    return run === undefined ? null : run.outcome
+  }
+
+  async cancel(sessionId: string): Promise<boolean> {
+    const run = this.runs.get(sessionId)
+    if (run === undefined) return false
+    await this.stop(run, 'cancelled')
+    return true
+  }
+
+  isRunning(sessionId: string): boolean {
+    return this.runs.has(sessionId)
+  }
+
+  onTransient(sessionId: string, listener: (event: TransientEvent) => void): () => void {
+    return this.live.listen(sessionId, listener)
+  }
+
+  async recoverInterrupted(): Promise<number> {
+    return recoverInterruptedRuns(this.options.store, (id) => this.runs.has(id), this.options.logger)
+  }
+
+  async shutdown(): Promise<void> {
+    this.closed = true
+    await Promise.all([...this.runs.values()].map((run) => this.stop(run, 'shutdown')))
+    await this.slots.releaseAll()
+  }
+
+  /**
+   * The session's resources (its persistent shell), e.g. for the WebSocket
+   * `terminal_command`, which runs in the agent's shell.
+   *
+   * @example
+   *   const resources = runs.resources(sessionId)
+   */
+  resources(sessionId: string): DisposableSessionResources {
+    return this.slots.acquire(sessionId)
+  }
+
+  private async execute(run: ActiveRun, input: StartRunInput, workspaceDir: string): Promise<void> {
+    const { store, logger } = this.options
+    const runLogger = logger.child({ session: run.sessionId })
+    const signal = run.controller.signal
+    let end: LoopEnd
+    try {
+      const provider = await this.options.createProvider({
+        ...(input.modelId === undefined ? {} : { modelId: input.modelId }),
+        ...(input.providerHint === undefined ? {} : { providerHint: input.providerHint }),
+      })
+      runLogger.info({ provider: provider.provider, model: provider.model }, 'run started')
+      const history = new HistoryBuilder()
+      for (const event of await readAllEvents(store, run.sessionId)) feedStored(history, event)
+      const session = { sessionId: run.sessionId, workspaceDir }
+      const tools = this.options.createTools(session)
+      const publicUrl = resolvePublicUrl(input.publicUrl, this.options.config)
+      const sink = new RunEventSink(store, run.sessionId, history, signal, runLogger)
+      const resources = this.slots.acquire(run.sessionId)
+      const context: Omit<ToolContext, 'toolCallId' | 'emitTransient'> = {
+        sessionId: run.sessionId,
+        workspaceDir,
+        workspaces: this.options.workspaces,
+        signal,
+        emit: async (event: AgentEvent) => {
+          await sink.append(event)
+        },
+        publicUrl,
+        resources,
+        logger: runLogger,
+      }
+      const prepareContext = this.options.createContext?.(session)
+      end = await runAgentLoop({
+        provider,
+        system: buildSystemPrompt({ workspaceDir, publicUrl, toolNames: tools.map((tool) => tool.name) }),
+        tools,
+        toolSpecs: this.toolSpecs(tools),
+        history,
+        sink,
+        signal,
+        limits: {
+          maxTurns: input.maxTurns ?? this.options.config.maxTurns,
+          maxTokens: this.options.config.maxRunTokens,
+        },
+        ...(prepareContext === undefined ? {} : { prepareContext }),
+        toolContext: (toolCallId) => ({
+          ...context,
+          toolCallId,
+          emitTransient: (text) =>
+            this.live.publish(run.sessionId, {
+              type: 'tool_output_delta',
+              content: { tool_call_id: toolCallId, text },
+            }),
+        }),
+        onTransient: (event) => this.live.publish(run.sessionId, event),
+        progress: run.progress,
+      })
+    } catch (error) {
+      end = signal.aborted ? { status: 'interrupted' } : { status: 'failed', error: describeError(error) }
+    }
+    if (signal.aborted) end = { status: 'interrupted' }
+    const outcome = await this.finish(run, end)
+    runLogger.info({ status: outcome.status, turns: outcome.turns, error: outcome.error }, 'run ended')
+  }
+
+  /** Abort the run; record the interrupt at once if it has not stopped within the grace period. */
+  private async stop(run: ActiveRun, reason: StopReason): Promise<void> {
+    run.reason ??= reason
+    run.controller.abort(
+      new BerthError('LLM_ABORTED', `The run was ${reason === 'shutdown' ? 'stopped by a shutdown' : 'cancelled'}.`),
+    )
+    let timer: NodeJS.Timeout | undefined
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS)
+    })
+    await Promise.race([run.outcome, grace])
+    clearTimeout(timer)
+    // A tool that ignores the signal does not hold the session: its later events are dropped by the sink.
+    await this.finish(run, { status: 'interrupted' })
+  }
+
+  /** Store how the run ended (once, whoever gets here first), update the status, free the session. */
+  private finish(run: ActiveRun, end: LoopEnd): Promise<RunOutcome> {
+    if (run.finishing !== null) return run.finishing
+    run.finishing = (async () => {
+      const { store, logger } = this.options
+      const outcome = toOutcome(end, run.progress)
+      try {
+        await store.appendMany(run.sessionId, closingEvents(end, run.progress, run.reason))
+        await store.setStatus(run.sessionId, end.status === 'interrupted' ? 'interrupted' : 'idle')
+      } catch (error) {
+        // The session stays `running` in the store; the next start's recovery closes it.
+        logger.error({ err: error, session: run.sessionId }, 'could not store the end of a run')
+      }
+      if (this.runs.get(run.sessionId) === run) this.runs.delete(run.sessionId)
+      this.slots.idle(run.sessionId, () => this.runs.has(run.sessionId))
+      run.resolve(outcome)
+      return outcome
+    })()
+    return run.finishing
+  }
+
+  private async ensureSession(input: StartRunInput): Promise<SessionRecord> {
+    const { store, workspaces } = this.options
+    const existing = await store.getSession(input.sessionId)
+    if (existing !== null) return existing
+    return store.createSession({
+      id: input.sessionId,
+      workspaceDir: workspaces.dirFor(input.sessionId),
+      deviceId: input.deviceId ?? null,
+    })
+  }
+
+  private async ensureWorkspace(session: SessionRecord): Promise<string> {
+    const { workspaces } = this.options
+    const exists = await workspaces.exists(session.id, session.workspaceDir)
+    return exists ? workspaces.dirFor(session.id, session.workspaceDir) : workspaces.create(session.id)
+  }
+
+  /** Tool schemas are built once per tool list, not once per run. */
+  private toolSpecs(tools: readonly AnyTool[]): LlmToolSpec[] {
+    let specs = this.specs.get(tools)
+    if (specs === undefined) {
+      specs = toolSpecs(tools)
+      this.specs.set(tools, specs)
+    }
+    return specs
+  }
+}
+
+function newRun(sessionId: string): ActiveRun {
+  let resolve: (outcome: RunOutcome) => void = () => {}
+  const outcome = new Promise<RunOutcome>((r) => {
+    resolve = r
+  })
+  return {
+    sessionId,
+    controller: new AbortController(),
+    progress: { turns: 0, usage: { inputTokens: 0, outputTokens: 0 }, answer: null, step: { text: '' } },
+    reason: null,
+    outcome,
+    resolve,
+    finishing: null,
+  }
+}
