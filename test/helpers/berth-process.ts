@@ -26,9 +26,18 @@ export function startBerth(
   args: string[],
   options: { cwd: string; env?: Record<string, string | undefined>; uid?: number; gid?: number },
 ): BerthProcess {
+  return startProcess(process.execPath, ['--import', TSX_IMPORT, CLI, ...args], options)
+}
+
+/** Any command as a watched child process (e.g. berth from a built copy inside a mount namespace). */
+export function startProcess(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string | undefined>; uid?: number; gid?: number },
+): BerthProcess {
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...options.env }
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key]
-  const child = spawn(process.execPath, ['--import', TSX_IMPORT, CLI, ...args], {
+  const child = spawn(command, args, {
     cwd: options.cwd,
     env: env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
