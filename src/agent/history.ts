@@ -25,6 +25,8 @@ const EVENT_PAGE = 5000
  */
 export class HistoryBuilder {
   private readonly done: LlmMessage[] = []
+  /** Where the last user message sits in `done`, so `query_edited` can take that exchange back. */
+  private lastUserIndex = -1
   /** The assistant message being assembled, with its calls' results held until it is complete. */
   private assistant: { text: string; toolCalls: LlmToolCall[] } | null = null
   private results: LlmMessage[] = []
@@ -38,7 +40,14 @@ export class HistoryBuilder {
     switch (type) {
       case 'user_message':
         this.endStep()
+        this.lastUserIndex = this.done.length
         this.done.push({ role: 'user', content: userText(c) })
+        return
+      case 'query_edited':
+        // The user edited their last query: that exchange leaves the history (the log keeps it).
+        this.endStep()
+        if (this.lastUserIndex >= 0) this.done.splice(this.lastUserIndex)
+        this.lastUserIndex = -1
         return
       case 'agent_response':
         this.addText(str(c.text))

@@ -87,6 +87,15 @@ export type ErrorCode =
   | 'LLM_REQUEST_FAILED'
   | 'LLM_ABORTED'
   | 'LLM_TIMEOUT'
+  // eval (GAIA runner)
+  | 'EVAL_DATASET_NOT_FOUND'
+  | 'EVAL_DATASET_INVALID'
+  | 'EVAL_RUN_NAME_INVALID'
+  | 'EVAL_RUN_NOT_FOUND'
+  | 'EVAL_RUN_LOCKED'
+  | 'EVAL_RUN_MISMATCH'
+  | 'EVAL_TASK_INTERRUPTED'
+  | 'EVAL_HUB_FAILED'
 
 export function isBerthError(value: unknown, code?: ErrorCode): value is BerthError {
   return value instanceof BerthError && (code === undefined || value.code === code)

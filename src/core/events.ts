@@ -16,6 +16,12 @@ export interface EventContents {
   agent_response_interrupted: { text: string; reason: 'cancelled' | 'shutdown' | 'crashed' }
   system: { message: string }
   error: { message: string; error_code: string }
+  /**
+   * The user edited their last query (`edit_query`): the last `user_message`
+   * and everything after it leave the model's history. Nothing is deleted from
+   * the log, so replay still shows what happened.
+   */
+  query_edited: { text: string }
   /** End of a run, whatever its outcome. */
   stream_complete: { status: 'completed' | 'failed' | 'interrupted'; turns?: number; usage?: TokenUsage }
 }

@@ -1,6 +1,23 @@
+import { createRequire } from 'node:module'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { createAuthHook } from './auth-hook.js'
 import type { ServerContext } from './context.js'
+import { createErrorHandler } from './errors.js'
+import { fileRoutes } from './routes/files.js'
+import { registerOpenApi } from './openapi.js'
 import { healthRoutes } from './routes/health.js'
+import { loginRoutes } from './routes/login.js'
+import { metricsRoutes } from './routes/metrics.js'
+import { modelRoutes } from './routes/models.js'
+import { sessionRoutes } from './routes/sessions.js'
+import { shareFileRoutes } from './routes/share-files.js'
+import { shareRoutes } from './routes/shares.js'
+import { staticSiteRoutes } from './routes/static-sites.js'
+import { uploadRoutes } from './routes/upload.js'
+import { webUiRoutes } from './routes/web-ui.js'
+import { websocketRoutes } from './routes/websocket.js'
+
+const BERTH_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version
 
 /**
  * The HTTP app: every route group is a plugin that receives the context.
@@ -12,7 +29,24 @@ import { healthRoutes } from './routes/health.js'
 export async function createServer(context: ServerContext): Promise<FastifyInstance> {
   // Request lines would drown the log; fastify's own warnings and errors still come through.
   const httpLogger = context.logger.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger
-  const app = Fastify({ loggerInstance: httpLogger })
+  const app = Fastify({ loggerInstance: httpLogger, trustProxy: true, routerOptions: { maxParamLength: 500 } })
+  app.setErrorHandler(createErrorHandler(context.logger))
+  app.addHook('onRequest', createAuthHook(context.config))
+
+  await registerOpenApi(app, BERTH_VERSION)
+  // Not encapsulated: the metrics' onResponse hook must see every route.
+  await metricsRoutes(app, { context })
   await app.register(healthRoutes, { context })
+  await app.register(loginRoutes, { context })
+  // Route groups (one plugin each):
+  await app.register(uploadRoutes, { context })
+  await app.register(fileRoutes, { context })
+  await app.register(staticSiteRoutes, { context })
+  await app.register(sessionRoutes, { context })
+  await app.register(modelRoutes, { context })
+  await app.register(shareRoutes, { context })
+  await app.register(shareFileRoutes, { context })
+  await app.register(websocketRoutes, { context })
+  await app.register(webUiRoutes, { context })
   return app
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { createRunManager } from '../../agent/create-run-manager.js'
 import { openRuntime } from '../../runtime/runtime.js'
 import { createServer } from '../../server/create-server.js'
 import { configFor } from '../options.js'
@@ -13,14 +14,19 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'address to listen on (default: 0.0.0.0)')
     .option('--port <port>', 'port to listen on (default: PORT or 8000)')
     .option('--workspace-quota <size>', 'largest size of one session workspace (default: 5GiB)')
+    .option('--upload-limit <size>', 'largest single upload (default: 100MB)')
     .action(
       action(async (_options: unknown, command: Command) => {
         const config = configFor(command)
         const runtime = await openRuntime(config, { role: 'server', command: 'berth serve' })
         const { logger } = runtime
-        const app = await createServer(runtime)
+        const runs = createRunManager(runtime)
+        const recovered = await runs.recoverInterrupted()
+        if (recovered > 0) logger.warn(`${recovered} run(s) were in flight when berth last stopped; marked interrupted`)
+        const app = await createServer({ ...runtime, runs })
         await app.listen({ host: config.host, port: config.port })
-        logger.info(`berth is listening on http://${config.host}:${(app.server.address() as { port: number }).port}`)
+        const { port } = app.server.address() as { port: number }
+        logger.info(`berth is listening on http://${config.host}:${port}`)
 
         await new Promise<void>((resolve) => {
           const stop = (signal: string) => {
@@ -30,8 +36,8 @@ export function registerServe(program: Command): void {
               process.exit(1)
             }, SHUTDOWN_DEADLINE_MS)
             deadline.unref()
-            app
-              .close()
+            // Stop accepting, interrupt runs (recorded), then flush and close the store.
+            Promise.all([app.close(), runs.shutdown()])
               .then(() => runtime.close())
               .catch((error: unknown) => logger.error({ err: error }, 'error during shutdown'))
               .finally(resolve)

@@ -1,0 +1,34 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { BerthError } from '../core/errors.js'
+import type { BerthConfig } from '../config/config.js'
+import { presentedToken, tokenMatches } from './access.js'
+import { isStaticSiteRequest } from './routes/static-sites.js'
+
+/** Paths anyone may reach even when BERTH_AUTH_TOKEN is set: health, share views, deployed sites, the UI shell. */
+const PUBLIC_PREFIXES = ['/healthz', '/readyz', '/share/', '/api/share/', '/workspace/', '/assets/', '/login']
+const PUBLIC_EXACT = new Set(['/', '/index.html', '/favicon.ico', '/favicon.svg'])
+
+export function isPublicPath(url: string): boolean {
+  const path = url.split('?')[0] ?? url
+  return PUBLIC_EXACT.has(path) || PUBLIC_PREFIXES.some((prefix) => path === prefix.replace(/\/$/, '') || path.startsWith(prefix))
+}
+
+/**
+ * With a server token configured, every other request must present it
+ * (bearer header, `berth_token` cookie, or `?token=` for WebSocket URLs).
+ */
+export function createAuthHook(config: Pick<BerthConfig, 'authToken' | 'staticBaseUrl'>) {
+  const { authToken } = config
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    if (authToken === undefined || isPublicPath(request.url)) return
+    // Deployed sites on their own origin (STATIC_BASE_URL) are public like /workspace/.
+    if (isStaticSiteRequest(request.headers.host, config)) return
+    if (!tokenMatches(presentedToken(request), authToken)) {
+      throw new BerthError(
+        'AUTH_REQUIRED',
+        'This berth server needs its access token: send "Authorization: Bearer <token>", or open /login?token=<token> once in the browser.',
+        { status: 401 },
+      )
+    }
+  }
+}

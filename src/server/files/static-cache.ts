@@ -1,0 +1,119 @@
+import type { Stats } from 'node:fs'
+import { promisify } from 'node:util'
+import { brotliCompress, gzip, constants as zlibConstants } from 'node:zlib'
+import mime from 'mime-types'
+
+const gzipAsync = promisify(gzip)
+const brotliAsync = promisify(brotliCompress)
+
+// Text-like types worth compressing; images, video, fonts and archives are compressed already.
+const COMPRESSIBLE = /^(text\/|application\/(javascript|json|xml|wasm|manifest\+json|ld\+json)|image\/svg\+xml)/
+/** Below this, compression saves less than the header costs. */
+const MIN_COMPRESS_BYTES = 1024
+
+/** A deployed file held in memory, with everything a response needs precomputed. */
+export interface StaticFile {
+  /** The path it was read from (under the workspace, not its real path). */
+  file: string
+  body: Buffer
+  contentType: string
+  etag: string
+  lastModified: string
+  mtimeMs: number
+  compressible: boolean
+  /** What `stat` said when it was read: the same values later mean the same bytes. */
+  identity: string
+  /** When `identity` was last confirmed by a `stat` (performance.now() ms). */
+  checkedAt: number
+  /** Response headers every answer about this file carries, as a flat `[name, value, ...]` list for writeHead. */
+  headers: string[]
+  /** `headers` plus ETag and length: the whole header block of a plain 200. */
+  plainHeaders: string[]
+  encoded: { gzip?: Promise<Buffer>; br?: Promise<Buffer> }
+}
+
+/**
+ * Facts about a file version for caching and validators: a strong ETag from
+ * inode, size and mtime (an atomic replace changes the inode), and the
+ * identity string a later `stat` is compared with.
+ *
+ * @example
+ *   const { etag, identity } = versionOf(await stat(file))
+ */
+export function versionOf(info: Stats): { etag: string; identity: string } {
+  const mtime = Math.floor(info.mtimeMs * 1000).toString(36)
+  const etag = `"${info.ino.toString(36)}-${info.size.toString(36)}-${mtime}"`
+  return { etag, identity: `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}` }
+}
+
+/** The `Content-Type` of a file name, with `charset=utf-8` for text. */
+export function contentTypeOf(name: string): string {
+  return mime.contentType(name.slice(name.lastIndexOf('/') + 1)) || 'application/octet-stream'
+}
+
+export function isCompressible(contentType: string): boolean {
+  return COMPRESSIBLE.test(contentType)
+}
+
+/**
+ * Small deployed files kept in memory, oldest out first, keyed by URL path.
+ * An entry is served only while a `stat` of its file, at most `revalidateMs`
+ * old, shows the same inode, size, mtime and ctime, so a changed file is read
+ * again; compressed forms are made once per version, on demand.
+ *
+ * @example
+ *   const cache = new StaticCache({ maxBytes: 64 * 1024 * 1024, maxFileBytes: 512 * 1024 })
+ *   const hit = cache.get(key)
+ *   if (hit && hit.identity === versionOf(await stat(hit.file)).identity) send(hit.body)
+ */
+export class StaticCache {
+  private readonly entries = new Map<string, StaticFile>()
+  private bytes = 0
+
+  constructor(readonly limits: { maxBytes: number; maxFileBytes: number }) {}
+
+  get(key: string): StaticFile | undefined {
+    return this.entries.get(key)
+  }
+
+  set(key: string, entry: StaticFile): void {
+    if (entry.body.length > this.limits.maxFileBytes) return
+    this.delete(key)
+    this.entries.set(key, entry)
+    this.bytes += entry.body.length
+    for (const [oldKey] of this.entries) {
+      if (this.bytes <= this.limits.maxBytes) break
+      this.delete(oldKey)
+    }
+  }
+
+  delete(key: string): void {
+    const old = this.entries.get(key)
+    if (old === undefined) return
+    this.entries.delete(key)
+    this.bytes -= old.body.length
+  }
+
+  get size(): number {
+    return this.entries.size
+  }
+}
+
+/**
+ * The body in a content coding, computed once per file version (concurrent
+ * requests share the work), or `null` when the file is not worth compressing.
+ */
+export function encodedBody(entry: StaticFile, encoding: 'gzip' | 'br'): Promise<Buffer> | null {
+  if (!entry.compressible || entry.body.length < MIN_COMPRESS_BYTES) return null
+  let pending = entry.encoded[encoding]
+  if (pending === undefined) {
+    pending =
+      encoding === 'br'
+        ? brotliAsync(entry.body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 9 } })
+        : gzipAsync(entry.body, { level: 9 })
+    entry.encoded[encoding] = pending
+  }
+  return pending
+}
+
+export { MIN_COMPRESS_BYTES }

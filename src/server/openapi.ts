@@ -1,0 +1,24 @@
+import swagger from '@fastify/swagger'
+import type { FastifyInstance } from 'fastify'
+
+/**
+ * The OpenAPI 3 document of the HTTP API, built by @fastify/swagger from the
+ * JSON schemas every route declares, served at `GET /openapi.json`.
+ * Registered before the routes so it sees them all.
+ */
+export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'berth',
+        version,
+        description:
+          'HTTP API of berth, compatible with the ii-agent reference paths. The WebSocket protocol lives at /ws.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'BERTH_AUTH_TOKEN, when set' } },
+      },
+    },
+  })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+}

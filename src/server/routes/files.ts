@@ -1,0 +1,118 @@
+import { open } from 'node:fs/promises'
+import path from 'node:path'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import mime from 'mime-types'
+import { z } from 'zod'
+import { BerthError } from '../../core/errors.js'
+import type { ServerContext } from '../context.js'
+import { contentDisposition } from '../files/content-disposition.js'
+import { readContent } from '../files/file-content.js'
+import { listTree, MAX_TREE_DEPTH } from '../files/file-tree.js'
+import { workspaceForRequest } from '../files/workspace-access.js'
+import { zipWorkspace } from '../files/zip-stream.js'
+import { jsonSchema } from '../schema.js'
+
+const WorkspaceId = z.string().min(1).max(128).describe('The session id (the workspace folder name).')
+const FilePath = z.string().max(4096).describe('Relative to the workspace, e.g. `site/index.html`.')
+const ListBody = z.object({
+  workspace_id: WorkspaceId,
+  path: FilePath.optional(),
+  depth: z.coerce.number().int().min(1).max(MAX_TREE_DEPTH).optional().describe('Levels to list; 1 for lazy loading.'),
+})
+const FileBody = z.object({ workspace_id: WorkspaceId, path: FilePath })
+const FolderBody = z.object({ workspace_id: WorkspaceId, path: FilePath.optional() })
+
+// The tree is recursive; its JSON schema describes one level and lets `children` repeat it loosely.
+const FileNodeSchema = z.object({
+  name: z.string(),
+  type: z.enum(['file', 'folder']),
+  path: z.string(),
+  language: z.string(),
+  size: z.number().int().optional(),
+  children: z.array(z.record(z.string(), z.unknown())).optional(),
+  partial: z.boolean().optional(),
+})
+const ListReply = z.object({ files: z.array(FileNodeSchema), truncated: z.boolean() })
+const ContentReply = z.object({ content: z.string(), encoding: z.enum(['utf-8', 'base64']) })
+const binaryReply = { description: 'The file (or zip) itself, streamed.', type: 'string', format: 'binary' }
+
+/**
+ * The workspace file routes of the reference (`POST /api/files/list`,
+ * `/content`, `/download`, `/download-zip`), plus GET forms of the downloads
+ * so a plain browser link works. Every `workspace_id` and `path` goes through
+ * the one containment function; access is the session's device or the token.
+ */
+export const fileRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (app, { context }) => {
+  const { workspaces } = context
+
+  app.post(
+    '/api/files/list',
+    { schema: { tags: ['files'], body: jsonSchema(ListBody), response: { 200: jsonSchema(ListReply) } } },
+    async (request) => {
+      const body = ListBody.parse(request.body)
+      const target = await workspaceForRequest(context, request, body.workspace_id)
+      return listTree(workspaces, target.sessionId, body.path ?? '', body.depth ?? MAX_TREE_DEPTH, target)
+    },
+  )
+
+  app.post(
+    '/api/files/content',
+    { schema: { tags: ['files'], body: jsonSchema(FileBody), response: { 200: jsonSchema(ContentReply) } } },
+    async (request) => {
+      const body = FileBody.parse(request.body)
+      const target = await workspaceForRequest(context, request, body.workspace_id)
+      return readContent(workspaces, target.sessionId, body.path, target)
+    },
+  )
+
+  const download = async (request: FastifyRequest, reply: FastifyReply, input: unknown) => {
+    const { workspace_id, path: relative } = FileBody.parse(input)
+    const target = await workspaceForRequest(context, request, workspace_id)
+    return sendFile(reply, await workspaces.resolve(target.sessionId, relative, { storedDir: target.storedDir }))
+  }
+  const downloadZip = async (request: FastifyRequest, reply: FastifyReply, input: unknown) => {
+    const { workspace_id, path: relative } = FolderBody.parse(input)
+    const target = await workspaceForRequest(context, request, workspace_id)
+    const zip = await zipWorkspace(workspaces, target.sessionId, relative ?? '', target)
+    reply.header('content-type', 'application/zip').header('content-disposition', contentDisposition(zip.fileName))
+    return reply.send(zip.stream)
+  }
+  const fileSchema = { tags: ['files'], response: { 200: binaryReply } }
+  app.post('/api/files/download', { schema: { ...fileSchema, body: jsonSchema(FileBody) } }, (request, reply) =>
+    download(request, reply, request.body),
+  )
+  app.get('/api/files/download', { schema: { ...fileSchema, querystring: jsonSchema(FileBody) } }, (request, reply) =>
+    download(request, reply, request.query),
+  )
+  app.post('/api/files/download-zip', { schema: { ...fileSchema, body: jsonSchema(FolderBody) } }, (request, reply) =>
+    downloadZip(request, reply, request.body),
+  )
+  app.get(
+    '/api/files/download-zip',
+    { schema: { ...fileSchema, querystring: jsonSchema(FolderBody) } },
+    (request, reply) => downloadZip(request, reply, request.query),
+  )
+}
+
+/** Stream a file as an attachment; opened once, so what is sent is what was checked. */
+async function sendFile(reply: FastifyReply, file: string): Promise<FastifyReply> {
+  const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') {
+      throw new BerthError('FILE_NOT_FOUND', `No such file: ${path.basename(file)}`, { status: 404 })
+    }
+    throw error
+  })
+  const info = await handle.stat()
+  if (!info.isFile()) {
+    await handle.close()
+    throw new BerthError('PATH_INVALID', 'Not a file; download a folder with /api/files/download-zip.', { status: 400 })
+  }
+  const name = path.basename(file)
+  return reply
+    .header('content-type', mime.contentType(name) || 'application/octet-stream')
+    .header('content-length', info.size)
+    .header('content-disposition', contentDisposition(name))
+    .header('x-content-type-options', 'nosniff')
+    .header('last-modified', info.mtime.toUTCString())
+    .send(handle.createReadStream())
+}

@@ -1,0 +1,70 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { z } from 'zod'
+import { BerthError } from '../../core/errors.js'
+import type { ServerContext } from '../context.js'
+import { readContent } from '../files/file-content.js'
+import { listTree, MAX_TREE_DEPTH } from '../files/file-tree.js'
+import { jsonSchema } from '../schema.js'
+import { sessionForShare } from './shares.js'
+
+const TokenParams = z.object({ token: z.string().min(16).max(64) })
+const FilePath = z.string().max(4096).describe('Relative to the workspace, e.g. `site/index.html`.')
+const ListInput = z.object({
+  path: FilePath.optional(),
+  depth: z.coerce.number().int().min(1).max(MAX_TREE_DEPTH).optional().describe('Levels to list; default 1.'),
+})
+const ContentInput = z.object({ path: FilePath })
+
+/**
+ * Read-only workspace files for whoever holds a share link, so the shared
+ * view shows the files it replays: `/api/share/<token>/files/list` (one
+ * level by default) and `/content`, as GET (query) or POST (JSON body).
+ * Hidden files stay out, as in the tree: a link shows what the tree shows.
+ */
+export const shareFileRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (app, { context }) => {
+  const { workspaces, store } = context
+
+  const target = async (request: FastifyRequest) => {
+    const { token } = TokenParams.parse(request.params)
+    const { share } = await sessionForShare(context, token)
+    const session = await store.getSession(share.sessionId)
+    if (!session) throw new BerthError('SHARE_NOT_FOUND', 'The shared session no longer exists.', { status: 404 })
+    return { sessionId: session.id, storedDir: session.workspaceDir }
+  }
+
+  const list = async (request: FastifyRequest, input: unknown) => {
+    const { path, depth } = ListInput.parse(input ?? {})
+    const { sessionId, storedDir } = await target(request)
+    refuseHidden(path ?? '')
+    return listTree(workspaces, sessionId, path ?? '', depth ?? 1, { storedDir })
+  }
+  const content = async (request: FastifyRequest, input: unknown) => {
+    const { path } = ContentInput.parse(input ?? {})
+    const { sessionId, storedDir } = await target(request)
+    refuseHidden(path)
+    return readContent(workspaces, sessionId, path, { storedDir })
+  }
+
+  const params = jsonSchema(TokenParams)
+  const tags = ['shares']
+  app.post('/api/share/:token/files/list', { schema: { tags, params, body: jsonSchema(ListInput) } }, (request) =>
+    list(request, request.body),
+  )
+  app.get('/api/share/:token/files/list', { schema: { tags, params, querystring: jsonSchema(ListInput) } }, (request) =>
+    list(request, request.query),
+  )
+  app.post('/api/share/:token/files/content', { schema: { tags, params, body: jsonSchema(ContentInput) } }, (request) =>
+    content(request, request.body),
+  )
+  app.get(
+    '/api/share/:token/files/content',
+    { schema: { tags, params, querystring: jsonSchema(ContentInput) } },
+    (request) => content(request, request.query),
+  )
+}
+
+function refuseHidden(relative: string): void {
+  if (relative.split(/[\\/]/).some((segment) => segment.startsWith('.') && segment !== '.')) {
+    throw new BerthError('FILE_NOT_FOUND', `No such file: ${relative}`, { status: 404 })
+  }
+}

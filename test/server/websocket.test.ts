@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type TestServer, startTestServer } from '../helpers/berth-server.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import { connect, type Frame } from '../helpers/ws-client.js'
+
+let t: TestServer
+
+beforeAll(async () => {
+  // Not tempDir(): that one is cleaned after each test, and this server lives for the file.
+  const { mkdtemp } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  t = await startTestServer(await mkdtemp(join(tmpdir(), 'berth-ws-')))
+})
+afterAll(async () => {
+  await t?.stop()
+  const { rm } = await import('node:fs/promises')
+  if (t) await rm(t.root, { recursive: true, force: true })
+})
+
+async function api(path: string, init: RequestInit & { device?: string } = {}) {
+  const headers = new Headers(init.headers)
+  if (init.device) headers.set('x-device-id', init.device)
+  if (init.body && !headers.has('content-type')) headers.set('content-type', 'application/json')
+  const response = await fetch(`${t.server.url}${path}`, { ...init, headers })
+  return { status: response.status, body: (await response.json()) as any }
+}
+
+const storedTypes = (frames: Frame[]) => frames.filter((f) => typeof f.seq === 'number').map((f) => f.type)
+
+describe('WebSocket protocol', () => {
+  it('greets, answers workspace_info and ping, and types every bad message', async () => {
+    const socket = await connect(t.wsUrl({ device_id: 'dev-a' }))
+    const hello = await socket.next('connection_established')
+    expect(hello.content).toMatchObject({ server_ready: true, device_id: 'dev-a', read_only: false })
+    expect(hello.content.session_uuid).toMatch(/^[0-9a-f-]{36}$/)
+    expect(hello.content.workspace_path.endsWith(hello.content.session_uuid)).toBe(true)
+
+    socket.send({ type: 'workspace_info_request', content: {} })
+    expect((await socket.next('workspace_info')).content.session_uuid).toBe(hello.content.session_uuid)
+    socket.send({ type: 'ping' })
+    expect(await socket.next('pong')).toEqual({ type: 'pong' })
+
+    socket.sendRaw('{not json')
+    expect((await socket.next('error')).content.error_code).toBe('INVALID_JSON')
+    socket.send({ type: 'launch_missiles', content: {} })
+    expect((await socket.next('error')).content.error_code).toBe('UNKNOWN_MESSAGE_TYPE')
+    socket.send({ type: 'query', content: { text: 42 } })
+    const invalid = await socket.next('error')
+    expect(invalid.content.error_code).toBe('INVALID_MESSAGE')
+    expect(invalid.content.message).toContain('text')
+    socket.send({ type: 'cancel', content: {} })
+    expect((await socket.next('error')).content.error_code).toBe('NO_ACTIVE_QUERY')
+    socket.send({ type: 'terminal_command', content: { command: 'id' } })
+    expect((await socket.next('error')).content.error_code).toBe('BASH_TOOL_UNAVAILABLE')
+
+    // No session row or folder for a connection that did nothing.
+    expect((await api(`/api/sessions/dev-a`, { device: 'dev-a' })).body.sessions).toEqual([])
+
+    socket.sendRaw(Buffer.alloc(2 * 1024 * 1024, 'x').toString())
+    expect((await socket.closed).code).toBe(1009)
+    expect((await fetch(`${t.server.url}/healthz`)).status).toBe(200)
+  })
+
+  it('runs a query, streams tokens, stores events, and resumes a reconnect exactly after its cursor', async () => {
+    t.llm.enqueue({ text: 'Hello from the scripted model, streamed in small chunks.' })
+    const socket = await connect(t.wsUrl({ device_id: 'dev-b' }))
+    const hello = await socket.next('connection_established')
+    const sessionId = hello.content.session_uuid as string
+    socket.send({ type: 'query', content: { text: 'Say hello', resume: false, files: [] } })
+    await socket.next('processing')
+    await socket.next('stream_complete')
+    expect(socket.frames.some((f) => f.type === 'agent_response_delta')).toBe(true)
+    const response = socket.frames.find((f) => f.type === 'agent_response')
+    expect(response?.content.text).toBe('Hello from the scripted model, streamed in small chunks.')
+    // The client's own user_message is not echoed (as the reference); the rest carries seq numbers in order.
+    expect(socket.frames.some((f) => f.type === 'user_message')).toBe(false)
+    const seqs = socket.frames.filter((f) => typeof f.seq === 'number').map((f) => f.seq as number)
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
+    await socket.close()
+
+    const { body } = await api(`/api/sessions/${sessionId}/events`, { device: 'dev-b' })
+    const stored = body.events as { seq: number; event_type: string; event_payload: any }[]
+    expect(stored[0]?.event_type).toBe('user_message')
+    expect(stored[0]?.event_payload).toEqual({ type: 'user_message', content: { text: 'Say hello', files: [] } })
+    expect(stored.at(-1)?.event_type).toBe('stream_complete')
+
+    // Reconnect having seen up to seq 1: exactly the rest, then live.
+    const again = await connect(t.wsUrl({ device_id: 'dev-b', session_uuid: sessionId, after: 1 }))
+    await again.next('connection_established')
+    await again.next((f) => f.seq === stored.at(-1)?.seq)
+    const replayed = again.frames.filter((f) => typeof f.seq === 'number')
+    expect(replayed.map((f) => f.seq)).toEqual(stored.slice(1).map((e) => e.seq))
+    expect(replayed.map((f) => f.id)).toEqual(stored.slice(1).map((e: any) => e.id))
+    await again.close()
+  })
+
+  it('lets two viewers watch one run, refuses a second query, and cancels within a second', async () => {
+    t.llm.enqueue({ text: 'Thinking very slowly...', hang: true })
+    const a = await connect(t.wsUrl({ device_id: 'dev-c' }))
+    const sessionId = (await a.next('connection_established')).content.session_uuid as string
+    a.send({ type: 'init_agent', content: {} })
+    await a.next('agent_initialized')
+    const b = await connect(t.wsUrl({ device_id: 'dev-c', session_uuid: sessionId, after: 0 }))
+    await b.next('connection_established')
+
+    a.send({ type: 'query', content: { text: 'Take your time' } })
+    await a.next('processing')
+    await b.next('user_message')
+    a.send({ type: 'query', content: { text: 'And another thing' } })
+    expect((await a.next('error')).content.error_code).toBe('QUERY_IN_PROGRESS')
+
+    const started = Date.now()
+    a.send({ type: 'cancel_processing', content: {} })
+    const interrupted = await a.next('agent_response_interrupted')
+    expect(Date.now() - started).toBeLessThan(1500)
+    expect(interrupted.content.reason).toBe('cancelled')
+    await a.next('stream_complete')
+    await a.next('system')
+    await b.next('stream_complete')
+    const storedA = a.frames.filter((f) => typeof f.seq === 'number').map((f) => f.seq)
+    const storedB = b.frames.filter((f) => typeof f.seq === 'number' && f.type !== 'user_message').map((f) => f.seq)
+    expect(storedB).toEqual(storedA)
+    expect(storedTypes(b.frames)).toContain('agent_response_interrupted')
+    await a.close()
+    await b.close()
+  })
+
+  it('keeps a run going when its browser disconnects', async () => {
+    t.llm.enqueue({ text: 'Still here after you left.', chunkDelayMs: 20, chunkSize: 4 })
+    const socket = await connect(t.wsUrl({ device_id: 'dev-d' }))
+    const sessionId = (await socket.next('connection_established')).content.session_uuid as string
+    socket.send({ type: 'query', content: { text: 'Work while I am away' } })
+    await socket.next('processing')
+    await socket.close()
+    const deadline = Date.now() + 10_000
+    let types: string[] = []
+    while (Date.now() < deadline) {
+      types = (await api(`/api/sessions/${sessionId}/events`, { device: 'dev-d' })).body.events.map((e: any) => e.event_type)
+      if (types.includes('stream_complete')) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(types).toContain('agent_response')
+    expect(types.at(-1)).toBe('stream_complete')
+  })
+
+  it('refuses another device reattaching to a session', async () => {
+    const owner = await connect(t.wsUrl({ device_id: 'owner' }))
+    const sessionId = (await owner.next('connection_established')).content.session_uuid as string
+    owner.send({ type: 'init_agent', content: {} })
+    await owner.next('agent_initialized')
+    const intruder = await connect(t.wsUrl({ device_id: 'intruder', session_uuid: sessionId }))
+    expect((await intruder.next('error')).content.error_code).toBe('ACCESS_DENIED')
+    expect((await intruder.closed).code).toBe(1008)
+    await owner.close()
+  })
+
+  it('edit_query takes the last exchange out of the model’s history but keeps it in the log', async () => {
+    t.llm.enqueue({ text: 'Answer to the first wording.' }, { text: 'Answer to the edited wording.' })
+    const socket = await connect(t.wsUrl({ device_id: 'dev-e' }))
+    const sessionId = (await socket.next('connection_established')).content.session_uuid as string
+    socket.send({ type: 'query', content: { text: 'First wording of the question' } })
+    await socket.next('stream_complete')
+    socket.send({ type: 'edit_query', content: { text: 'Edited wording of the question' } })
+    expect((await socket.next('agent_response')).content.text).toBe('Answer to the edited wording.')
+    await socket.next('stream_complete')
+    const sent = JSON.stringify(t.llm.requests.at(-1)?.body.messages)
+    expect(sent).toContain('Edited wording of the question')
+    expect(sent).not.toContain('First wording of the question')
+    expect(sent).not.toContain('Answer to the first wording.')
+    const { body } = await api(`/api/sessions/${sessionId}/events`, { device: 'dev-e' })
+    const types = body.events.map((e: any) => e.event_type)
+    expect(types.filter((type: string) => type === 'user_message')).toHaveLength(2)
+    expect(types).toContain('query_edited')
+    await socket.close()
+  })
+})
