@@ -23,6 +23,8 @@ export function createAuthHook(config: Pick<BerthConfig, 'authToken' | 'staticBa
     if (authToken === undefined || isPublicPath(request.url)) return
     // Deployed sites on their own origin (STATIC_BASE_URL) are public like /workspace/.
     if (isStaticSiteRequest(request.headers.host, config)) return
+    // A share link's read-only live follow: the socket checks the token and refuses every write.
+    if (request.url.split('?')[0] === '/ws' && typeof (request.query as { share?: unknown }).share === 'string') return
     if (!tokenMatches(presentedToken(request), authToken)) {
       throw new BerthError(
         'AUTH_REQUIRED',

@@ -25,6 +25,9 @@ describe('server token (BERTH_AUTH_TOKEN)', () => {
     expect((await api('/workspace/00000000-0000-4000-8000-000000000000/index.html')).status).toBe(404)
 
     await expect(connect(t.wsUrl({ device_id: 'dev' }))).rejects.toThrow(/401/)
+    // A share viewer follows live without the token, but a bogus share token is still refused.
+    const bogus = await connect(t.wsUrl({ share: 'not-a-real-token-but-long-enough' }))
+    expect((await bogus.closed).code).toBe(1008)
     const socket = await connect(t.wsUrl({ device_id: 'dev', token: TOKEN }))
     expect((await socket.next('connection_established')).content.server_ready).toBe(true)
     await socket.close()

@@ -67,7 +67,11 @@ export const webUiRoutes: FastifyPluginAsync<{ context: ServerContext; root?: st
   const sendIndex = async (request: FastifyRequest, reply: FastifyReply) => {
     const file = await load('index.html')
     if (file === null) {
-      return reply.code(503).header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-store').send(MISSING_BUILD)
+      return reply
+        .code(503)
+        .header('content-type', 'text/plain; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(MISSING_BUILD)
     }
     reply
       .header('cache-control', 'no-cache')
@@ -83,7 +87,8 @@ export const webUiRoutes: FastifyPluginAsync<{ context: ServerContext; root?: st
   app.get('/assets/:name', hide, async (request, reply) => {
     const { name } = request.params as { name: string }
     const file = ASSET_NAME.test(name) && !name.startsWith('.') ? await load(path.join('assets', name)) : null
-    if (file === null) return reply.code(404).send({ code: 'FILE_NOT_FOUND', message: 'No such asset.', detail: 'No such asset.' })
+    if (file === null)
+      return reply.code(404).send({ code: 'FILE_NOT_FOUND', message: 'No such asset.', detail: 'No such asset.' })
     reply.header('cache-control', IMMUTABLE).header('x-content-type-options', 'nosniff')
     return send(request, reply, file)
   })

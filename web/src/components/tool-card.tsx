@@ -1,0 +1,135 @@
+import { useState } from 'react'
+import { siteHref } from '../lib/deploy-url.js'
+import type { ToolCard } from '../state/chat-state.js'
+import { FileDiff } from './file-diff.js'
+import { RichText } from './rich-text.js'
+
+const STATUS_LABEL = { running: 'running', done: 'done', error: 'failed', interrupted: 'stopped' } as const
+
+/**
+ * A tool call: its name and gist in a header that folds the body; shell
+ * commands with their output, file edits as diffs, deploys as a link with a
+ * preview, anything else as its input and result.
+ */
+export function ToolCardView({ tool }: { tool: ToolCard }) {
+  const [open, setOpen] = useState(true)
+  const bodyId = `tool-${tool.id}`
+  return (
+    <article className="tool-card" data-status={tool.status} data-tool={tool.name}>
+      <h3 className="tool-head">
+        <button type="button" aria-expanded={open} aria-controls={bodyId} onClick={() => setOpen(!open)}>
+          <span className="tool-name">{toolLabel(tool.name)}</span>
+          <span className="tool-gist">{gist(tool)}</span>
+          <span className={`tool-status status-${tool.status}`}>
+            {tool.status === 'running' ? <span className="spinner" aria-hidden="true" /> : null}
+            {STATUS_LABEL[tool.status]}
+          </span>
+        </button>
+      </h3>
+      {open ? (
+        <div className="tool-body" id={bodyId}>
+          <ToolBody tool={tool} />
+        </div>
+      ) : null}
+    </article>
+  )
+}
+
+function ToolBody({ tool }: { tool: ToolCard }) {
+  const input = tool.input
+  switch (tool.name) {
+    case 'bash':
+      return (
+        <pre className="terminal">
+          <span className="prompt">$ {str(input.command)}</span>
+          {'\n'}
+          {tool.result ?? tool.output}
+        </pre>
+      )
+    case 'str_replace_editor': {
+      const command = str(input.command)
+      if (command === 'view') return <ResultBlock tool={tool} />
+      return (
+        <>
+          <FileDiff edit={tool.edit} input={input} />
+          {tool.status === 'error' ? <ResultBlock tool={tool} /> : null}
+        </>
+      )
+    }
+    case 'static_deploy':
+      return tool.deployUrl ? <DeployResult url={tool.deployUrl} /> : <ResultBlock tool={tool} />
+    case 'message_user':
+      return <RichText text={str(input.text)} />
+    case 'complete':
+      return <RichText text={str(input.answer)} />
+    default:
+      return (
+        <>
+          {Object.keys(input).length > 0 ? <pre className="tool-input">{JSON.stringify(input, null, 2)}</pre> : null}
+          <ResultBlock tool={tool} />
+        </>
+      )
+  }
+}
+
+function ResultBlock({ tool }: { tool: ToolCard }) {
+  const text = tool.result ?? tool.output
+  if (!text) return null
+  return <pre className={`tool-result${tool.status === 'error' ? ' is-error' : ''}`}>{text}</pre>
+}
+
+function DeployResult({ url }: { url: string }) {
+  const href = siteHref(url, location.origin)
+  return (
+    <div className="deploy">
+      <a className="button primary" href={href} target="_blank" rel="noopener noreferrer">
+        Open deployed site ↗
+      </a>
+      <span className="deploy-url">{url}</span>
+      <iframe
+        className="deploy-preview"
+        src={href}
+        title="Deployed site preview"
+        loading="lazy"
+        sandbox="allow-scripts allow-forms"
+      />
+    </div>
+  )
+}
+
+function toolLabel(name: string): string {
+  const labels: Record<string, string> = {
+    bash: 'Shell',
+    str_replace_editor: 'Edit file',
+    static_deploy: 'Deploy',
+    message_user: 'Message',
+    complete: 'Answer',
+    web_search: 'Web search',
+    visit_webpage: 'Visit page',
+    sequential_thinking: 'Thinking',
+    list_files: 'List files',
+  }
+  return labels[name] ?? name
+}
+
+function gist(tool: ToolCard): string {
+  const input = tool.input
+  switch (tool.name) {
+    case 'bash':
+      return str(input.command).split('\n')[0] ?? ''
+    case 'str_replace_editor':
+      return `${str(input.command)} ${str(input.path)}`
+    case 'static_deploy':
+      return str(input.file_path)
+    case 'web_search':
+      return str(input.query)
+    case 'visit_webpage':
+      return str(input.url)
+    default:
+      return ''
+  }
+}
+
+function str(value: unknown): string {
+  return typeof value === 'string' ? value : value == null ? '' : JSON.stringify(value)
+}

@@ -1,0 +1,126 @@
+import type {
+  EventPage,
+  FileContent,
+  FileNode,
+  ModelCatalog,
+  ReadyReport,
+  SessionPage,
+  SessionSummary,
+  SharedSession,
+  ShareInfo,
+} from './api-types.js'
+import { deviceId } from './device-id.js'
+
+/** An API failure with the server's `{code, message}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * JSON request to the berth server, with this device's id, failing with an
+ * `ApiError` that carries the server's code (or `NETWORK`).
+ *
+ * @example
+ *   const page = await api<SessionPage>(`/api/sessions/${id}`)
+ */
+export async function api<T>(
+  path: string,
+  init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
+): Promise<T> {
+  const headers: Record<string, string> = { 'x-device-id': deviceId(), accept: 'application/json' }
+  if (init.body !== undefined) headers['content-type'] = 'application/json'
+  let response: Response
+  try {
+    response = await fetch(path, {
+      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+      headers,
+      credentials: 'same-origin',
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      ...(init.signal ? { signal: init.signal } : {}),
+    })
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error
+    throw new ApiError(0, 'NETWORK', 'The server cannot be reached.')
+  }
+  const text = await response.text()
+  let data: unknown = null
+  try {
+    data = text ? JSON.parse(text) : null
+  } catch {
+    // a proxy's HTML error page: fall through with the status
+  }
+  if (!response.ok) {
+    const body = (data ?? {}) as { code?: string; message?: string; detail?: string }
+    throw new ApiError(
+      response.status,
+      body.code ?? `HTTP_${response.status}`,
+      body.message ?? body.detail ?? `${response.status} ${response.statusText}`,
+    )
+  }
+  return data as T
+}
+
+const enc = encodeURIComponent
+
+export const sessionsApi = {
+  list: (cursor: string | null, limit = 30) =>
+    api<SessionPage>(`/api/sessions/${enc(deviceId())}?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`),
+  info: (id: string) => api<{ session: SessionSummary; running: boolean }>(`/api/sessions/${enc(id)}/info`),
+  events: (id: string, after: number, limit = 1000) =>
+    api<EventPage>(`/api/sessions/${enc(id)}/events?after=${after}&limit=${limit}`),
+  rename: (id: string, name: string) =>
+    api<{ session: SessionSummary }>(`/api/sessions/${enc(id)}`, { method: 'PATCH', body: { name } }),
+  remove: (id: string) => api<{ deleted: boolean }>(`/api/sessions/${enc(id)}`, { method: 'DELETE' }),
+  share: (id: string) => api<{ share: ShareInfo; reused: boolean }>(`/api/sessions/${enc(id)}/share`, { body: {} }),
+}
+
+export const shareApi = {
+  info: (token: string) => api<SharedSession>(`/api/share/${enc(token)}`),
+  events: (token: string, after: number, limit = 1000) =>
+    api<EventPage>(`/api/share/${enc(token)}/events?after=${after}&limit=${limit}`),
+}
+
+export const serverApi = {
+  models: () => api<ModelCatalog>('/api/models'),
+  /** `/readyz` answers 503 with the same body when not ready; the indicator wants the body either way. */
+  ready: async (): Promise<ReadyReport> => {
+    const response = await fetch('/readyz', { headers: { accept: 'application/json' } })
+    return (await response.json()) as ReadyReport
+  },
+}
+
+/** Where a workspace's files come from: the owner's file routes, or a share link's read-only ones. */
+export interface FileSource {
+  list(path: string): Promise<FileNode[]>
+  content(path: string): Promise<FileContent>
+  /** A URL that downloads the file, or null when the source cannot (then the viewer builds a blob). */
+  downloadUrl(path: string): string | null
+  zipUrl(): string | null
+}
+
+export function ownerFiles(sessionId: string): FileSource {
+  return {
+    list: async (path) =>
+      (await api<{ files: FileNode[] }>('/api/files/list', { body: { workspace_id: sessionId, path, depth: 1 } }))
+        .files,
+    content: (path) => api<FileContent>('/api/files/content', { body: { workspace_id: sessionId, path } }),
+    downloadUrl: (path) => `/api/files/download?workspace_id=${enc(sessionId)}&path=${enc(path)}`,
+    zipUrl: () => `/api/files/download-zip?workspace_id=${enc(sessionId)}`,
+  }
+}
+
+export function sharedFiles(token: string): FileSource {
+  const base = `/api/share/${enc(token)}/files`
+  return {
+    list: async (path) => (await api<{ files: FileNode[] }>(`${base}/list`, { body: { path, depth: 1 } })).files,
+    content: (path) => api<FileContent>(`${base}/content`, { body: { path } }),
+    downloadUrl: () => null,
+    zipUrl: () => null,
+  }
+}
