@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
+import { parquetReadObjects } from 'hyparquet'
 import { BerthError, isBerthError } from '../core/errors.js'
 import { resolveInside } from '../workspace/containment.js'
 
@@ -15,7 +16,7 @@ export interface GaiaTask {
   finalAnswer: string | null
   /** The attachment's name in the dataset (`file_name`), null when the question has none. */
   fileName: string | null
-  /** 1-based line of `metadata.jsonl`, for messages. */
+  /** 1-based line of `metadata.jsonl` (row of `metadata.parquet`), for messages. */
   line: number
 }
 
@@ -28,14 +29,15 @@ export interface GaiaDataset {
 }
 
 /**
- * Where `metadata.jsonl` may sit: the hub's layout (`2023/<split>/`), a
- * `<split>/` folder, or a flat folder.
+ * Where the metadata may sit: the hub's layout (`2023/<split>/`), a
+ * `<split>/` folder, or a flat folder; as JSON lines or, as the hub's current
+ * snapshot ships it, Parquet. JSON lines win when both are present.
  */
 export function metadataCandidates(dir: string, split: GaiaSplit): string[] {
+  const folders = [path.join(dir, '2023', split), path.join(dir, split), dir]
   return [
-    path.join(dir, '2023', split, 'metadata.jsonl'),
-    path.join(dir, split, 'metadata.jsonl'),
-    path.join(dir, 'metadata.jsonl'),
+    ...folders.map((folder) => path.join(folder, 'metadata.jsonl')),
+    ...folders.map((folder) => path.join(folder, 'metadata.parquet')),
   ]
 }
 
@@ -65,9 +67,32 @@ export async function loadGaiaDataset(dir: string, split: GaiaSplit): Promise<Ga
       break
     }
   }
-  if (metadataFile === undefined) throw await notFound(root, split, candidates)
-  const text = await readFile(metadataFile, 'utf8')
-  return { dir: path.dirname(metadataFile), metadataFile, split, tasks: parseMetadata(text, metadataFile) }
+  if (metadataFile === undefined) throw notFound(root, split, candidates)
+  const tasks = metadataFile.endsWith('.parquet')
+    ? await readParquetMetadata(metadataFile)
+    : parseMetadata(await readFile(metadataFile, 'utf8'), metadataFile)
+  return { dir: path.dirname(metadataFile), metadataFile, split, tasks }
+}
+
+/** The rows of a `metadata.parquet`, checked like JSON lines (a row number stands for the line). */
+async function readParquetMetadata(file: string): Promise<GaiaTask[]> {
+  let rows: Record<string, unknown>[]
+  try {
+    const bytes = await readFile(file)
+    const buffer = new ArrayBuffer(bytes.byteLength)
+    new Uint8Array(buffer).set(bytes)
+    rows = (await parquetReadObjects({ file: buffer })) as Record<string, unknown>[]
+  } catch (error) {
+    throw new BerthError(
+      'EVAL_DATASET_INVALID',
+      `${file}: not a readable Parquet file (${error instanceof Error ? error.message : String(error)}).`,
+      { status: 400, details: { file } },
+    )
+  }
+  return parseRows(
+    rows.map((row, index) => ({ line: index + 1, value: row })),
+    file,
+  )
 }
 
 /**
@@ -77,20 +102,28 @@ export async function loadGaiaDataset(dir: string, split: GaiaSplit): Promise<Ga
  *   parseMetadata('{"task_id":"t1","Question":"2+2?","Level":1,"Final answer":"4","file_name":""}\n', 'm.jsonl')
  */
 export function parseMetadata(text: string, file: string): GaiaTask[] {
-  const tasks: GaiaTask[] = []
-  const seen = new Map<string, number>()
-  const lines = text.split('\n')
-  for (const [index, raw] of lines.entries()) {
+  const rows: { line: number; value: unknown }[] = []
+  for (const [index, raw] of text.split('\n').entries()) {
     const line = index + 1
     if (raw.trim().length === 0) continue
-    const fail = (why: string): BerthError =>
-      new BerthError('EVAL_DATASET_INVALID', `${file}:${line}: ${why}`, { status: 400, details: { file, line } })
-    let value: unknown
     try {
-      value = JSON.parse(raw)
+      rows.push({ line, value: JSON.parse(raw) })
     } catch (error) {
-      throw fail(`not valid JSON (${error instanceof Error ? error.message : String(error)})`)
+      throw datasetError(file, line, `not valid JSON (${error instanceof Error ? error.message : String(error)})`)
     }
+  }
+  return parseRows(rows, file)
+}
+
+function datasetError(file: string, line: number, why: string): BerthError {
+  return new BerthError('EVAL_DATASET_INVALID', `${file}:${line}: ${why}`, { status: 400, details: { file, line } })
+}
+
+function parseRows(rows: { line: number; value: unknown }[], file: string): GaiaTask[] {
+  const tasks: GaiaTask[] = []
+  const seen = new Map<string, number>()
+  for (const { line, value } of rows) {
+    const fail = (why: string): BerthError => datasetError(file, line, why)
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail('not a JSON object')
     const task = toTask(value as Record<string, unknown>, line, fail)
     const earlier = seen.get(task.taskId)
@@ -168,19 +201,7 @@ export async function attachmentPath(dataset: GaiaDataset, task: GaiaTask): Prom
   return file
 }
 
-async function notFound(root: string, split: GaiaSplit, candidates: string[]): Promise<BerthError> {
-  const parquet = candidates.map((file) => file.replace(/\.jsonl$/, '.parquet'))
-  for (const file of parquet) {
-    if ((await stat(file).catch(() => null))?.isFile()) {
-      return new BerthError(
-        'EVAL_DATASET_NOT_FOUND',
-        `${root} has ${path.relative(root, file)} but no metadata.jsonl beside it; berth reads the JSON-lines ` +
-          'metadata. Convert it once, e.g. python -c "import pandas as p; ' +
-          `p.read_parquet('${file}').to_json('${file.replace(/\.parquet$/, '.jsonl')}', orient='records', lines=True)"`,
-        { status: 404, details: { dir: root, split, parquet: file } },
-      )
-    }
-  }
+function notFound(root: string, split: GaiaSplit, candidates: string[]): BerthError {
   return new BerthError(
     'EVAL_DATASET_NOT_FOUND',
     `No GAIA ${split} metadata in ${root}: looked for ${candidates.map((f) => path.relative(root, f)).join(', ')}.`,

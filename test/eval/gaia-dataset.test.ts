@@ -1,5 +1,6 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { parquetWriteBuffer } from 'hyparquet-writer'
 import { describe, expect, it } from 'vitest'
 import { BerthError } from '../../src/core/errors.js'
 import { attachmentPath, loadGaiaDataset } from '../../src/eval/gaia-dataset.js'
@@ -62,7 +63,7 @@ describe('GAIA dataset loading', () => {
     }
   })
 
-  it('says what it looked for when there is no metadata, and how to convert a parquet-only snapshot', async () => {
+  it('says what it looked for when there is no metadata, and refuses an unreadable parquet file', async () => {
     const dir = await tempDir()
     const missing = await failure(loadGaiaDataset(join(dir, 'nope'), 'validation'))
     expect(missing.code).toBe('EVAL_DATASET_NOT_FOUND')
@@ -70,12 +71,49 @@ describe('GAIA dataset loading', () => {
 
     const empty = await failure(loadGaiaDataset(dir, 'validation'))
     expect(empty.message).toContain('2023/validation/metadata.jsonl, validation/metadata.jsonl, metadata.jsonl')
+    expect(empty.message).toContain('2023/validation/metadata.parquet')
 
     await mkdir(join(dir, '2023', 'validation'), { recursive: true })
-    await writeFile(join(dir, '2023', 'validation', 'metadata.parquet'), 'PAR1')
-    const parquet = await failure(loadGaiaDataset(dir, 'validation'))
-    expect(parquet.message).toContain('2023/validation/metadata.parquet but no metadata.jsonl')
-    expect(parquet.message).toContain('read_parquet')
+    await writeFile(join(dir, '2023', 'validation', 'metadata.parquet'), 'PAR1 but not really')
+    const broken = await failure(loadGaiaDataset(dir, 'validation'))
+    expect(broken.code).toBe('EVAL_DATASET_INVALID')
+    expect(broken.message).toContain('metadata.parquet: not a readable Parquet file')
+  })
+
+  it('reads the hub snapshot’s metadata.parquet like JSON lines, rows standing for lines', async () => {
+    const dir = await tempDir()
+    await mkdir(join(dir, '2023', 'validation'), { recursive: true })
+    const columns = {
+      task_id: ['p1', 'p2', 'p3'],
+      Question: ['What is 2+2?', 'Name the file.', 'Café? 日本語'],
+      Level: ['1', '2', '3'],
+      'Final answer': ['4', 'data.xlsx', 'oui'],
+      file_name: ['', 'data.xlsx', ''],
+    }
+    const buffer = parquetWriteBuffer({
+      columnData: Object.entries(columns).map(([name, data]) => ({ name, data, type: 'STRING' as const })),
+    })
+    await writeFile(join(dir, '2023', 'validation', 'metadata.parquet'), Buffer.from(buffer))
+    const dataset = await loadGaiaDataset(dir, 'validation')
+    expect(dataset.metadataFile.endsWith('metadata.parquet')).toBe(true)
+    expect(dataset.tasks.map((t) => [t.taskId, t.question, t.level, t.finalAnswer, t.fileName, t.line])).toEqual([
+      ['p1', 'What is 2+2?', '1', '4', null, 1],
+      ['p2', 'Name the file.', '2', 'data.xlsx', 'data.xlsx', 2],
+      ['p3', 'Café? 日本語', '3', 'oui', null, 3],
+    ])
+
+    const bad = parquetWriteBuffer({
+      columnData: [
+        { name: 'task_id', data: ['x1', 'x2'], type: 'STRING' as const },
+        { name: 'Question', data: ['q', 'q'], type: 'STRING' as const },
+        { name: 'Level', data: ['1', 'high'], type: 'STRING' as const },
+        { name: 'Final answer', data: ['a', 'b'], type: 'STRING' as const },
+      ],
+    })
+    const flat = await tempDir()
+    await writeFile(join(flat, 'metadata.parquet'), Buffer.from(bad))
+    const error = await failure(loadGaiaDataset(flat, 'validation'))
+    expect(error.message).toContain('metadata.parquet:2: "Level" must be a number')
   })
 
   it('checks attachments of the selected tasks: present, and inside the dataset folder', async () => {
