@@ -8,7 +8,11 @@ export const BIG_SESSION = 's000000'
 export const BIG_SESSION_DEVICE = 'big-device'
 export const BIG_SESSION_EVENTS = 10_000
 
-export const toolPayload = (i: number) => ({ tool_call_id: `call_${i}`, tool_name: 'bash', result: `line ${i} `.repeat(20) })
+export const toolPayload = (i: number) => ({
+  tool_call_id: `call_${i}`,
+  tool_name: 'bash',
+  result: `line ${i} `.repeat(20),
+})
 
 /**
  * A benchmark database in the store's real schema: `sessions` sessions over
@@ -38,7 +42,13 @@ export async function generateLargeDb(
     for (let s = 0; s < sessions; s++) {
       const id = `s${String(s).padStart(6, '0')}`
       const created = new Date(Date.UTC(2025, 0, 1) + s * 60_000).toISOString().replace('T', ' ').replace('Z', '000')
-      insertSession.run(id, join(dir, 'workspace', id), created, s === 0 ? BIG_SESSION_DEVICE : `device-${s % 100}`, created)
+      insertSession.run(
+        id,
+        join(dir, 'workspace', id),
+        created,
+        s === 0 ? BIG_SESSION_DEVICE : `device-${s % 100}`,
+        created,
+      )
       const count = s === 0 ? BIG_SESSION_EVENTS : eventsPerSession
       for (let e = 1; e <= count; e++) {
         const type = e === 1 || e % 10 === 0 ? 'user_message' : 'tool_result'

@@ -37,7 +37,11 @@ async function startApp(root: string): Promise<{ runtime: Runtime; app: FastifyI
 async function fanOut(root: string): Promise<void> {
   const { runtime, app, base } = await startApp(root)
   const sessionId = 'fanout-session'
-  await runtime.store.createSession({ id: sessionId, workspaceDir: join(root, 'workspace', sessionId), deviceId: 'bench' })
+  await runtime.store.createSession({
+    id: sessionId,
+    workspaceDir: join(root, 'workspace', sessionId),
+    deviceId: 'bench',
+  })
   const total = RATE * SECONDS
   const worker = new Worker(fileURLToPath(new URL('./fanout-clients.mjs', import.meta.url)), {
     workerData: { url: `ws://${base}/ws?device_id=bench&session_uuid=${sessionId}`, viewers: VIEWERS, expected: total },
@@ -63,7 +67,12 @@ async function fanOut(root: string): Promise<void> {
       batch.push(
         runtime.store.append(sessionId, {
           type: 'tool_result',
-          content: { tool_call_id: `c${sent}`, tool_name: 'bench', result: 'x'.repeat(200), sent_at: performance.timeOrigin + performance.now() },
+          content: {
+            tool_call_id: `c${sent}`,
+            tool_name: 'bench',
+            result: 'x'.repeat(200),
+            sent_at: performance.timeOrigin + performance.now(),
+          },
         }),
       )
     }
@@ -75,13 +84,19 @@ async function fanOut(root: string): Promise<void> {
   await worker.terminate()
   await app.close()
   await runtime.close()
-  console.log(`Event fan-out: ${VIEWERS} viewers of one session, ${fmt(total / elapsed, 0)} events/s appended for ${fmt(elapsed, 1)} s`)
-  console.log(`  delivery latency (append call → frame received)  p50 ${fmt(median(latencies))} ms  p99 ${fmt(percentile(latencies, 99))} ms  max ${fmt(Math.max(...latencies))} ms  (targets 5 ms / 20 ms; ${fmt(latencies.length, 0)} deliveries)`)
+  console.log(
+    `Event fan-out: ${VIEWERS} viewers of one session, ${fmt(total / elapsed, 0)} events/s appended for ${fmt(elapsed, 1)} s`,
+  )
+  console.log(
+    `  delivery latency (append call → frame received)  p50 ${fmt(median(latencies))} ms  p99 ${fmt(percentile(latencies, 99))} ms  max ${fmt(Math.max(...latencies))} ms  (targets 5 ms / 20 ms; ${fmt(latencies.length, 0)} deliveries)`,
+  )
 }
 
 async function httpLatency(root: string): Promise<void> {
   const generated = await generateLargeDb(root, SESSIONS, EVENTS_PER_SESSION)
-  console.log(`\nHTTP on ${fmt(SESSIONS, 0)} sessions / ${fmt(generated.events, 0)} events (generated in ${fmt(generated.seconds, 1)} s)`)
+  console.log(
+    `\nHTTP on ${fmt(SESSIONS, 0)} sessions / ${fmt(generated.events, 0)} events (generated in ${fmt(generated.seconds, 1)} s)`,
+  )
   const { runtime, app, base } = await startApp(root)
   const get = async (path: string, device: string) => {
     const response = await fetch(`http://${base}${path}`, { headers: { 'x-device-id': device } })
@@ -90,10 +105,18 @@ async function httpLatency(root: string): Promise<void> {
   }
   const list = await timeRuns(200, () => get('/api/sessions/device-7?limit=50', 'device-7'))
   const firstPage = await timeRuns(100, () => get(`/api/sessions/${BIG_SESSION}/events?limit=1000`, BIG_SESSION_DEVICE))
-  const deepPage = await timeRuns(100, () => get(`/api/sessions/${BIG_SESSION}/events?after=9000&limit=1000`, BIG_SESSION_DEVICE))
-  console.log(`  GET /api/sessions/:device (newest 50)        median ${fmt(median(list))} ms  p99 ${fmt(percentile(list, 99))} ms`)
-  console.log(`  GET /api/sessions/:id/events (1,000 events)  median ${fmt(median(firstPage))} ms  p99 ${fmt(percentile(firstPage, 99))} ms`)
-  console.log(`  same, after=9000 (the last page)             median ${fmt(median(deepPage))} ms  p99 ${fmt(percentile(deepPage, 99))} ms`)
+  const deepPage = await timeRuns(100, () =>
+    get(`/api/sessions/${BIG_SESSION}/events?after=9000&limit=1000`, BIG_SESSION_DEVICE),
+  )
+  console.log(
+    `  GET /api/sessions/:device (newest 50)        median ${fmt(median(list))} ms  p99 ${fmt(percentile(list, 99))} ms`,
+  )
+  console.log(
+    `  GET /api/sessions/:id/events (1,000 events)  median ${fmt(median(firstPage))} ms  p99 ${fmt(percentile(firstPage, 99))} ms`,
+  )
+  console.log(
+    `  same, after=9000 (the last page)             median ${fmt(median(deepPage))} ms  p99 ${fmt(percentile(deepPage, 99))} ms`,
+  )
   await app.close()
   await runtime.close()
 }

@@ -34,7 +34,8 @@ try {
 
     const writers = 50
     const perWriter = 2000
-    for (let w = 0; w < writers; w++) await store.createSession({ id: `w${w}`, workspaceDir: `/w/w${w}`, deviceId: 'bench' })
+    for (let w = 0; w < writers; w++)
+      await store.createSession({ id: `w${w}`, workspaceDir: `/w/w${w}`, deviceId: 'bench' })
     start = performance.now()
     await Promise.all(
       Array.from({ length: writers }, async (_, w) => {
@@ -48,13 +49,22 @@ try {
     const raw = new Database(join(dir, 'raw.db'))
     raw.pragma('journal_mode = WAL')
     raw.pragma('synchronous = FULL')
-    raw.exec('CREATE TABLE event (id TEXT PRIMARY KEY, session_id TEXT, seq INTEGER, timestamp TEXT, event_type TEXT, event_payload TEXT)')
+    raw.exec(
+      'CREATE TABLE event (id TEXT PRIMARY KEY, session_id TEXT, seq INTEGER, timestamp TEXT, event_type TEXT, event_payload TEXT)',
+    )
     const insert = raw.prepare('INSERT INTO event VALUES (?, ?, ?, ?, ?, ?)')
     const rows = writers * perWriter
     start = performance.now()
     raw.transaction(() => {
       for (let i = 0; i < rows; i++) {
-        insert.run(newEventId(), `w${i % writers}`, i, '2025-01-01 00:00:00.000000', 'tool_result', pythonJsonDumps({ type: 'tool_result', content: payload(i) }))
+        insert.run(
+          newEventId(),
+          `w${i % writers}`,
+          i,
+          '2025-01-01 00:00:00.000000',
+          'tool_result',
+          pythonJsonDumps({ type: 'tool_result', content: payload(i) }),
+        )
       }
     })()
     const ceiling = rows / ((performance.now() - start) / 1000)
@@ -62,15 +72,21 @@ try {
 
     console.log('Durable appends (each acknowledged only after its commit + fsync)')
     console.log(`  1 sequential writer           ${fmt(sequential, 0).padStart(12)} events/s`)
-    console.log(`  ${writers} concurrent sessions        ${fmt(concurrent, 0).padStart(12)} events/s   (target >= 50,000)`)
-    console.log(`  raw better-sqlite3, 1 txn     ${fmt(ceiling, 0).padStart(12)} rows/s     (ceiling; ${fmt(concurrent / ceiling, 2)}x of it)`)
+    console.log(
+      `  ${writers} concurrent sessions        ${fmt(concurrent, 0).padStart(12)} events/s   (target >= 50,000)`,
+    )
+    console.log(
+      `  raw better-sqlite3, 1 txn     ${fmt(ceiling, 0).padStart(12)} rows/s     (ceiling; ${fmt(concurrent / ceiling, 2)}x of it)`,
+    )
     console.log()
   }
 
   // 2. A large database: SESSIONS sessions, SESSIONS * EVENTS_PER_SESSION events, one session with 10,000 events.
   {
     const generated = await generateLargeDb(dir, SESSIONS, EVENTS_PER_SESSION)
-    console.log(`Generated ${fmt(SESSIONS, 0)} sessions and ${fmt(generated.events, 0)} events in ${fmt(generated.seconds, 1)} s`)
+    console.log(
+      `Generated ${fmt(SESSIONS, 0)} sessions and ${fmt(generated.events, 0)} events in ${fmt(generated.seconds, 1)} s`,
+    )
 
     const opened = await SqliteStore.open({ file: generated.file })
     const device = 'device-7'
@@ -80,8 +96,12 @@ try {
     const check = await opened.readEvents(BIG_SESSION, { limit: BIG_SESSION_EVENTS })
     await opened.close()
 
-    console.log(`  list newest 50 of a device's sessions      median ${fmt(median(list))} ms  p99 ${fmt(percentile(list, 99))} ms  (target < 10 ms; ${page.items.length} rows)`)
-    console.log(`  read all ${fmt(check.events.length, 0)} events of one session     median ${fmt(median(readAll))} ms  p99 ${fmt(percentile(readAll, 99))} ms  (target < 100 ms)`)
+    console.log(
+      `  list newest 50 of a device's sessions      median ${fmt(median(list))} ms  p99 ${fmt(percentile(list, 99))} ms  (target < 10 ms; ${page.items.length} rows)`,
+    )
+    console.log(
+      `  read all ${fmt(check.events.length, 0)} events of one session     median ${fmt(median(readAll))} ms  p99 ${fmt(percentile(readAll, 99))} ms  (target < 100 ms)`,
+    )
 
     const raw = new Database(generated.file, { readonly: true })
     const statement = raw.prepare('SELECT * FROM event WHERE session_id = ? ORDER BY seq')

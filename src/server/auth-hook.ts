@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { BerthError } from '../core/errors.js'
 import type { BerthConfig } from '../config/config.js'
+import { BerthError } from '../core/errors.js'
 import { presentedToken, tokenMatches } from './access.js'
 import { isStaticSiteRequest } from './routes/static-sites.js'
 
@@ -10,7 +10,10 @@ const PUBLIC_EXACT = new Set(['/', '/index.html', '/favicon.ico', '/favicon.svg'
 
 export function isPublicPath(url: string): boolean {
   const path = url.split('?')[0] ?? url
-  return PUBLIC_EXACT.has(path) || PUBLIC_PREFIXES.some((prefix) => path === prefix.replace(/\/$/, '') || path.startsWith(prefix))
+  return (
+    PUBLIC_EXACT.has(path) ||
+    PUBLIC_PREFIXES.some((prefix) => path === prefix.replace(/\/$/, '') || path.startsWith(prefix))
+  )
 }
 
 /**

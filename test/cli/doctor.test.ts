@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { LATEST_SCHEMA } from '../../src/store/migrations.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import { runBerth } from '../helpers/berth-process.js'
 import { tryMount, unmount } from '../helpers/mount.js'
@@ -15,7 +16,11 @@ describe('berth doctor', () => {
   it('reports paths, schema, integrity, counts and orphans both ways, in JSON', async () => {
     const root = await tempDir()
     const store = await SqliteStore.open({ file: join(root, 'events.db') })
-    await store.createSession({ id: 'with-folder', workspaceDir: join(root, 'workspace', 'with-folder'), deviceId: 'd' })
+    await store.createSession({
+      id: 'with-folder',
+      workspaceDir: join(root, 'workspace', 'with-folder'),
+      deviceId: 'd',
+    })
     await store.createSession({ id: 'no-folder', workspaceDir: '/elsewhere/no-folder', deviceId: 'd' })
     await store.append('with-folder', { type: 'user_message', content: { text: 'hi' } })
     await store.close()
@@ -35,7 +40,13 @@ describe('berth doctor', () => {
     })
     expect(report.storage.freeBytes).toBeGreaterThan(0)
     expect(typeof report.storage.fsType).toBe('string')
-    expect(report.database).toMatchObject({ exists: true, schema: '0002_berth_columns', integrity: ['ok'], sessions: 2, events: 1 })
+    expect(report.database).toMatchObject({
+      exists: true,
+      schema: LATEST_SCHEMA,
+      integrity: ['ok'],
+      sessions: 2,
+      events: 1,
+    })
     expect(report.workspaces).toEqual({
       count: 2,
       withoutSession: ['stray-folder'],

@@ -17,7 +17,10 @@ describe('loadConfig', () => {
 
   it('takes flags over the environment over .env over defaults', async () => {
     const cwd = await tempDir()
-    await writeFile(join(cwd, '.env'), 'PORT=7000\nBERTH_LOG_LEVEL=debug\nCHUTES_API_KEY="from-file"\nBERTH_HOST=127.0.0.2\n')
+    await writeFile(
+      join(cwd, '.env'),
+      'PORT=7000\nBERTH_LOG_LEVEL=debug\nCHUTES_API_KEY="from-file"\nBERTH_HOST=127.0.0.2\n',
+    )
     const config = loadConfig({ cwd, env: { PORT: '7100', BERTH_HOST: '127.0.0.3' }, flags: { host: '127.0.0.4' } })
     expect(config.port).toBe(7100)
     expect(config.logLevel).toBe('debug')
@@ -35,7 +38,11 @@ describe('loadConfig', () => {
 
   it('names the source of every invalid value', () => {
     try {
-      loadConfig({ env: { PORT: 'eighty', BERTH_WORKSPACE_QUOTA: 'lots' }, flags: { logLevel: 'loud' }, envFile: false })
+      loadConfig({
+        env: { PORT: 'eighty', BERTH_WORKSPACE_QUOTA: 'lots' },
+        flags: { logLevel: 'loud' },
+        envFile: false,
+      })
       expect.unreachable()
     } catch (error) {
       expect(isBerthError(error, 'CONFIG_INVALID')).toBe(true)
@@ -50,7 +57,8 @@ describe('loadConfig', () => {
     const readme = await readFile(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8')
     for (const [name, spec] of Object.entries(SETTINGS)) {
       for (const variable of spec.env) expect(readme, `README lacks ${variable} (${name})`).toContain(`\`${variable}\``)
-      if ('flag' in spec && spec.flag) expect(readme, `README lacks --${kebab(spec.flag)}`).toContain(`--${kebab(spec.flag)}`)
+      if ('flag' in spec && spec.flag)
+        expect(readme, `README lacks --${kebab(spec.flag)}`).toContain(`--${kebab(spec.flag)}`)
     }
   })
 })

@@ -15,7 +15,7 @@ describe('deployment files', () => {
     expect(service?.buildCommand).toContain('npm run build')
     expect(service?.disk).toMatchObject({ mountPath: '/var/data' })
     expect(service?.disk.sizeGB).toBeGreaterThan(0)
-    const env = Object.fromEntries((service?.envVars as { key: string }[]).map((v) => [v.key, v]))
+    const env = Object.fromEntries(((service?.envVars ?? []) as { key: string }[]).map((v) => [v.key, v]))
     expect(env.CHUTES_API_KEY).toMatchObject({ sync: false })
     expect(env.BERTH_AUTH_TOKEN).toMatchObject({ generateValue: true })
   })

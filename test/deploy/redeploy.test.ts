@@ -104,7 +104,14 @@ describe.skipIf(!canRun)(`redeploy on a persistent disk (${canRun ? 'runs' : `sk
     })
     expect(upload.status).toBe(200)
     llm.enqueue(
-      { toolCalls: [{ name: 'str_replace_editor', arguments: { command: 'create', path: 'site/index.html', file_text: '<h1>Redeployed</h1>' } }] },
+      {
+        toolCalls: [
+          {
+            name: 'str_replace_editor',
+            arguments: { command: 'create', path: 'site/index.html', file_text: '<h1>Redeployed</h1>' },
+          },
+        ],
+      },
       { toolCalls: [{ name: 'static_deploy', arguments: { file_path: 'site' } }] },
       { text: 'Your site is live.' },
     )

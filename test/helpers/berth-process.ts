@@ -108,9 +108,11 @@ export async function runBerth(
 }
 
 /** Start `berth serve` on a free port and wait until it listens. */
-export async function startServer(
-  options: { cwd: string; env?: Record<string, string | undefined>; args?: string[] },
-): Promise<BerthProcess & { url: string; port: number }> {
+export async function startServer(options: {
+  cwd: string
+  env?: Record<string, string | undefined>
+  args?: string[]
+}): Promise<BerthProcess & { url: string; port: number }> {
   const berth = startBerth(['serve', '--port', '0', '--host', '127.0.0.1', ...(options.args ?? [])], options)
   const [, port] = await berth.waitFor(/listening on http:\/\/[^\s:]+:(\d+)/)
   return Object.assign(berth, { port: Number(port), url: `http://127.0.0.1:${port}` })

@@ -1,6 +1,6 @@
+import { type BerthProcess, startServer } from './berth-process.js'
 import { startScriptedOpenAi } from './scripted-llm/scripted-openai.js'
 import type { ScriptedLlm } from './scripted-llm/scripted-server.js'
-import { type BerthProcess, startServer } from './berth-process.js'
 
 export interface TestServer {
   server: BerthProcess & { url: string; port: number }

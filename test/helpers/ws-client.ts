@@ -76,7 +76,9 @@ export async function connect(url: string, headers: Record<string, string> = {})
           if (ws.readyState === WebSocket.CLOSED) {
             clearTimeout(timer)
             waiters.delete(check)
-            reject(new Error(`socket closed before the expected frame; got ${JSON.stringify(frames.map((f) => f.type))}`))
+            reject(
+              new Error(`socket closed before the expected frame; got ${JSON.stringify(frames.map((f) => f.type))}`),
+            )
           }
         }
         const timer = setTimeout(() => {

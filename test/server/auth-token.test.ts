@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { connect } from '../helpers/ws-client.js'
-import { apiClient, useServer } from './harness.js'
+import { apiClient, serverForFile } from './harness.js'
 
 const TOKEN = 'a-long-enough-test-token-1234567890'
-const server = useServer({ BERTH_AUTH_TOKEN: TOKEN })
+const server = serverForFile({ BERTH_AUTH_TOKEN: TOKEN })
 const api = apiClient(() => server().server.url)
 
 describe('server token (BERTH_AUTH_TOKEN)', () => {

@@ -111,5 +111,4 @@ export async function postJson(
 }
 
 /** A response body as loosely typed JSON: the tests check it field by field. */
-// biome-ignore lint/suspicious/noExplicitAny: see above
 export const json = (response: Response): Promise<any> => response.json()

@@ -2,11 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll } from 'vitest'
-import { type TestServer, startTestServer } from '../helpers/berth-server.js'
+import { startTestServer, type TestServer } from '../helpers/berth-server.js'
 import { connect } from '../helpers/ws-client.js'
 
 /** One berth server (child process, scripted model) for a whole test file. */
-export function useServer(env: Record<string, string | undefined> = {}): () => TestServer {
+export function serverForFile(env: Record<string, string | undefined> = {}): () => TestServer {
   let server: TestServer | undefined
   beforeAll(async () => {
     server = await startTestServer(await mkdtemp(join(tmpdir(), 'berth-server-')), { env })
@@ -47,7 +47,13 @@ export function apiClient(base: () => string) {
 }
 
 /** Run one scripted query in a new session of `device` and return the session id once it completed. */
-export async function runQuery(t: TestServer, device: string, text: string, answer: string, extra: Record<string, string> = {}) {
+export async function runQuery(
+  t: TestServer,
+  device: string,
+  text: string,
+  answer: string,
+  extra: Record<string, string> = {},
+) {
   t.llm.enqueue({ text: answer })
   const socket = await connect(t.wsUrl({ device_id: device, ...extra }))
   const sessionId = (await socket.next('connection_established')).content.session_uuid as string

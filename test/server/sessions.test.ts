@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { connect } from '../helpers/ws-client.js'
-import { apiClient, runQuery, useServer } from './harness.js'
+import { apiClient, runQuery, serverForFile } from './harness.js'
 
-const server = useServer()
+const server = serverForFile()
 const api = apiClient(() => server().server.url)
 
 describe('sessions API', () => {
@@ -14,7 +14,12 @@ describe('sessions API', () => {
     expect(first.status).toBe(200)
     expect(first.body.sessions.map((s: any) => s.id)).toEqual([ids[2], ids[1]])
     const session = first.body.sessions[0]
-    expect(session).toMatchObject({ device_id: 'lister', first_message: 'task number 2 é', status: 'idle', summary: null })
+    expect(session).toMatchObject({
+      device_id: 'lister',
+      first_message: 'task number 2 é',
+      status: 'idle',
+      summary: null,
+    })
     expect(session.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$/)
     expect(session.workspace_dir.endsWith(ids[2])).toBe(true)
     const second = await api(`/api/sessions/lister?limit=2&cursor=${first.body.next_cursor}`, { device: 'lister' })
@@ -45,10 +50,32 @@ describe('sessions API', () => {
   it('sets the summary, renames and deletes a session with its events and workspace', async () => {
     const t = server()
     const id = await runQuery(t, 'editor', 'edit me', 'ok')
-    expect((await api(`/api/sessions/${id}/summary`, { method: 'POST', device: 'editor', body: JSON.stringify({ summary: 'A short title' }) })).body).toEqual({ message: 'Summary updated successfully' })
-    expect((await api(`/api/sessions/${id}/summary`, { method: 'POST', device: 'editor', body: JSON.stringify({}) })).status).toBe(400)
-    expect((await api(`/api/sessions/${id}/summary`, { method: 'POST', device: 'other', body: JSON.stringify({ summary: 'x' }) })).status).toBe(403)
-    const renamed = await api(`/api/sessions/${id}`, { method: 'PATCH', device: 'editor', body: JSON.stringify({ name: 'Renamed ✓' }) })
+    expect(
+      (
+        await api(`/api/sessions/${id}/summary`, {
+          method: 'POST',
+          device: 'editor',
+          body: JSON.stringify({ summary: 'A short title' }),
+        })
+      ).body,
+    ).toEqual({ message: 'Summary updated successfully' })
+    expect(
+      (await api(`/api/sessions/${id}/summary`, { method: 'POST', device: 'editor', body: JSON.stringify({}) })).status,
+    ).toBe(400)
+    expect(
+      (
+        await api(`/api/sessions/${id}/summary`, {
+          method: 'POST',
+          device: 'other',
+          body: JSON.stringify({ summary: 'x' }),
+        })
+      ).status,
+    ).toBe(403)
+    const renamed = await api(`/api/sessions/${id}`, {
+      method: 'PATCH',
+      device: 'editor',
+      body: JSON.stringify({ name: 'Renamed ✓' }),
+    })
     expect(renamed.body.session).toMatchObject({ name: 'Renamed ✓', summary: 'A short title', title: 'Renamed ✓' })
 
     expect((await api(`/api/sessions/${id}`, { method: 'DELETE', device: 'other' })).status).toBe(403)
@@ -71,7 +98,9 @@ describe('sessions API', () => {
     expect(token).not.toContain(id)
     const reused = await api(`/api/sessions/${id}/share`, { method: 'POST', device: 'sharer', body: '{}' })
     expect(reused.body).toMatchObject({ reused: true, share: { token } })
-    expect((await api(`/api/sessions/${id}/share`, { method: 'POST', device: 'stranger', body: '{}' })).status).toBe(403)
+    expect((await api(`/api/sessions/${id}/share`, { method: 'POST', device: 'stranger', body: '{}' })).status).toBe(
+      403,
+    )
 
     // Anyone with the token reads the session, with no device at all.
     const view = await api(`/api/share/${token}`)
@@ -88,7 +117,11 @@ describe('sessions API', () => {
     expect((await viewer.next('error')).content.error_code).toBe('ACCESS_DENIED')
     await viewer.close()
 
-    const shortLived = await api(`/api/sessions/${id}/share`, { method: 'POST', device: 'sharer', body: JSON.stringify({ expires_in: 1 }) })
+    const shortLived = await api(`/api/sessions/${id}/share`, {
+      method: 'POST',
+      device: 'sharer',
+      body: JSON.stringify({ expires_in: 1 }),
+    })
     const shortToken = shortLived.body.share.token as string
     expect(shortToken).not.toBe(token)
     expect((await api(`/api/share/${shortToken}`)).status).toBe(200)

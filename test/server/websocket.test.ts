@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type TestServer, startTestServer } from '../helpers/berth-server.js'
-import { tempDir } from '../helpers/temp-dir.js'
+import { startTestServer, type TestServer } from '../helpers/berth-server.js'
 import { connect, type Frame } from '../helpers/ws-client.js'
 
 let t: TestServer
@@ -136,7 +135,9 @@ describe('WebSocket protocol', () => {
     const deadline = Date.now() + 10_000
     let types: string[] = []
     while (Date.now() < deadline) {
-      types = (await api(`/api/sessions/${sessionId}/events`, { device: 'dev-d' })).body.events.map((e: any) => e.event_type)
+      types = (await api(`/api/sessions/${sessionId}/events`, { device: 'dev-d' })).body.events.map(
+        (e: any) => e.event_type,
+      )
       if (types.includes('stream_complete')) break
       await new Promise((r) => setTimeout(r, 100))
     }

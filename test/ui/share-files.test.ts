@@ -14,7 +14,6 @@ async function call(path: string, init: RequestInit & { device?: string } = {}) 
   if (init.device) headers.set('x-device-id', init.device)
   if (init.body) headers.set('content-type', 'application/json')
   const response = await fetch(`${t.server.url}${path}`, { ...init, headers })
-  // biome-ignore lint/suspicious/noExplicitAny: JSON replies, checked field by field below
   return { status: response.status, body: (await response.json()) as Record<string, any> }
 }
 

@@ -18,7 +18,6 @@ let shareBeforeRestart = ''
 
 // Globals of the functions that run in the page: this project compiles without the DOM library, so they are declared
 // here, in this module only.
-// biome-ignore lint/suspicious/noExplicitAny: browser objects, used in a few lines run by chromium
 declare const document: any, window: any, location: any, WebSocket: any, DataTransfer: any, DragEvent: any
 
 const SITE_V1 = '<!doctype html><title>Hello</title>\n<h1 id="hello">Hello from berth</h1>\n'

@@ -13,13 +13,17 @@ import { jsonSchema } from '../schema.js'
 const SessionParams = z.object({ id: z.string().min(1).max(128) })
 const TokenParams = z.object({ token: z.string().min(16).max(64) })
 const RevokeParams = SessionParams.extend({ token: z.string().min(16).max(64) })
-const CreateBody = z
-  .object({
-    /** Lifetime in seconds; omitted or null: no expiry. */
-    expires_in: z.number().int().min(1).max(10 * 365 * 86_400).nullish(),
-    /** Always make a new link instead of reusing the active one. */
-    new: z.boolean().optional(),
-  })
+const CreateBody = z.object({
+  /** Lifetime in seconds; omitted or null: no expiry. */
+  expires_in: z
+    .number()
+    .int()
+    .min(1)
+    .max(10 * 365 * 86_400)
+    .nullish(),
+  /** Always make a new link instead of reusing the active one. */
+  new: z.boolean().optional(),
+})
 const EventsQuery = z.object({
   after: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
@@ -65,9 +69,7 @@ export const shareRoutes: FastifyPluginAsync<{ context: ServerContext }> = async
         if (reusable) return { share: presentShare(reusable, base), reused: true }
       }
       const expiresAt =
-        body.expires_in == null
-          ? null
-          : dbTimestamp(BigInt(Date.now() + body.expires_in * 1000) * 1000n)
+        body.expires_in == null ? null : dbTimestamp(BigInt(Date.now() + body.expires_in * 1000) * 1000n)
       const share = await store.createShare({
         token: newShareToken(),
         sessionId: id,

@@ -56,8 +56,16 @@ export const websocketRoutes: FastifyPluginAsync<{ context: ServerContext }> = a
         sessionId = query.session_uuid
         const existing = await context.store.getSession(sessionId)
         // Reattaching to someone else's session is refused; the share link is the way to watch it.
-        if (existing && !(requester.admin || context.config.iiAgentCompat || existing.deviceId === requester.deviceId)) {
-          socket.send(JSON.stringify({ type: 'error', content: { message: 'This session belongs to another device.', error_code: 'ACCESS_DENIED' } }))
+        if (
+          existing &&
+          !(requester.admin || context.config.iiAgentCompat || existing.deviceId === requester.deviceId)
+        ) {
+          socket.send(
+            JSON.stringify({
+              type: 'error',
+              content: { message: 'This session belongs to another device.', error_code: 'ACCESS_DENIED' },
+            }),
+          )
           socket.close(1008, 'access denied')
           return
         }
@@ -65,7 +73,12 @@ export const websocketRoutes: FastifyPluginAsync<{ context: ServerContext }> = a
         sessionId = newId()
       }
     } catch (error) {
-      socket.send(JSON.stringify({ type: 'error', content: { message: String((error as Error).message), error_code: 'SHARE_NOT_FOUND' } }))
+      socket.send(
+        JSON.stringify({
+          type: 'error',
+          content: { message: String((error as Error).message), error_code: 'SHARE_NOT_FOUND' },
+        }),
+      )
       socket.close(1008, 'share link not found')
       return
     }

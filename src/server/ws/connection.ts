@@ -125,7 +125,10 @@ export class SessionConnection {
         return this.onWorkspaceInfo()
       case 'init_agent':
         await this.ensureSession()
-        this.send({ type: 'agent_initialized', content: { message: 'Agent initialized', session_uuid: this.options.sessionId } })
+        this.send({
+          type: 'agent_initialized',
+          content: { message: 'Agent initialized', session_uuid: this.options.sessionId },
+        })
         return
       case 'query':
       case 'user_message':
@@ -146,13 +149,13 @@ export class SessionConnection {
     this.ownQueryText = content.text
     try {
       await this.context.runs.start({
-      sessionId: this.options.sessionId,
-      text: content.text,
-      ...(content.files ? { files: content.files.map((file) => file.replace(/^\/+/, '')) } : {}),
-      ...(query.model_id ? { modelId: query.model_id } : {}),
-      ...(providerHintOf(query) ? { providerHint: providerHintOf(query) } : {}),
-      publicUrl: this.options.publicUrl,
-    })
+        sessionId: this.options.sessionId,
+        text: content.text,
+        ...(content.files ? { files: content.files.map((file) => file.replace(/^\/+/, '')) } : {}),
+        ...(query.model_id ? { modelId: query.model_id } : {}),
+        ...(providerHintOf(query) ? { providerHint: providerHintOf(query) } : {}),
+        publicUrl: this.options.publicUrl,
+      })
     } catch (error) {
       this.ownQueryText = null
       throw error
@@ -184,7 +187,13 @@ export class SessionConnection {
     const path = this.workspacePath(session?.workspaceDir)
     this.send({
       type: 'workspace_info',
-      content: { workspace_path: path, path, session_uuid: this.options.sessionId, server_ready: true, connection_ready: true },
+      content: {
+        workspace_path: path,
+        path,
+        session_uuid: this.options.sessionId,
+        server_ready: true,
+        connection_ready: true,
+      },
     })
   }
 
