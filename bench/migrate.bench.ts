@@ -30,7 +30,7 @@ const dir = await mkdtemp(join(tmpdir(), 'berth-bench-migrate-'))
 try {
   const source = join(dir, 'source')
   const { files, bytes } = await generateTree(source)
-  console.log(`bench:migrate  ${files} files, ${mb(bytes)} MB in ${SESSIONS} session folders (${dir})\n`)
+  console.log(`bench:migrate  ${files} files, ${mb(bytes).toFixed(0)} MB in ${SESSIONS} session folders (${dir})\n`)
 
   // One uncounted copy first, so that both contenders find the source in the page cache.
   execFileSync('cp', ['-a', source, join(dir, 'warm-up')])

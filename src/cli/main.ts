@@ -1,6 +1,14 @@
 #!/usr/bin/env node
 import { Command } from 'commander'
+import { registerBackup } from './commands/backup.js'
 import { registerDoctor } from './commands/doctor.js'
+import { registerEval } from './commands/eval.js'
+import { registerExport } from './commands/export.js'
+import { registerImport } from './commands/import.js'
+import { registerMigrate } from './commands/migrate.js'
+import { registerPrune } from './commands/prune.js'
+import { registerRestore } from './commands/restore.js'
+import { registerRun } from './commands/run.js'
 import { registerServe } from './commands/serve.js'
 import { addGlobalOptions } from './options.js'
 
@@ -9,5 +17,13 @@ const program = addGlobalOptions(
 )
 registerServe(program)
 registerDoctor(program)
+registerMigrate(program)
+registerBackup(program)
+registerRestore(program)
+registerExport(program)
+registerImport(program)
+registerPrune(program)
+registerRun(program)
+registerEval(program)
 
 await program.parseAsync(process.argv)

@@ -317,6 +317,30 @@ export const SETTINGS = {
     default: false,
     description: "Allow the WebSocket's terminal_command (runs shell commands in the session's workspace).",
   } satisfies SettingSpec<boolean>,
+  hfToken: {
+    env: ['HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN'],
+    schema: optionalSecret,
+    default: undefined,
+    description: 'Hugging Face token for `berth eval gaia --from-hub` (GAIA is gated: accept its terms first).',
+  } satisfies SettingSpec<string | undefined>,
+  hfEndpoint: {
+    env: ['HF_ENDPOINT'],
+    schema: z.url(),
+    default: 'https://huggingface.co',
+    description: 'Base URL of the Hugging Face hub (a mirror, or a local server in tests), as huggingface_hub reads.',
+  } satisfies SettingSpec<string>,
+  gaiaDataset: {
+    env: ['BERTH_GAIA_DATASET'],
+    schema: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'write owner/name, e.g. gaia-benchmark/GAIA'),
+    default: 'gaia-benchmark/GAIA',
+    description: 'Hub dataset that `berth eval gaia --from-hub` downloads.',
+  } satisfies SettingSpec<string>,
+  gaiaRevision: {
+    env: ['BERTH_GAIA_REVISION'],
+    schema: z.string().trim().min(1),
+    default: 'main',
+    description: 'Branch, tag or commit of that dataset to download.',
+  } satisfies SettingSpec<string>,
 } as const
 
 export type SettingName = keyof typeof SETTINGS

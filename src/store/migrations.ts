@@ -76,6 +76,31 @@ function migrations(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.createIndex('session_status').on('session').column('status').execute()
       },
     },
+    '0003_share_links': {
+      async up(db) {
+        await db.schema
+          .createTable('share_link')
+          .addColumn('token', 'varchar(64)', (col) => col.primaryKey())
+          .addColumn('session_id', 'varchar(36)', (col) => col.notNull().references('session.id').onDelete('cascade'))
+          .addColumn('created_at', sql`datetime`, (col) => col.notNull())
+          .addColumn('expires_at', sql`datetime`)
+          .addColumn('revoked_at', sql`datetime`)
+          .addColumn('created_by', 'varchar')
+          .execute()
+        await db.schema.createIndex('share_link_session').on('share_link').column('session_id').execute()
+      },
+    },
+    '0004_session_label': {
+      async up(db) {
+        // A grouping label, e.g. `gaia:<run name>` for the sessions of one eval run.
+        await db.schema.alterTable('session').addColumn('label', 'varchar').execute()
+        await db.schema
+          .createIndex('session_label_created')
+          .on('session')
+          .columns(['label', 'created_at', 'id'])
+          .execute()
+      },
+    },
   }
 }
 

@@ -7,6 +7,16 @@ import type { ColumnType } from 'kysely'
 export interface Database {
   session: SessionTable
   event: EventTable
+  share_link: ShareLinkTable
+}
+
+export interface ShareLinkTable {
+  token: string
+  session_id: string
+  created_at: string
+  expires_at: string | null
+  revoked_at: string | null
+  created_by: string | null
 }
 
 export interface SessionTable {
@@ -19,6 +29,8 @@ export interface SessionTable {
   name: ColumnType<string | null, string | null | undefined, string | null>
   /** berth: idle | running | interrupted. */
   status: ColumnType<string, string | undefined, string>
+  /** berth: a grouping label, e.g. `gaia:<run name>`. */
+  label: ColumnType<string | null, string | null | undefined, string | null>
   /** berth: time of the last event or change. */
   updated_at: ColumnType<string | null, string | null | undefined, string | null>
 }

@@ -6,8 +6,11 @@ import type {
   NewSession,
   Page,
   SessionListItem,
+  SessionMergeResult,
   SessionRecord,
   SessionStatus,
+  SessionTransfer,
+  ShareRecord,
   StoreCounts,
   StoredEvent,
   Subscription,
@@ -31,7 +34,10 @@ export interface Store {
   createSession(input: NewSession): Promise<SessionRecord>
   getSession(id: string): Promise<SessionRecord | null>
   /** A device's sessions, newest first, with their first user message; constant number of queries per page. */
-  listSessions(deviceId: string, options?: { limit?: number; cursor?: string | null }): Promise<Page<SessionListItem>>
+  listSessions(
+    deviceId: string,
+    options?: { limit?: number; cursor?: string | null; label?: string | null },
+  ): Promise<Page<SessionListItem>>
   renameSession(id: string, name: string): Promise<SessionRecord>
   setSummary(id: string, summary: string): Promise<SessionRecord>
   setStatus(id: string, status: SessionStatus): Promise<void>
@@ -44,14 +50,47 @@ export interface Store {
   appendMany(sessionId: string, events: NewEvent[]): Promise<StoredEvent[]>
   /** Events with `seq > after`, in order, at most `limit` (default 1000); no cap on the total across pages. */
   readEvents(sessionId: string, options?: { after?: number; limit?: number }): Promise<EventPage>
+  /** How many events a session has. */
+  countEvents(sessionId: string): Promise<number>
   /** Stored events after `after`, then live ones as they commit: no gap, no duplicate. */
   follow(sessionId: string, after: number, listener: EventListener, onError?: (error: unknown) => void): Subscription
+
+  createShare(input: {
+    token: string
+    sessionId: string
+    expiresAt: string | null
+    createdBy: string | null
+  }): Promise<ShareRecord>
+  getShare(token: string): Promise<ShareRecord | null>
+  /** A session's links, newest first, revoked ones included. */
+  listShares(sessionId: string): Promise<ShareRecord[]>
+  revokeShare(token: string): Promise<ShareRecord | null>
 
   counts(): Promise<StoreCounts>
   /** The database's own consistency check; `['ok']` when sound. */
   checkIntegrity(): Promise<string[]>
   /** Every session's id and stored folder, for consistency checks (doctor, migrate). */
   sessionRefs(): Promise<{ id: string; workspaceDir: string }[]>
+  /** Every session, ordered by id, one page at a time: pass the last id seen as `after` (migrate, backup). */
+  scanSessions(options?: { after?: string | null; limit?: number }): Promise<SessionRecord[]>
+  /** Sessions whose last change (`updated_at`, else `created_at`) is before `before` (stored form), oldest first. */
+  sessionsUpdatedBefore(before: string): Promise<SessionRecord[]>
+  /** Which of `ids` an event (of any session) already has. */
+  existingEventIds(ids: readonly string[]): Promise<Set<string>>
+  /**
+   * Copy a session in from another store, merged by primary key and never
+   * overwriting: a new session is inserted with its rows exactly as given;
+   * an existing one only gains the events (and share links) it lacks. Any
+   * conflict (a different session or event under the same id, a taken
+   * `seq` or folder) writes nothing and is reported. One transaction.
+   *
+   * @example
+   *   const result = await target.mergeSession({ session, events })
+   *   if (result.outcome === 'conflict') console.error(result.conflicts.join('\n'))
+   */
+  mergeSession(input: SessionTransfer, options?: { dryRun?: boolean }): Promise<SessionMergeResult>
+  /** Point a session at its folder after it moved to another root. */
+  setWorkspaceDir(id: string, workspaceDir: string): Promise<void>
   /** Applied, pending and unknown schema migrations. */
   schemaState(): Promise<SchemaState>
   /** Proves the database accepts a writer right now (takes and releases the write lock). */

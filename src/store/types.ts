@@ -13,6 +13,8 @@ export interface SessionRecord {
   name: string | null
   status: SessionStatus
   updatedAt: string | null
+  /** A grouping label, e.g. `gaia:<run name>` for the sessions of one eval run. */
+  label: string | null
 }
 
 export interface SessionListItem extends SessionRecord {
@@ -46,6 +48,7 @@ export interface NewSession {
   deviceId: string | null
   name?: string | null
   createdAt?: string
+  label?: string | null
 }
 
 export interface Page<T> {
@@ -70,3 +73,36 @@ export interface Subscription {
 }
 
 export type EventListener = (event: StoredEvent) => void
+
+/** A read-only link to a session: the random token is the credential, not the session id. */
+export interface ShareRecord {
+  token: string
+  sessionId: string
+  createdAt: string
+  expiresAt: string | null
+  revokedAt: string | null
+  createdBy: string | null
+}
+
+/** One session exactly as another store holds it, for moving it between stores (migrate, import). */
+export interface SessionTransfer {
+  session: SessionRecord
+  /** Events as stored: ids, seq, timestamps and payload text are kept byte for byte. */
+  events: readonly StoredEvent[]
+  /** The session's share links; a token already present for the same session is left as the target has it. */
+  shares?: readonly ShareRecord[]
+}
+
+/** What `mergeSession` did, or with `dryRun` would do, with one session from another store. */
+export interface SessionMergeResult {
+  /**
+   * `inserted`: the session was new; `extended`: it existed and rows were added;
+   * `identical`: everything was already there; `conflict`: nothing was written.
+   */
+  outcome: 'inserted' | 'extended' | 'identical' | 'conflict'
+  eventsInserted: number
+  eventsIdentical: number
+  sharesInserted: number
+  /** One sentence per problem (at most a few, then a count); empty unless `conflict`. */
+  conflicts: string[]
+}

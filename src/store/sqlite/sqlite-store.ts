@@ -17,13 +17,17 @@ import type {
   NewSession,
   Page,
   SessionListItem,
+  SessionMergeResult,
   SessionRecord,
   SessionStatus,
+  SessionTransfer,
+  ShareRecord,
   StoreCounts,
   StoredEvent,
   Subscription,
 } from '../types.js'
 import { backupSqlite, mapWriteError, openSqlite, type SqliteHandle, sqliteCode } from './sqlite-database.js'
+import { createSessionMerger, snapshotSqliteFile } from './sqlite-transfer.js'
 
 export interface SqliteStoreOptions {
   file: string
@@ -49,6 +53,7 @@ type SessionRow = {
   name: string | null
   status: string
   updated_at: string | null
+  label?: string | null
 }
 
 type EventRow = {
@@ -80,6 +85,7 @@ export class SqliteStore implements Store {
   private closed = false
   /** Last `seq` per session, known from this process's own commits. */
   private readonly seqCache = new Map<string, number>()
+  private merger: ReturnType<typeof createSessionMerger> | undefined
 
   private constructor(
     private readonly file: string,
@@ -128,6 +134,7 @@ export class SqliteStore implements Store {
           name: input.name ?? null,
           status: 'idle',
           updated_at: createdAt,
+          label: input.label ?? null,
         })
         .execute()
     } catch (error) {
@@ -154,7 +161,7 @@ export class SqliteStore implements Store {
 
   async listSessions(
     deviceId: string,
-    options: { limit?: number; cursor?: string | null } = {},
+    options: { limit?: number; cursor?: string | null; label?: string | null } = {},
   ): Promise<Page<SessionListItem>> {
     this.assertOpen()
     const limit = clamp(options.limit ?? DEFAULT_SESSION_PAGE, 1, MAX_SESSION_PAGE)
@@ -172,6 +179,7 @@ export class SqliteStore implements Store {
           .as('first_payload'),
       )
       .where('s.device_id', '=', deviceId)
+    if (options.label) query = query.where('s.label', '=', options.label)
     if (options.cursor) {
       const after = decodeSessionCursor(options.cursor)
       query = query.where((eb) =>
@@ -255,6 +263,72 @@ export class SqliteStore implements Store {
     return this.feed.follow(sessionId, after, listener, onError)
   }
 
+  async countEvents(sessionId: string): Promise<number> {
+    this.assertOpen()
+    const row = await this.db
+      .selectFrom('event')
+      .select(sql<number>`count(*)`.as('n'))
+      .where('session_id', '=', sessionId)
+      .executeTakeFirstOrThrow()
+    return Number(row.n)
+  }
+
+  async createShare(input: {
+    token: string
+    sessionId: string
+    expiresAt: string | null
+    createdBy: string | null
+  }): Promise<ShareRecord> {
+    this.assertOpen()
+    const row = {
+      token: input.token,
+      session_id: input.sessionId,
+      created_at: dbTimestamp(),
+      expires_at: input.expiresAt,
+      revoked_at: null,
+      created_by: input.createdBy,
+    }
+    try {
+      await this.db.insertInto('share_link').values(row).execute()
+    } catch (error) {
+      if (sqliteCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw notFound(input.sessionId)
+      throw mapWriteError(error, this.file)
+    }
+    return toShare(row)
+  }
+
+  async getShare(token: string): Promise<ShareRecord | null> {
+    this.assertOpen()
+    const row = await this.db.selectFrom('share_link').selectAll().where('token', '=', token).executeTakeFirst()
+    return row ? toShare(row) : null
+  }
+
+  async listShares(sessionId: string): Promise<ShareRecord[]> {
+    this.assertOpen()
+    const rows = await this.db
+      .selectFrom('share_link')
+      .selectAll()
+      .where('session_id', '=', sessionId)
+      .orderBy('created_at', 'desc')
+      .execute()
+    return rows.map(toShare)
+  }
+
+  async revokeShare(token: string): Promise<ShareRecord | null> {
+    this.assertOpen()
+    try {
+      await this.db
+        .updateTable('share_link')
+        .set({ revoked_at: dbTimestamp() })
+        .where('token', '=', token)
+        .where('revoked_at', 'is', null)
+        .execute()
+    } catch (error) {
+      throw mapWriteError(error, this.file)
+    }
+    return this.getShare(token)
+  }
+
   async counts(): Promise<StoreCounts> {
     this.assertOpen()
     const sessions = await this.db.selectFrom('session').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()
@@ -266,6 +340,84 @@ export class SqliteStore implements Store {
     this.assertOpen()
     const rows = await this.db.selectFrom('session').select(['id', 'workspace_dir']).execute()
     return rows.map((row) => ({ id: row.id, workspaceDir: row.workspace_dir }))
+  }
+
+  async scanSessions(options: { after?: string | null; limit?: number } = {}): Promise<SessionRecord[]> {
+    this.assertOpen()
+    let query = this.db.selectFrom('session').selectAll()
+    if (options.after) query = query.where('id', '>', options.after)
+    const rows = await query
+      .orderBy('id')
+      .limit(clamp(options.limit ?? MAX_SESSION_PAGE, 1, MAX_EVENT_PAGE))
+      .execute()
+    return rows.map(toSession)
+  }
+
+  async sessionsUpdatedBefore(before: string): Promise<SessionRecord[]> {
+    this.assertOpen()
+    const rows = await this.db
+      .selectFrom('session')
+      .selectAll()
+      .where(sql<string>`coalesce(updated_at, created_at)`, '<', before)
+      .orderBy(sql`coalesce(updated_at, created_at)`)
+      .orderBy('id')
+      .execute()
+    return rows.map(toSession)
+  }
+
+  async existingEventIds(ids: readonly string[]): Promise<Set<string>> {
+    this.assertOpen()
+    const found = new Set<string>()
+    // Bounded IN lists: SQLite caps the number of bound parameters.
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('event')
+        .select('id')
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute()
+      for (const row of rows) found.add(row.id)
+    }
+    return found
+  }
+
+  async mergeSession(input: SessionTransfer, options: { dryRun?: boolean } = {}): Promise<SessionMergeResult> {
+    this.assertOpen()
+    await this.committer.drain()
+    this.merger ??= createSessionMerger(this.sqlite, this.file)
+    const result = this.merger(input, options.dryRun ?? false)
+    // The merge wrote events behind the append path's back.
+    this.seqCache.delete(input.session.id)
+    return result
+  }
+
+  async setWorkspaceDir(id: string, workspaceDir: string): Promise<void> {
+    this.assertOpen()
+    try {
+      const result = await this.db
+        .updateTable('session')
+        .set({ workspace_dir: workspaceDir })
+        .where('id', '=', id)
+        .executeTakeFirst()
+      if (result.numUpdatedRows === 0n) throw notFound(id)
+    } catch (error) {
+      if (String(sqliteCode(error)).startsWith('SQLITE_CONSTRAINT')) {
+        throw new BerthError('SESSION_EXISTS', `Another session already uses the folder ${workspaceDir}.`, {
+          status: 409,
+          cause: error,
+          details: { sessionId: id, workspaceDir },
+        })
+      }
+      throw mapWriteError(error, this.file)
+    }
+  }
+
+  /** A consistent, self-contained copy of a database file, taken without writing next to it (migrate, backup). */
+  static async snapshotFile(
+    source: string,
+    destination: string,
+    options?: { onStep?: (remainingPages: number) => void },
+  ): Promise<void> {
+    await snapshotSqliteFile(source, destination, options)
   }
 
   async schemaState(): Promise<SchemaState> {
@@ -435,6 +587,25 @@ function toSession(row: SessionRow): SessionRecord {
     name: row.name,
     status: (row.status as SessionStatus) ?? 'idle',
     updatedAt: row.updated_at,
+    label: row.label ?? null,
+  }
+}
+
+function toShare(row: {
+  token: string
+  session_id: string
+  created_at: string
+  expires_at: string | null
+  revoked_at: string | null
+  created_by: string | null
+}): ShareRecord {
+  return {
+    token: row.token,
+    sessionId: row.session_id,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    createdBy: row.created_by,
   }
 }
 

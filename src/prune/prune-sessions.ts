@@ -1,0 +1,98 @@
+import { stat } from 'node:fs/promises'
+import { dbTimestamp } from '../core/time.js'
+import type { Store } from '../store/store.js'
+import { diskUsage } from '../workspace/disk-usage.js'
+import type { Workspaces } from '../workspace/workspaces.js'
+
+/** A session retention would delete, and what it holds. */
+export interface PruneCandidate {
+  id: string
+  name: string | null
+  summary: string | null
+  /** Last change, stored form. */
+  lastActive: string | null
+  events: number
+  /** Its folder, when it has one. */
+  folder: string | null
+  bytes: number
+}
+
+export interface PrunePlan {
+  /** Sessions idle since before this (stored timestamp form). */
+  cutoff: string
+  candidates: PruneCandidate[]
+  /** Idle but left alone because a run is marked as going on. */
+  running: string[]
+}
+
+/**
+ * List the sessions that have not changed for `olderThanMs`: each with its
+ * events and the bytes of its folder. Nothing is deleted; retention only
+ * ever happens when a person runs `berth prune` (invariant 5).
+ *
+ * @example
+ *   const plan = await planPrune(store, workspaces, { olderThanMs: parseDuration('30d') })
+ */
+export async function planPrune(
+  store: Store,
+  workspaces: Workspaces,
+  options: { olderThanMs: number; now?: Date },
+): Promise<PrunePlan> {
+  const now = options.now ?? new Date()
+  const cutoff = dbTimestamp(BigInt(now.getTime() - options.olderThanMs) * 1000n)
+  const candidates: PruneCandidate[] = []
+  const running: string[] = []
+  for (const session of await store.sessionsUpdatedBefore(cutoff)) {
+    if (session.status === 'running') {
+      running.push(session.id)
+      continue
+    }
+    const dir = workspaces.dirFor(session.id, session.workspaceDir)
+    const folder = (await isDirectory(dir)) ? dir : null
+    candidates.push({
+      id: session.id,
+      name: session.name,
+      summary: session.summary,
+      lastActive: session.updatedAt ?? session.createdAt,
+      events: await store.countEvents(session.id),
+      folder,
+      bytes: folder === null ? 0 : await diskUsage(folder),
+    })
+  }
+  return { cutoff, candidates, running }
+}
+
+/**
+ * Delete exactly the planned sessions: the folder first, then the session
+ * and its events, so a run stopped halfway leaves a session that a second
+ * run still finds (never a folder nobody lists).
+ *
+ * @example
+ *   const freed = await pruneSessions(store, workspaces, plan.candidates)
+ */
+export async function pruneSessions(
+  store: Store,
+  workspaces: Workspaces,
+  candidates: readonly PruneCandidate[],
+  onDeleted?: (candidate: PruneCandidate) => void,
+): Promise<{ sessions: number; events: number; bytes: number }> {
+  const freed = { sessions: 0, events: 0, bytes: 0 }
+  for (const candidate of candidates) {
+    const session = await store.getSession(candidate.id)
+    if (session === null) continue
+    await workspaces.remove(candidate.id, session.workspaceDir)
+    const { eventsDeleted } = await store.deleteSession(candidate.id)
+    freed.sessions++
+    freed.events += eventsDeleted
+    freed.bytes += candidate.bytes
+    onDeleted?.(candidate)
+  }
+  return freed
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  return stat(dir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  )
+}
