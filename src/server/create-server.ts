@@ -5,6 +5,7 @@ import type { ServerContext } from './context.js'
 import { createErrorHandler } from './errors.js'
 import { registerOpenApi } from './openapi.js'
 import { fileRoutes } from './routes/files.js'
+import { bundleRoutes } from './routes/bundles.js'
 import { healthRoutes } from './routes/health.js'
 import { loginRoutes } from './routes/login.js'
 import { metricsRoutes } from './routes/metrics.js'
@@ -43,6 +44,7 @@ export async function createServer(context: ServerContext): Promise<FastifyInsta
   await app.register(fileRoutes, { context })
   await app.register(staticSiteRoutes, { context })
   await app.register(sessionRoutes, { context })
+  await app.register(bundleRoutes, { context })
   await app.register(modelRoutes, { context })
   await app.register(shareRoutes, { context })
   await app.register(shareFileRoutes, { context })

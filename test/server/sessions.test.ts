@@ -138,3 +138,51 @@ describe('sessions API', () => {
     expect((await refused.closed).code).toBe(1008)
   })
 })
+
+describe('session bundles over HTTP', () => {
+  it('exports a session and imports it for another device, with the same events and files', async () => {
+    const t = server()
+    const id = await runQuery(t, 'exporter', 'bundle me', 'bundled answer')
+    const upload = await api('/api/upload', {
+      method: 'POST',
+      device: 'exporter',
+      body: JSON.stringify({ session_id: id, file: { path: 'note.txt', content: 'kept in the bundle' } }),
+    })
+    expect(upload.status).toBe(200)
+    const exported = await fetch(`${t.server.url}/api/sessions/${id}/export`, { headers: { 'x-device-id': 'exporter' } })
+    expect(exported.status).toBe(200)
+    expect(exported.headers.get('content-type')).toBe('application/gzip')
+    const bundle = Buffer.from(await exported.arrayBuffer())
+    expect((await fetch(`${t.server.url}/api/sessions/${id}/export`, { headers: { 'x-device-id': 'thief' } })).status).toBe(403)
+
+    const imported = await api('/api/sessions/import', {
+      method: 'POST',
+      device: 'importer',
+      headers: { 'content-type': 'application/gzip' },
+      body: bundle,
+    })
+    expect(imported.status).toBe(200)
+    // The id is taken on this server (the original is here), so the import gets a new one.
+    expect(imported.body).toMatchObject({ original_id: id, remapped: true, files: 1 })
+    const copy = imported.body.session_id as string
+    const original = (await api(`/api/sessions/${id}/events`, { device: 'exporter' })).body.events
+    const copied = (await api(`/api/sessions/${copy}/events`, { device: 'importer' })).body.events
+    expect(copied.map((e: any) => [e.seq, e.event_type, e.event_payload, e.timestamp])).toEqual(
+      original.map((e: any) => [e.seq, e.event_type, e.event_payload, e.timestamp]),
+    )
+    const file = await api('/api/files/content', {
+      method: 'POST',
+      device: 'importer',
+      body: JSON.stringify({ workspace_id: copy, path: 'uploaded_files/note.txt' }),
+    })
+    expect(file.body.content).toBe('kept in the bundle')
+    const garbage = await api('/api/sessions/import', {
+      method: 'POST',
+      device: 'importer',
+      headers: { 'content-type': 'application/gzip' },
+      body: Buffer.from('not a bundle at all'),
+    })
+    expect(garbage.status).toBeGreaterThanOrEqual(400)
+    expect(garbage.status).toBeLessThan(500)
+  })
+})

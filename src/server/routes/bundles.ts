@@ -1,0 +1,72 @@
+import { PassThrough, type Readable } from 'node:stream'
+import type { FastifyPluginAsync } from 'fastify'
+import { z } from 'zod'
+import { importSessionBundle } from '../../bundle/import-session-bundle.js'
+import { writeSessionBundle } from '../../bundle/write-session-bundle.js'
+import { BerthError } from '../../core/errors.js'
+import { requesterOf, sessionForRead } from '../access.js'
+import type { ServerContext } from '../context.js'
+import { jsonSchema } from '../schema.js'
+
+const SessionParams = z.object({ id: z.string().min(1).max(128) })
+
+/**
+ * Portable session bundles over HTTP, the same format as `berth export` and
+ * `berth import`: download one session, or upload a bundle to become a
+ * session of the requesting device.
+ */
+export const bundleRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (app, { context }) => {
+  const { config, store, workspaces } = context
+
+  app.get(
+    '/api/sessions/:id/export',
+    { schema: { params: jsonSchema(SessionParams), tags: ['sessions'] } },
+    async (request, reply) => {
+      const { id } = SessionParams.parse(request.params)
+      await sessionForRead(context, requesterOf(request, config.authToken), id)
+      const body = new PassThrough()
+      writeSessionBundle(store, workspaces, id, body).catch((error: unknown) => {
+        context.logger.error({ err: error, session: id }, 'exporting a session failed mid-stream')
+        body.destroy(error instanceof Error ? error : new Error(String(error)))
+      })
+      reply
+        .header('content-type', 'application/gzip')
+        .header('content-disposition', `attachment; filename="berth-session-${id}.tar.gz"`)
+      return reply.send(body)
+    },
+  )
+
+  // The bundle arrives as the raw body, streamed to disk by the importer (never held whole in memory).
+  app.addContentTypeParser(
+    ['application/gzip', 'application/x-tar', 'application/octet-stream'],
+    (_request, payload, done) => done(null, payload),
+  )
+  app.post(
+    '/api/sessions/import',
+    { schema: { tags: ['sessions'] }, bodyLimit: Number.MAX_SAFE_INTEGER },
+    async (request) => {
+      const requester = requesterOf(request, config.authToken)
+      if (!requester.deviceId && !requester.admin) {
+        throw new BerthError('INVALID_REQUEST', 'Importing needs a device id (X-Device-Id) to own the session.', {
+          status: 400,
+        })
+      }
+      if (typeof (request.body as { pipe?: unknown } | undefined)?.pipe !== 'function') {
+        throw new BerthError('INVALID_REQUEST', 'Send the bundle as the body with Content-Type: application/gzip.', {
+          status: 415,
+        })
+      }
+      const result = await importSessionBundle(store, workspaces, request.body as Readable, {
+        deviceId: requester.deviceId,
+      })
+      return {
+        session_id: result.sessionId,
+        original_id: result.originalId,
+        remapped: result.remapped,
+        events: result.events,
+        files: result.files,
+        bytes: result.bytes,
+      }
+    },
+  )
+}
