@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import type { AgentEvent } from '../core/events.js'
 import type { Logger } from '../logging/logger.js'
 import type { Store } from '../store/store.js'
@@ -5,6 +6,26 @@ import type { LoopEnd, RunProgress } from './agent-loop.js'
 import type { RunOutcome } from './runs.js'
 
 export type StopReason = 'cancelled' | 'shutdown'
+
+/** Who runs a session while its status is `running`: this host and process. */
+export const RUN_OWNER = `${hostname()}/${process.pid}`
+
+/**
+ * Is the process that marked a session running still alive? Only answerable
+ * for this host; an unknown owner (older berth, another host) counts as gone.
+ */
+export function runOwnerAlive(owner: string | null): boolean {
+  if (owner === null || owner === RUN_OWNER) return false
+  const [host, pid] = owner.split('/')
+  if (host !== hostname() || !pid || !/^\d+$/.test(pid)) return false
+  try {
+    process.kill(Number(pid), 0)
+    return true
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
 
 /** What `wait` resolves with, from how the loop ended and how far it got. */
 export function toOutcome(end: LoopEnd, progress: RunProgress): RunOutcome {
@@ -62,7 +83,8 @@ export async function recoverInterruptedRuns(
 ): Promise<number> {
   let recovered = 0
   for (const session of await store.listSessionsWithStatus('running')) {
-    if (isActiveHere(session.id)) continue
+    // Runs of this process, and of a live CLI or eval runner sharing the root, are not cut off.
+    if (isActiveHere(session.id) || runOwnerAlive(session.runOwner)) continue
     // The process may have died after storing the end of the run but before updating the status.
     if ((await lastEventType(store, session.id)) !== 'stream_complete') {
       await store.appendMany(session.id, [

@@ -13,7 +13,7 @@ import type { Workspaces } from '../workspace/workspaces.js'
 import { type ContextPreparer, describeError, type LoopEnd, type RunProgress, runAgentLoop } from './agent-loop.js'
 import { feedStored, HistoryBuilder, readAllEvents } from './history.js'
 import { resolvePublicUrl } from './public-url.js'
-import { closingEvents, recoverInterruptedRuns, type StopReason, toOutcome } from './run-endings.js'
+import { closingEvents, RUN_OWNER, recoverInterruptedRuns, type StopReason, toOutcome } from './run-endings.js'
 import { RunEventSink } from './run-events.js'
 import type { RunManager, RunOutcome, StartRunInput } from './runs.js'
 import { SessionSlots, TransientFanOut } from './session-slots.js'
@@ -101,7 +101,7 @@ export class AgentRunManager implements RunManager {
       const session = await this.ensureSession(input)
       workspaceDir = await this.ensureWorkspace(session)
       // Status first: should the process die right after, recovery finds the session and closes the run.
-      await this.options.store.setStatus(sessionId, 'running')
+      await this.options.store.setStatus(sessionId, 'running', RUN_OWNER)
       await this.options.store.append(sessionId, {
         type: 'user_message',
         content: { text: input.text, files: input.files ?? [] },

@@ -87,6 +87,7 @@ export async function importSessionBundle(
       deviceId: options.deviceId === undefined ? manifest.session.deviceId : options.deviceId,
       // Nothing runs it here: a run that was going on where it was exported is over.
       status: manifest.session.status === 'running' ? 'interrupted' : manifest.session.status,
+      runOwner: null,
     }
     await mkdir(workspaces.root, { recursive: true })
     if (await exists(path.join(staging, WORKSPACE))) {

@@ -101,6 +101,12 @@ function migrations(dialect: SqlDialect): Record<string, Migration> {
           .execute()
       },
     },
+    '0005_run_owner': {
+      async up(db) {
+        // Which process runs the session (host/pid), so a restarting server leaves a live CLI or eval run alone.
+        await db.schema.alterTable('session').addColumn('run_owner', 'varchar').execute()
+      },
+    },
   }
 }
 

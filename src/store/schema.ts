@@ -31,6 +31,8 @@ export interface SessionTable {
   status: ColumnType<string, string | undefined, string>
   /** berth: a grouping label, e.g. `gaia:<run name>`. */
   label: ColumnType<string | null, string | null | undefined, string | null>
+  /** berth: `host/pid` of the process running the session while status is running. */
+  run_owner: ColumnType<string | null, string | null | undefined, string | null>
   /** berth: time of the last event or change. */
   updated_at: ColumnType<string | null, string | null | undefined, string | null>
 }

@@ -40,7 +40,8 @@ export interface Store {
   ): Promise<Page<SessionListItem>>
   renameSession(id: string, name: string): Promise<SessionRecord>
   setSummary(id: string, summary: string): Promise<SessionRecord>
-  setStatus(id: string, status: SessionStatus): Promise<void>
+  /** `running` records which process runs it (`runOwner`, e.g. `host/pid`); any other status clears that. */
+  setStatus(id: string, status: SessionStatus, runOwner?: string): Promise<void>
   /** Sessions whose status is `running`, e.g. left so by a process that died. */
   listSessionsWithStatus(status: SessionStatus): Promise<SessionRecord[]>
   /** Deletes the session row and its events. Only on an explicit user request; the caller removes the workspace. */

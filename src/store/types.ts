@@ -15,6 +15,8 @@ export interface SessionRecord {
   updatedAt: string | null
   /** A grouping label, e.g. `gaia:<run name>` for the sessions of one eval run. */
   label: string | null
+  /** `host/pid` of the process running it, while `status` is `running`. */
+  runOwner: string | null
 }
 
 export interface SessionListItem extends SessionRecord {

@@ -28,6 +28,7 @@ async function buildRoot(root: string) {
       deviceId: 'd',
       summary: null,
       name: `session ${id.slice(-1)}`,
+      runOwner: null,
       status,
       updatedAt: when,
       label: null,

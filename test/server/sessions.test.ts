@@ -149,11 +149,15 @@ describe('session bundles over HTTP', () => {
       body: JSON.stringify({ session_id: id, file: { path: 'note.txt', content: 'kept in the bundle' } }),
     })
     expect(upload.status).toBe(200)
-    const exported = await fetch(`${t.server.url}/api/sessions/${id}/export`, { headers: { 'x-device-id': 'exporter' } })
+    const exported = await fetch(`${t.server.url}/api/sessions/${id}/export`, {
+      headers: { 'x-device-id': 'exporter' },
+    })
     expect(exported.status).toBe(200)
     expect(exported.headers.get('content-type')).toBe('application/gzip')
     const bundle = Buffer.from(await exported.arrayBuffer())
-    expect((await fetch(`${t.server.url}/api/sessions/${id}/export`, { headers: { 'x-device-id': 'thief' } })).status).toBe(403)
+    expect(
+      (await fetch(`${t.server.url}/api/sessions/${id}/export`, { headers: { 'x-device-id': 'thief' } })).status,
+    ).toBe(403)
 
     const imported = await api('/api/sessions/import', {
       method: 'POST',

@@ -54,6 +54,7 @@ type SessionRow = {
   status: string
   updated_at: string | null
   label?: string | null
+  run_owner?: string | null
 }
 
 type EventRow = {
@@ -212,8 +213,8 @@ export class SqliteStore implements Store {
     return this.updateSession(id, { summary })
   }
 
-  async setStatus(id: string, status: SessionStatus): Promise<void> {
-    await this.updateSession(id, { status })
+  async setStatus(id: string, status: SessionStatus, runOwner?: string): Promise<void> {
+    await this.updateSession(id, { status, run_owner: status === 'running' ? (runOwner ?? null) : null })
   }
 
   async listSessionsWithStatus(status: SessionStatus): Promise<SessionRecord[]> {
@@ -461,7 +462,7 @@ export class SqliteStore implements Store {
 
   private async updateSession(
     id: string,
-    changes: { name?: string; summary?: string; status?: SessionStatus },
+    changes: { name?: string; summary?: string; status?: SessionStatus; run_owner?: string | null },
   ): Promise<SessionRecord> {
     this.assertOpen()
     try {
@@ -588,6 +589,7 @@ function toSession(row: SessionRow): SessionRecord {
     status: (row.status as SessionStatus) ?? 'idle',
     updatedAt: row.updated_at,
     label: row.label ?? null,
+    runOwner: row.run_owner ?? null,
   }
 }
 
