@@ -88,9 +88,12 @@ export class ResilientProvider implements LlmProvider {
             if (error.code === 'LLM_ABORTED' || error.code === 'LLM_TIMEOUT' || yielded) throw error
             failures.push(error)
             const delayMs = error.retryAfterMs ?? this.#backoff(attempt)
-            const canRetry = error.retryable && attempt < this.#options.maxRetries && delayMs < deadline - Date.now()
+            const mayRetry = error.retryable && attempt < this.#options.maxRetries
+            const canRetry = mayRetry && delayMs < deadline - Date.now()
             const isLast = index === this.#candidates.length - 1
-            if (!canRetry && isLast) throw summarize(failures)
+            // Our own backoff outlasting the budget is a timeout; a Retry-After beyond it is the provider's answer.
+            const outOfTime = mayRetry && error.retryAfterMs === undefined
+            if (!canRetry && isLast) throw outOfTime ? this.#timeout(candidate, failures) : summarize(failures)
             this.#options.onRetry?.({
               provider: candidate.provider,
               model: candidate.model,
