@@ -2,6 +2,7 @@ import { constants } from 'node:fs'
 import { access, stat } from 'node:fs/promises'
 import type { BerthConfig } from '../config/config.js'
 import { isBerthError } from '../core/errors.js'
+import { formatBytes } from '../core/format-bytes.js'
 import { prepareDataRoot, type StorageReport } from '../runtime/storage-report.js'
 import { diskSpace } from '../storage/checks.js'
 import { inspectRootLock } from '../storage/root-lock.js'
@@ -255,15 +256,4 @@ function message(error: unknown): string {
     : error instanceof Error
       ? error.message
       : String(error)
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`
 }

@@ -1,4 +1,4 @@
-import { formatBytes } from '../transfer/format-bytes.js'
+import { formatBytes } from '../core/format-bytes.js'
 import type { MigrationReport, MigrationSummary } from './migration-report.js'
 
 /**

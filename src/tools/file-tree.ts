@@ -1,6 +1,7 @@
 import type { Dirent } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
+import { formatBytes } from '../core/format-bytes.js'
 
 export interface TreeEntry {
   /** Relative to the listed folder, POSIX separators; folders end with `/`. */
@@ -86,17 +87,4 @@ export async function countFiles(dir: string, limit = 100_000): Promise<number> 
     }
   }
   return Math.min(count, limit)
-}
-
-/** @example formatSize(2048) // '2.0 KB' */
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`
-  const units = ['KB', 'MB', 'GB', 'TB']
-  let value = bytes / 1024
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${value.toFixed(1)} ${units[unit]}`
 }

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { z } from 'zod'
-import { formatSize, listTree } from './file-tree.js'
+import { formatBytes } from '../core/format-bytes.js'
+import { listTree } from './file-tree.js'
 import { intParam } from './params.js'
 import { defineTool, type Tool } from './tool.js'
 import { resolveToolPath } from './workspace-path.js'
@@ -33,7 +34,7 @@ export function createListFilesTool(): Tool<z.output<typeof parameters>> {
       const shown = relative === '' ? '.' : relative
       const info = await stat(absolute).catch(() => null)
       if (info === null) return { output: `The path ${shown} does not exist.`, isError: true }
-      if (!info.isDirectory()) return { output: `${shown} is a file (${formatSize(info.size)}), not a folder.` }
+      if (!info.isDirectory()) return { output: `${shown} is a file (${formatBytes(info.size)}), not a folder.` }
       const depth = Math.min(Math.max(input.depth ?? 2, 1), MAX_DEPTH)
       const { entries, truncated } = await listTree(absolute, { depth, maxEntries: MAX_ENTRIES })
       if (entries.length === 0) return { output: `${shown}/ is empty.` }
@@ -42,7 +43,7 @@ export function createListFilesTool(): Tool<z.output<typeof parameters>> {
       const lines = sorted.map((entry) => {
         const levels = entry.path.replace(/\/$/, '').split('/')
         const name = `${levels.at(-1)}${entry.kind === 'dir' ? '/' : entry.kind === 'symlink' ? ' (symlink)' : ''}`
-        const size = entry.size === undefined ? '' : ` (${formatSize(entry.size)})`
+        const size = entry.size === undefined ? '' : ` (${formatBytes(entry.size)})`
         return `${'  '.repeat(levels.length)}${name}${size}`
       })
       if (truncated)

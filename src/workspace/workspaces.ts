@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { lstat, mkdir, readdir, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { BerthError } from '../core/errors.js'
+import { formatBytes } from '../core/format-bytes.js'
 import { writeFileAtomic } from './atomic-write.js'
 import { isValidSessionId, resolveInside } from './containment.js'
 import { diskUsage } from './disk-usage.js'
@@ -120,8 +121,8 @@ export class Workspaces {
     if (used + incomingBytes <= limit) return
     throw new BerthError(
       'WORKSPACE_QUOTA_EXCEEDED',
-      `The workspace of session ${sessionId} is full: it uses ${formatBytes(used)} of its ${formatBytes(limit)} limit, ` +
-        `and this write needs ${formatBytes(incomingBytes)} more. ` +
+      `The workspace of session ${sessionId} is full: it uses ${formatBytes(used)} (${used} bytes) of its ${formatBytes(limit)} (${limit} bytes) limit, ` +
+        `and this write needs ${formatBytes(incomingBytes)} (${incomingBytes} bytes) more. ` +
         'Delete files from the workspace, or raise the limit with BERTH_WORKSPACE_QUOTA (or --workspace-quota).',
       { status: 413, details: { sessionId, usedBytes: used, incomingBytes, limitBytes: limit } },
     )
@@ -234,16 +235,4 @@ async function lstatOrNull(p: string) {
 function isGone(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code
   return code === 'ENOENT' || code === 'ENOTDIR'
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`
-  const units = ['KB', 'MB', 'GB', 'TB']
-  let value = n / 1024
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${value.toFixed(1)} ${units[unit]} (${n} bytes)`
 }

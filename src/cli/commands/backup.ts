@@ -1,8 +1,8 @@
 import type { Command } from 'commander'
 import { createBackup } from '../../backup/create-backup.js'
 import { verifyBackup } from '../../backup/verify-backup.js'
+import { formatBytes } from '../../core/format-bytes.js'
 import { chooseDataRoot } from '../../storage/data-root.js'
-import { formatBytes } from '../../transfer/format-bytes.js'
 import { configFor } from '../options.js'
 import { action } from '../run-command.js'
 

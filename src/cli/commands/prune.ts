@@ -1,8 +1,8 @@
 import type { Command } from 'commander'
+import { formatBytes } from '../../core/format-bytes.js'
 import { parseDuration } from '../../prune/parse-duration.js'
 import { type PruneCandidate, planPrune, pruneSessions } from '../../prune/prune-sessions.js'
 import { openRuntime } from '../../runtime/runtime.js'
-import { formatBytes } from '../../transfer/format-bytes.js'
 import { configFor } from '../options.js'
 import { action } from '../run-command.js'
 
