@@ -1,5 +1,6 @@
 import { type FileHandle, open, readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { syncDirectory } from '../core/fsync.js'
 
 /**
  * An append-only JSON-lines file whose every line is durable when `append`
@@ -34,7 +35,7 @@ export class JsonlAppender {
         endsMidLine = last[0] !== 0x0a
       } else {
         // A new file: make its name durable too.
-        await syncDir(path.dirname(file))
+        await syncDirectory(path.dirname(file))
       }
       return new JsonlAppender(file, handle, endsMidLine)
     } catch (error) {
@@ -102,16 +103,4 @@ export async function readJsonl(file: string): Promise<{ lines: JsonlLine[]; ski
     }
   }
   return { lines, skipped }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r')
-  try {
-    await handle.sync()
-  } catch (error) {
-    // Some file systems refuse fsync on a folder; the file's data is still synced on every append.
-    if (!['EINVAL', 'EISDIR', 'EPERM', 'EBADF'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error
-  } finally {
-    await handle.close()
-  }
 }

@@ -1,7 +1,6 @@
 import type { Dirent } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { formatBytes } from '../core/format-bytes.js'
 
 export interface TreeEntry {
   /** Relative to the listed folder, POSIX separators; folders end with `/`. */

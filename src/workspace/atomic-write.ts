@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { open, rename, unlink } from 'node:fs/promises'
 import path from 'node:path'
+import { syncDirectory } from '../core/fsync.js'
 
 /**
  * Replace `file` with `data` so that a crash leaves either the old content or
@@ -29,18 +30,5 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
     await unlink(temp).catch(() => undefined)
     throw err
   }
-  await syncDir(dir)
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r')
-  try {
-    await handle.sync()
-  } catch (err) {
-    // Some file systems (and all of Windows) refuse fsync on a folder; the
-    // data itself is already synced, so this only narrows a window.
-    if (!['EINVAL', 'EISDIR', 'EPERM', 'EBADF'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err
-  } finally {
-    await handle.close()
-  }
+  await syncDirectory(dir)
 }

@@ -1,6 +1,7 @@
 import type { Dirent } from 'node:fs'
-import { lstat, readdir } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import path from 'node:path'
+import { isGone, lstatOrNull } from './fs-errors.js'
 
 /**
  * Apparent size in bytes of every regular file under `dir`, walking with
@@ -39,18 +40,4 @@ async function readdirOrEmpty(dir: string): Promise<Dirent[]> {
     if (isGone(err)) return []
     throw err
   }
-}
-
-async function lstatOrNull(file: string) {
-  try {
-    return await lstat(file)
-  } catch (err) {
-    if (isGone(err)) return null
-    throw err
-  }
-}
-
-function isGone(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException).code
-  return code === 'ENOENT' || code === 'ENOTDIR'
 }

@@ -1,12 +1,13 @@
 import type { Dirent } from 'node:fs'
 import { existsSync } from 'node:fs'
-import { lstat, mkdir, readdir, rm, stat } from 'node:fs/promises'
+import { mkdir, readdir, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { BerthError } from '../core/errors.js'
 import { formatBytes } from '../core/format-bytes.js'
 import { writeFileAtomic } from './atomic-write.js'
 import { isValidSessionId, resolveInside } from './containment.js'
 import { diskUsage } from './disk-usage.js'
+import { isGone, lstatOrNull } from './fs-errors.js'
 
 export interface WorkspaceOptions {
   /** `<dataRoot>/workspace`: one folder per session below it. */
@@ -221,18 +222,4 @@ async function isDirectory(p: string): Promise<boolean> {
     if (isGone(err)) return false
     throw err
   }
-}
-
-async function lstatOrNull(p: string) {
-  try {
-    return await lstat(p)
-  } catch (err) {
-    if (isGone(err)) return null
-    throw err
-  }
-}
-
-function isGone(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException).code
-  return code === 'ENOENT' || code === 'ENOTDIR'
 }
