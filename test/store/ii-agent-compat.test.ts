@@ -6,39 +6,8 @@ import { describe, expect, it } from 'vitest'
 import { isBerthError } from '../../src/core/errors.js'
 import { LATEST_SCHEMA } from '../../src/store/migrations.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
+import { REFERENCE_DDL } from '../helpers/ii-agent-schema.js'
 import { tempDir } from '../helpers/temp-dir.js'
-
-// The reference system's DDL as SQLAlchemy emits it for SQLite (ii-agent-interfaces.md §2).
-const REFERENCE_DDL = `
-CREATE TABLE session (
-	id VARCHAR(36) NOT NULL, 
-	workspace_dir VARCHAR NOT NULL, 
-	created_at DATETIME, 
-	device_id VARCHAR, 
-	summary VARCHAR, 
-	PRIMARY KEY (id), 
-	UNIQUE (workspace_dir)
-);
-CREATE TABLE event (
-	id VARCHAR(36) NOT NULL, 
-	session_id VARCHAR(36) NOT NULL, 
-	timestamp DATETIME, 
-	event_type VARCHAR NOT NULL, 
-	event_payload JSON NOT NULL, 
-	PRIMARY KEY (id), 
-	FOREIGN KEY(session_id) REFERENCES session (id) ON DELETE CASCADE
-);
-CREATE TABLE pro_usage (
-	id INTEGER NOT NULL, 
-	pro_key VARCHAR(8) NOT NULL, 
-	month_year VARCHAR(7) NOT NULL, 
-	sonnet_requests INTEGER, 
-	created_at DATETIME, 
-	updated_at DATETIME, 
-	PRIMARY KEY (id)
-);
-CREATE INDEX ix_pro_usage_pro_key ON pro_usage (pro_key);
-`
 
 const S1 = '3f2b8c1e-6a4d-4c2e-9b1a-0d7e5f4a3c21'
 const S2 = 'a1b2c3d4-e5f6-4789-8abc-def012345678'
