@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely'
+import type { ColumnType, Selectable } from 'kysely'
 
 /**
  * The tables as Kysely sees them. `session` and `event` keep the reference
@@ -46,3 +46,8 @@ export interface EventTable {
   /** berth: per-session ordering cursor. */
   seq: number
 }
+
+/** Rows as SELECT * returns them, for code that reads with prepared statements. */
+export type SessionRow = Selectable<SessionTable>
+export type EventRow = Selectable<EventTable>
+export type ShareLinkRow = Selectable<ShareLinkTable>

@@ -8,7 +8,7 @@ import { decodeSessionCursor, encodeSessionCursor } from '../cursor.js'
 import { GroupCommitter } from '../group-commit.js'
 import { LiveFeed } from '../live-feed.js'
 import { migrateToLatest, readSchemaState, type SchemaState } from '../migrations.js'
-import type { Database } from '../schema.js'
+import type { Database, EventRow, SessionRow, ShareLinkRow } from '../schema.js'
 import type { Store } from '../store.js'
 import type {
   EventListener,
@@ -42,28 +42,6 @@ export interface SqliteStoreOptions {
 interface AppendBatch {
   sessionId: string
   events: NewEvent[]
-}
-
-type SessionRow = {
-  id: string
-  workspace_dir: string
-  created_at: string | null
-  device_id: string | null
-  summary: string | null
-  name: string | null
-  status: string
-  updated_at: string | null
-  label?: string | null
-  run_owner?: string | null
-}
-
-type EventRow = {
-  id: string
-  session_id: string
-  seq: number
-  timestamp: string | null
-  event_type: string
-  event_payload: string
 }
 
 const DEFAULT_EVENT_PAGE = 1000
@@ -593,14 +571,7 @@ function toSession(row: SessionRow): SessionRecord {
   }
 }
 
-function toShare(row: {
-  token: string
-  session_id: string
-  created_at: string
-  expires_at: string | null
-  revoked_at: string | null
-  created_by: string | null
-}): ShareRecord {
+function toShare(row: ShareLinkRow): ShareRecord {
   return {
     token: row.token,
     sessionId: row.session_id,

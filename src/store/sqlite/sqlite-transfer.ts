@@ -1,5 +1,6 @@
 import { copyFile, open, rename, stat, unlink } from 'node:fs/promises'
 import BetterSqlite3 from 'better-sqlite3'
+import type { EventRow, SessionRow as FullSessionRow } from '../schema.js'
 import type { SessionMergeResult, SessionTransfer, ShareRecord, StoredEvent } from '../types.js'
 import { mapWriteError, type SqliteHandle } from './sqlite-database.js'
 
@@ -110,20 +111,7 @@ async function fsyncFile(file: string): Promise<void> {
   }
 }
 
-type SessionRow = {
-  id: string
-  workspace_dir: string
-  created_at: string | null
-  device_id: string | null
-}
-type EventRow = {
-  id: string
-  session_id: string
-  seq: number
-  timestamp: string | null
-  event_type: string
-  event_payload: string
-}
+type SessionRow = Pick<FullSessionRow, 'id' | 'workspace_dir' | 'created_at' | 'device_id'>
 
 /**
  * The merge behind `Store.mergeSession`, on prepared statements. Checks run
