@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk'
 import type { MessageCreateParamsStreaming, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages'
 import { toAnthropicMessages, toAnthropicTools } from './anthropic-messages.js'
-import { LlmError } from './llm-error.js'
+import { LlmError, notConfigured } from './llm-error.js'
 import { type CallSite, toLlmError } from './sdk-errors.js'
 import { ToolCallAssembler } from './tool-call-assembler.js'
 import type { LlmProvider, LlmRequest, LlmStreamPart, LlmUsage } from './types.js'
@@ -131,11 +131,7 @@ export class AnthropicProvider implements LlmProvider {
     if (this.#client) return this.#client
     const { apiKey, baseUrl } = this.#options
     if (apiKey === undefined) {
-      const hint = this.#options.missingHint ?? `Set the API key for ${this.provider}`
-      throw new LlmError('LLM_NOT_CONFIGURED', `${hint} to use ${this.provider} (${this.model}): no API key is set.`, {
-        provider: this.provider,
-        model: this.model,
-      })
+      throw notConfigured(this.provider, this.model, this.#options.missingHint)
     }
     // An explicit key and base URL: the SDK then reads no credentials or URL of its own from the environment.
     this.#client = new Anthropic({

@@ -77,3 +77,16 @@ export class LlmError extends BerthError {
 export function isLlmError(value: unknown, code?: LlmErrorCode): value is LlmError {
   return value instanceof LlmError && (code === undefined || value.code === code)
 }
+
+/**
+ * A provider used without its key: says exactly which variable to set.
+ *
+ * @example notConfigured('chutes', 'deepseek-ai/DeepSeek-V3-0324', 'Set CHUTES_API_KEY')
+ */
+export function notConfigured(provider: string, model: string, hint?: string): LlmError {
+  const advice = hint ?? `Set the API key for ${provider}`
+  return new LlmError('LLM_NOT_CONFIGURED', `${advice} to use ${provider} (${model}): no API key is set.`, {
+    provider,
+    model,
+  })
+}

@@ -1,6 +1,6 @@
 import OpenAI from 'openai'
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions'
-import { LlmError } from './llm-error.js'
+import { LlmError, notConfigured } from './llm-error.js'
 import { toOpenAiMessages, toOpenAiTools } from './openai-messages.js'
 import { type CallSite, toLlmError } from './sdk-errors.js'
 import { ToolCallAssembler } from './tool-call-assembler.js'
@@ -102,11 +102,7 @@ export class OpenAiCompatibleProvider implements LlmProvider {
     if (this.#client) return this.#client
     const { apiKey, baseUrl } = this.#options
     if (apiKey === undefined) {
-      const hint = this.#options.missingHint ?? `Set the API key for ${this.provider}`
-      throw new LlmError('LLM_NOT_CONFIGURED', `${hint} to use ${this.provider} (${this.model}): no API key is set.`, {
-        provider: this.provider,
-        model: this.model,
-      })
+      throw notConfigured(this.provider, this.model, this.#options.missingHint)
     }
     this.#client = new OpenAI({
       apiKey,
