@@ -45,29 +45,38 @@ try {
     const concurrent = (writers * perWriter) / ((performance.now() - start) / 1000)
     await store.close()
 
-    // Ceiling: raw better-sqlite3, the same rows in one big transaction.
-    const raw = new Database(join(dir, 'raw.db'))
+    // Ceilings: raw better-sqlite3 on the store's own schema (same table and
+    // indexes) with rows built beforehand: all in one big transaction, then in
+    // commits of one row per session, the shape 50 concurrent writers produce.
+    const rawFile = join(dir, 'raw.db')
+    await (await SqliteStore.open({ file: rawFile })).close()
+    const raw = new Database(rawFile)
     raw.pragma('journal_mode = WAL')
     raw.pragma('synchronous = FULL')
-    raw.exec(
-      'CREATE TABLE event (id TEXT PRIMARY KEY, session_id TEXT, seq INTEGER, timestamp TEXT, event_type TEXT, event_payload TEXT)',
+    raw.pragma('foreign_keys = OFF')
+    const insert = raw.prepare(
+      'INSERT INTO event (id, session_id, timestamp, event_type, event_payload, seq) VALUES (?, ?, ?, ?, ?, ?)',
     )
-    const insert = raw.prepare('INSERT INTO event VALUES (?, ?, ?, ?, ?, ?)')
-    const rows = writers * perWriter
+    const rowsFor = (prefix: string) =>
+      Array.from({ length: writers * perWriter }, (_, i) => [
+        newEventId(),
+        `${prefix}-${i % writers}`,
+        '2025-01-01 00:00:00.000000',
+        'tool_result',
+        pythonJsonDumps({ type: 'tool_result', content: payload(i) }),
+        Math.floor(i / writers) + 1,
+      ])
+    const insertAll = raw.transaction((rows: unknown[][]) => {
+      for (const row of rows) insert.run(...row)
+    })
+    let rows = rowsFor('one-txn')
     start = performance.now()
-    raw.transaction(() => {
-      for (let i = 0; i < rows; i++) {
-        insert.run(
-          newEventId(),
-          `w${i % writers}`,
-          i,
-          '2025-01-01 00:00:00.000000',
-          'tool_result',
-          pythonJsonDumps({ type: 'tool_result', content: payload(i) }),
-        )
-      }
-    })()
-    const ceiling = rows / ((performance.now() - start) / 1000)
+    insertAll(rows)
+    const ceiling = rows.length / ((performance.now() - start) / 1000)
+    rows = rowsFor('per-round')
+    start = performance.now()
+    for (let i = 0; i < rows.length; i += writers) insertAll.immediate(rows.slice(i, i + writers))
+    const roundCeiling = rows.length / ((performance.now() - start) / 1000)
     raw.close()
 
     console.log('Durable appends (each acknowledged only after its commit + fsync)')
@@ -75,8 +84,9 @@ try {
     console.log(
       `  ${writers} concurrent sessions        ${fmt(concurrent, 0).padStart(12)} events/s   (target >= 50,000)`,
     )
+    console.log(`  raw better-sqlite3, 1 txn     ${fmt(ceiling, 0).padStart(12)} rows/s     (ceiling)`)
     console.log(
-      `  raw better-sqlite3, 1 txn     ${fmt(ceiling, 0).padStart(12)} rows/s     (ceiling; ${fmt(concurrent / ceiling, 2)}x of it)`,
+      `  raw, ${writers}-row commits           ${fmt(roundCeiling, 0).padStart(12)} rows/s     (ceiling for this shape; berth at ${fmt(concurrent / roundCeiling, 2)}x of it)`,
     )
     console.log()
   }

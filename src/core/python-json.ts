@@ -17,11 +17,9 @@ const NON_ASCII = /[\u007f-\uffff]/g
 
 function escapeString(text: string): string {
   // JSON.stringify escapes quotes, backslashes, control characters and lone
-  // surrogates; Python additionally escapes everything outside ASCII (but not
-  // DEL, 0x7f, which is ASCII).
-  return JSON.stringify(text).replace(NON_ASCII, (ch) =>
-    ch === '\u007f' ? ch : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  )
+  // surrogates; Python additionally escapes everything outside printable
+  // ASCII (' ' to '~'), DEL (0x7f) included.
+  return JSON.stringify(text).replace(NON_ASCII, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 function serialize(value: unknown): string | undefined {

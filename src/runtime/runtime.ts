@@ -49,6 +49,8 @@ export async function openRuntime(
       file: storage.paths.database,
       readonly: readOnly,
       onListenerError: (error) => logger.error({ err: error }, 'an event subscriber failed'),
+      onCheckpointError: (error) =>
+        logger.warn({ err: error }, 'the background WAL checkpoint failed; SQLite checkpoints inline instead'),
       onMigrationBackup: (file, state) =>
         logger.info(
           { backup: file, pending: state.pending },

@@ -70,6 +70,17 @@ describe('SqliteStore', () => {
     await store.close()
   })
 
+  it('moves a session’s updated time with its appends, at most a second behind', async () => {
+    const { store } = await openTemp()
+    await session(store, 'old', 'dev-1', '2020-01-01 00:00:00.000000')
+    const first = await store.append('old', { type: 'user_message', content: { text: 'hi' } })
+    expect((await store.getSession('old'))?.updatedAt).toBe(first.timestamp)
+    const later = await store.append('old', { type: 'agent_response', content: { text: 'hello' } })
+    const updatedAt = (await store.getSession('old'))?.updatedAt ?? ''
+    expect(Date.parse(`${later.timestamp}Z`) - Date.parse(`${updatedAt}Z`)).toBeLessThan(1000)
+    await store.close()
+  })
+
   it('fails an append to a missing session alone, without harming the batch it shared', async () => {
     const { store } = await openTemp()
     await session(store, 'ok')

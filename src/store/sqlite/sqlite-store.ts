@@ -26,6 +26,7 @@ import type {
   StoredEvent,
   Subscription,
 } from '../types.js'
+import { BackgroundCheckpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from './background-checkpointer.js'
 import { backupSqlite, mapWriteError, openSqlite, type SqliteHandle, sqliteCode } from './sqlite-database.js'
 import { createSessionMerger, snapshotSqliteFile } from './sqlite-transfer.js'
 
@@ -35,6 +36,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number
   /** Called when a subscriber throws; the store itself carries on. */
   onListenerError?: (error: unknown) => void
+  /** Called when the background WAL checkpoint fails; SQLite's own checkpoint takes over. */
+  onCheckpointError?: (error: Error) => void
   /** Called with the backup path before a schema migration changes an existing file. */
   onMigrationBackup?: (file: string, state: SchemaState) => void
 }
@@ -44,6 +47,12 @@ interface AppendBatch {
   events: NewEvent[]
 }
 
+/**
+ * `updated_at` follows appends to within this interval: it serves pruning
+ * (days) and display (seconds), and writing it with every batch costs a
+ * session-row update per session per commit.
+ */
+const TOUCH_INTERVAL_MS = 1000
 const DEFAULT_EVENT_PAGE = 1000
 const MAX_EVENT_PAGE = 10_000
 const DEFAULT_SESSION_PAGE = 50
@@ -61,9 +70,12 @@ export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const
   private readonly committer: GroupCommitter<AppendBatch, StoredEvent[]>
   private readonly feed: LiveFeed
+  private readonly checkpointer: BackgroundCheckpointer | null
   private closed = false
   /** Last `seq` per session, known from this process's own commits. */
   private readonly seqCache = new Map<string, number>()
+  /** When this process last wrote each session's `updated_at` (ms), to write it at most once per interval. */
+  private readonly touchedAt = new Map<string, number>()
   private merger: ReturnType<typeof createSessionMerger> | undefined
 
   private constructor(
@@ -74,6 +86,8 @@ export class SqliteStore implements Store {
   ) {
     const reportError = options.onListenerError ?? (() => {})
     this.feed = new LiveFeed((sessionId, after, limit) => this.readEventsSync(sessionId, after, limit), reportError)
+    this.checkpointer = sqlite.readonly ? null : new BackgroundCheckpointer(file, options.onCheckpointError)
+    if (this.checkpointer) sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`)
     this.committer = new GroupCommitter(this.prepareAppendWriter(), (batches) => this.feed.publish(batches.flat()))
   }
 
@@ -209,6 +223,7 @@ export class SqliteStore implements Store {
         const events = this.sqlite.prepare('DELETE FROM event WHERE session_id = ?').run(id)
         const session = this.sqlite.prepare('DELETE FROM session WHERE id = ?').run(id)
         this.seqCache.delete(id)
+        this.touchedAt.delete(id)
         if (session.changes === 0) throw notFound(id)
         return { eventsDeleted: events.changes }
       })()
@@ -431,6 +446,7 @@ export class SqliteStore implements Store {
     if (this.closed) return
     await this.committer.drain()
     this.closed = true
+    await this.checkpointer?.stop()
     try {
       if (!this.sqlite.readonly) this.sqlite.pragma('wal_checkpoint(TRUNCATE)')
     } finally {
@@ -495,9 +511,11 @@ export class SqliteStore implements Store {
     )
     const touch = this.sqlite.prepare('UPDATE session SET updated_at = ? WHERE id = ?')
     const seqCache = this.seqCache
+    const touchedAt = this.touchedAt
 
     const write = this.sqlite.transaction((batches: AppendBatch[]): StoredEvent[][] => {
       const next = new Map<string, number>()
+      const now = dbTimestamp()
       const results = batches.map((batch) => {
         let seq = next.get(batch.sessionId) ?? seqCache.get(batch.sessionId)
         if (seq === undefined) {
@@ -510,7 +528,7 @@ export class SqliteStore implements Store {
             id: event.id ?? newEventId(),
             sessionId: batch.sessionId,
             seq,
-            timestamp: event.timestamp ?? dbTimestamp(),
+            timestamp: event.timestamp ?? now,
             type: event.type,
             payload: pythonJsonDumps({ type: event.type, content: event.content }),
           }
@@ -520,20 +538,33 @@ export class SqliteStore implements Store {
         next.set(batch.sessionId, seq)
         return stored
       })
-      const now = dbTimestamp()
-      for (const sessionId of next.keys()) touch.run(now, sessionId)
+      touched = []
+      for (const sessionId of next.keys()) {
+        if (nowMs - (touchedAt.get(sessionId) ?? 0) < TOUCH_INTERVAL_MS) continue
+        touch.run(now, sessionId)
+        touched.push(sessionId)
+      }
       return results
     })
+    // Sessions whose `updated_at` the last transaction wrote; remembered only once it commits.
+    let touched: string[] = []
+    let nowMs = 0
+    const commit = (batches: AppendBatch[]): StoredEvent[][] => {
+      nowMs = Date.now()
+      const results = write.immediate(batches)
+      this.checkpointer?.nudge()
+      for (const sessionId of touched) touchedAt.set(sessionId, nowMs)
+      for (const stored of results) {
+        const last = stored[stored.length - 1]
+        if (last) seqCache.set(last.sessionId, last.seq)
+      }
+      return results
+    }
 
     return (batches) => {
       if (this.closed) throw new BerthError('STORE_CLOSED', 'The store is closed.')
       try {
-        const results = write.immediate(batches)
-        for (const stored of results) {
-          const last = stored[stored.length - 1]
-          if (last) seqCache.set(last.sessionId, last.seq)
-        }
-        return results
+        return commit(batches)
       } catch (error) {
         // Another process appended to or deleted one of these sessions: forget
         // what we knew and try once more with numbers read from the database.
@@ -541,7 +572,7 @@ export class SqliteStore implements Store {
         seqCache.clear()
         if (!hadCache || !sqliteCode(error)?.startsWith('SQLITE_CONSTRAINT')) throw mapWriteError(error, this.file)
         try {
-          return write.immediate(batches)
+          return commit(batches)
         } catch (retryError) {
           throw mapWriteError(retryError, this.file)
         }
