@@ -1,8 +1,10 @@
+import { createServer as createHttpServer } from 'node:http'
 import { createRequire } from 'node:module'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify'
 import { createAuthHook } from './auth-hook.js'
 import type { ServerContext } from './context.js'
 import { createErrorHandler } from './errors.js'
+import { SiteServer, WORKSPACE_PREFIX } from './files/site-server.js'
 import { registerOpenApi } from './openapi.js'
 import { bundleRoutes } from './routes/bundles.js'
 import { fileRoutes } from './routes/files.js'
@@ -30,7 +32,13 @@ const BERTH_VERSION = (createRequire(import.meta.url)('../../package.json') as {
 export async function createServer(context: ServerContext): Promise<FastifyInstance> {
   // Request lines would drown the log; fastify's own warnings and errors still come through.
   const httpLogger = context.logger.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger
-  const app = Fastify({ loggerInstance: httpLogger, trustProxy: true, routerOptions: { maxParamLength: 500 } })
+  const sites = new SiteServer(context.workspaces)
+  const app: FastifyInstance = Fastify({
+    loggerInstance: httpLogger,
+    trustProxy: true,
+    routerOptions: { maxParamLength: 500 },
+    serverFactory: withSiteFastPath(sites, (...args) => app.recordRequest(...args)),
+  })
   app.setErrorHandler(createErrorHandler(context.logger))
   app.addHook('onRequest', createAuthHook(context.config))
 
@@ -42,7 +50,7 @@ export async function createServer(context: ServerContext): Promise<FastifyInsta
   // Route groups (one plugin each):
   await app.register(uploadRoutes, { context })
   await app.register(fileRoutes, { context })
-  await app.register(staticSiteRoutes, { context })
+  await app.register(staticSiteRoutes, { context, sites })
   await app.register(sessionRoutes, { context })
   await app.register(bundleRoutes, { context })
   await app.register(modelRoutes, { context })
@@ -51,4 +59,34 @@ export async function createServer(context: ServerContext): Promise<FastifyInsta
   await app.register(websocketRoutes, { context })
   await app.register(webUiRoutes, { context })
   return app
+}
+
+/**
+ * fastify's own HTTP/1 server, with deployed-site files held in memory
+ * answered before fastify sees the request (`SiteServer.serveFromMemory`);
+ * everything else, and every other case of those URLs, goes to fastify.
+ */
+function withSiteFastPath(
+  sites: SiteServer,
+  record: (method: string, route: string, status: number, seconds: number) => void,
+): FastifyServerFactory {
+  return (handler, options) => {
+    const server = createHttpServer(options.http ?? {}, (req, res) => {
+      const start = performance.now()
+      if (sites.serveFromMemory(req, res)) {
+        record(req.method ?? 'GET', `${WORKSPACE_PREFIX}*`, 200, (performance.now() - start) / 1000)
+        return
+      }
+      handler(req, res)
+    })
+    // As fastify sets up the server it creates itself (its options are loosely typed here).
+    const { keepAliveTimeout, requestTimeout, connectionTimeout, maxRequestsPerSocket } = options
+    if (typeof keepAliveTimeout === 'number') server.keepAliveTimeout = keepAliveTimeout
+    if (typeof requestTimeout === 'number') server.requestTimeout = requestTimeout
+    if (typeof connectionTimeout === 'number') server.setTimeout(connectionTimeout)
+    if (typeof maxRequestsPerSocket === 'number' && maxRequestsPerSocket > 0) {
+      server.maxRequestsPerSocket = maxRequestsPerSocket
+    }
+    return server
+  }
 }

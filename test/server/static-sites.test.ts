@@ -72,6 +72,41 @@ describe('static hosting of deployed sites', () => {
     expect(changed.headers.get('etag')).not.toBe(etag)
   })
 
+  it('answers repeated plain requests from memory with the same bytes and headers, counts them, sees changes', async () => {
+    const server = await startFileServer()
+    const dir = await server.session(SESSION, 'dev-a', SITE)
+    const path = `/workspace/${SESSION}/site/data.json`
+    const metric = async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text()
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('berth_http_requests_total{method="GET",route="/workspace/*",status="200"}'))
+      return Number(line?.split(' ').pop() ?? 0)
+    }
+    const first = await rawRequest(server.port, { path }) // read from disk, now in memory
+    const before = await metric()
+    const hits = await Promise.all(Array.from({ length: 5 }, () => rawRequest(server.port, { path })))
+    for (const hit of hits) {
+      expect(hit.status).toBe(200)
+      expect(hit.body.toString()).toBe(SITE['site/data.json'])
+      expectSiteHeaders(hit.headers)
+      for (const name of ['content-type', 'etag', 'last-modified', 'content-length', 'cache-control'])
+        expect(hit.headers[name]).toBe(first.headers[name])
+    }
+    expect((await metric()) - before).toBe(5)
+    const head = await rawRequest(server.port, { method: 'HEAD', path })
+    expect(head.status).toBe(200)
+    expect(head.body.length).toBe(0)
+    expect(head.headers['content-length']).toBe(String(SITE['site/data.json'].length))
+    // Not a site URL, though it starts alike: fastify's 404, not a file.
+    expect((await rawRequest(server.port, { path: `/workspacex/${SESSION}/site/data.json` })).status).toBe(404)
+
+    await writeFile(join(dir, 'site/data.json'), '{"a": 2}')
+    await utimes(join(dir, 'site/data.json'), new Date(), new Date(Date.now() + 5000))
+    await sleep(REVALIDATE_MS)
+    expect((await rawRequest(server.port, { path })).body.toString()).toBe('{"a": 2}')
+  })
+
   it('serves single byte ranges with 206, and 416 for an unsatisfiable one, from memory and from disk', async () => {
     const server = await startFileServer()
     await server.session(SESSION, 'dev-a', SITE)

@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises'
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
 import { createGzip } from 'node:zlib'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { parseRange, preferredEncoding } from './http-range.js'
@@ -21,14 +22,12 @@ type Headers = FastifyRequest['headers']
  * (or for a file not worth compressing) gets the precomputed 200 in one
  * `writeHead`. Returns false, having done nothing, for anything else.
  */
-export function sendCachedPlain(request: FastifyRequest, reply: FastifyReply, entry: StaticFile): boolean {
-  const headers = request.headers
+export function sendCachedPlain(headers: IncomingHttpHeaders, res: ServerResponse, entry: StaticFile): boolean {
   if (headers.range !== undefined || headers['if-none-match'] !== undefined) return false
   if (headers['if-modified-since'] !== undefined) return false
   if (entry.compressible && headers['accept-encoding'] !== undefined) return false
-  reply.hijack()
-  reply.raw.writeHead(200, entry.plainHeaders)
-  reply.raw.end(entry.body)
+  res.writeHead(200, entry.plainHeaders)
+  res.end(entry.body)
   return true
 }
 

@@ -3,6 +3,13 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import { diskSpace } from '../../storage/checks.js'
 import type { ServerContext } from '../context.js'
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Count a request answered outside fastify's lifecycle (the static-site fast path). */
+    recordRequest(method: string, route: string, status: number, seconds: number): void
+  }
+}
+
 /**
  * `GET /metrics` in Prometheus text format: process metrics, HTTP requests
  * by route and status, and gauges read on each scrape (sessions, events,
@@ -53,11 +60,14 @@ export const metricsRoutes: FastifyPluginAsync<{ context: ServerContext }> = asy
     },
   })
 
+  const record = (method: string, route: string, status: number, seconds: number): void => {
+    requests.inc({ method, route, status: String(status) })
+    durations.observe({ route }, seconds)
+  }
+  app.decorate('recordRequest', record)
   // Counted globally, so the hook sits on the root instance.
   app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched'
-    requests.inc({ method: request.method, route, status: String(reply.statusCode) })
-    durations.observe({ route }, reply.elapsedTime / 1000)
+    record(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
   })
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { BerthConfig } from '../../config/config.js'
 import type { ServerContext } from '../context.js'
-import { SiteServer } from '../files/site-server.js'
+import { type SiteServer, WORKSPACE_PREFIX } from '../files/site-server.js'
 
 const siteSchema = {
   tags: ['sites'],
@@ -15,16 +15,18 @@ const siteSchema = {
  * `STATIC_BASE_URL` set, requests whose Host is that URL's host are served
  * at `/<session>/<path>` as well, so sites can live on their own origin.
  */
-export const staticSiteRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (app, { context }) => {
-  const sites = new SiteServer(context.workspaces)
+export const staticSiteRoutes: FastifyPluginAsync<{ context: ServerContext; sites: SiteServer }> = async (
+  app,
+  { context, sites },
+) => {
   // A pino child per request (for its request id) costs more than serving a cached file; site requests log
   // nothing of their own, so they share the server's logger.
   app.setChildLoggerFactory((logger) => logger)
   app.route({
     method: ['GET', 'HEAD'],
-    url: '/workspace/*',
+    url: `${WORKSPACE_PREFIX}*`,
     schema: siteSchema,
-    handler: (request, reply) => sites.handle(request, reply, '/workspace/'),
+    handler: (request, reply) => sites.handle(request, reply, WORKSPACE_PREFIX),
   })
 
   const host = staticSiteHost(context.config)

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 import { BerthError, isBerthError } from '../../core/errors.js'
 import type { TransientEvent } from '../../core/events.js'
@@ -39,6 +40,7 @@ export class SessionConnection {
   private stopTransient: (() => void) | null = null
   private readonly heartbeat: NodeJS.Timeout
   private closed = false
+  private corked = false
   /** The text of a query this client just sent: its own user_message is not echoed back (the reference never did). */
   private ownQueryText: string | null = null
 
@@ -276,7 +278,26 @@ export class SessionConnection {
       this.socket.close(1013, 'client too slow; reconnect with your cursor')
       return
     }
+    this.corkUntilNextTick()
     this.socket.send(text, { binary: false })
+  }
+
+  /**
+   * A commit publishes its events in one synchronous loop; holding the TCP
+   * socket corked until that loop is over sends them to this viewer in one
+   * write instead of one system call per event.
+   */
+  private corkUntilNextTick(): void {
+    if (this.corked) return
+    // ws keeps its net.Socket on `_socket`; it corks around each frame itself, and corks nest.
+    const tcp = (this.socket as unknown as { _socket?: Socket })._socket
+    if (!tcp || tcp.destroyed) return
+    tcp.cork()
+    this.corked = true
+    process.nextTick(() => {
+      this.corked = false
+      tcp.uncork()
+    })
   }
 
   private dispose(): void {
