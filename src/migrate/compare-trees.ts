@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { hashOffThread } from '../transfer/hash-pool.js'
+import { sameContent } from '../transfer/copy-verified.js'
 import { type TreeEntry, walkTree } from '../transfer/tree-walk.js'
 
 export interface TreeComparison {
@@ -15,7 +15,7 @@ const MAX_DIFFERENCES = 5
 /**
  * Whether the tree at `target` holds exactly what `source` holds: the same
  * paths and types, the same link texts, and files of the same size and
- * SHA-256. Modes and times are not compared; content is.
+ * bytes. Modes and times are not compared; content is.
  *
  * @example
  *   const { identical, differences } = await compareTrees('/old/workspace/abc', '/new/workspace/abc')
@@ -43,11 +43,7 @@ export async function compareTrees(
   for (const extra of right.keys()) differences.push(`${extra} exists only at the target`)
   if (differences.length === 0) {
     for (const file of files) {
-      const [a, b] = await Promise.all([
-        hashOffThread(path.join(source, file.path)),
-        hashOffThread(path.join(target, file.path)),
-      ])
-      if (a.sha256 !== b.sha256) {
+      if (!(await sameContent(path.join(source, file.path), path.join(target, file.path)))) {
         differences.push(`${file.path} differs in content`)
         if (differences.length >= MAX_DIFFERENCES) break
       }

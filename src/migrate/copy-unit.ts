@@ -3,7 +3,7 @@ import { lstat, mkdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { BerthError } from '../core/errors.js'
 import { syncDirectory } from '../core/fsync.js'
-import { applyMetadata, copyFileVerified, copySymlink, hashFile } from '../transfer/copy-verified.js'
+import { applyMetadata, copyFileVerified, copySymlink, sameContent, syncFiles } from '../transfer/copy-verified.js'
 import { sameStat, type TreeEntry, treeBytes, walkTree } from '../transfer/tree-walk.js'
 import type { Journal } from './journal.js'
 
@@ -38,14 +38,17 @@ export interface UnitCopyResult {
 
 /** A source that keeps changing is copied this many times before the unit is given up. */
 const MAX_ATTEMPTS = 3
-const PARALLEL_FILES = 4
+/** Files in flight per unit: enough to keep every file worker busy while others wait on the disk. */
+const PARALLEL_FILES = 8
 
 /**
  * Copy a unit into a staging folder on the target's disk, verify every file
- * (size and SHA-256 of the copy read back), check that the source did not
- * change meanwhile, then rename it into place in one step and journal it.
- * Files already staged and journaled by an earlier, interrupted run are
- * re-hashed and kept instead of copied again. The target must not exist.
+ * (each chunk read back from the copy and compared with the source's), check
+ * that the source did not change meanwhile, fsync the staged files and
+ * folders together, then rename the unit into place in one step and journal
+ * it. Files already staged and journaled by an earlier, interrupted run are
+ * compared with their source again and kept instead of copied again. The
+ * target must not exist.
  *
  * @example
  *   await copyUnit({ key: 'workspace/abc', source: '/old/workspace/abc', target: '/new/workspace/abc' }, ctx)
@@ -71,6 +74,8 @@ export async function copyUnit(unit: CopyUnit, ctx: CopyUnitContext): Promise<Un
       )
     }
   }
+  // Durable before the rename makes the unit visible: files together, then folders deepest first.
+  await syncFiles(entries.filter((entry) => entry.type === 'file').map((entry) => path.join(staged, entry.path)))
   await syncTree(staged, entries)
   await mkdir(path.dirname(unit.target), { recursive: true })
   await rename(staged, unit.target)
@@ -84,7 +89,7 @@ export async function copyUnit(unit: CopyUnit, ctx: CopyUnitContext): Promise<Un
 
 async function stage(unit: CopyUnit, staged: string, entries: TreeEntry[], ctx: CopyUnitContext): Promise<string[]> {
   await removeStrays(staged, entries)
-  const journaled = new Map<string, { size: number; mtimeNs: string; ino: string; sha256: string }>()
+  const journaled = new Map<string, { size: number; mtimeNs: string; ino: string }>()
   for (const line of ctx.journal.all('file')) if (line.unit === unit.key) journaled.set(line.path, line)
   const skipped: string[] = []
   const files: TreeEntry[] = []
@@ -103,12 +108,12 @@ async function stage(unit: CopyUnit, staged: string, entries: TreeEntry[], ctx: 
       const entry = files[next++] as TreeEntry
       const target = path.join(staged, entry.path)
       const record = journaled.get(entry.path)
-      if (record !== undefined && (await stillStaged(target, entry, record))) {
+      if (record !== undefined && (await stillStaged(path.join(unit.source, entry.path), target, entry, record))) {
         ctx.onBytes(entry.size)
         continue
       }
       await rm(target, { force: true })
-      const copied = await copyFileVerified(path.join(unit.source, entry.path), target, entry)
+      const copied = await copyFileVerified(path.join(unit.source, entry.path), target, entry, { sync: false })
       await ctx.journal.append({
         t: 'file',
         unit: unit.key,
@@ -116,7 +121,6 @@ async function stage(unit: CopyUnit, staged: string, entries: TreeEntry[], ctx: 
         size: copied.size,
         mtimeNs: String(entry.mtimeNs),
         ino: String(entry.ino),
-        sha256: copied.sha256,
       })
       ctx.onBytes(copied.size)
       await ctx.onStep('file-copied', `${unit.key}/${entry.path}`)
@@ -130,18 +134,22 @@ async function stage(unit: CopyUnit, staged: string, entries: TreeEntry[], ctx: 
   return skipped
 }
 
-/** A file staged by an earlier run counts only if its source is unchanged and the staged bytes hash the same. */
+/**
+ * A file staged by an earlier run counts only if its source is unchanged and
+ * the staged bytes still equal the source's (a power cut may have cut a copy
+ * that was journaled but not yet fsynced).
+ */
 async function stillStaged(
+  source: string,
   target: string,
   entry: TreeEntry,
-  record: { size: number; mtimeNs: string; ino: string; sha256: string },
+  record: { size: number; mtimeNs: string; ino: string },
 ): Promise<boolean> {
   if (record.size !== entry.size || record.mtimeNs !== String(entry.mtimeNs) || record.ino !== String(entry.ino)) {
     return false
   }
   try {
-    const staged = await hashFile(target)
-    return staged.size === entry.size && staged.sha256 === record.sha256
+    return await sameContent(source, target)
   } catch {
     return false
   }

@@ -3,8 +3,12 @@ import { open, readFile, truncate } from 'node:fs/promises'
 /** One line of the migration journal. Each records a step that is complete and durable. */
 export type JournalEntry =
   | { t: 'start'; source: string; target: string }
-  /** A file is in the staging copy of `unit`, fsynced and verified. */
-  | { t: 'file'; unit: string; path: string; size: number; mtimeNs: string; ino: string; sha256: string }
+  /**
+   * A file is in the staging copy of `unit`, verified; it is fsynced with the
+   * whole unit before the rename, so a resume compares it with its source
+   * again. (Journals of earlier builds also carry a `sha256`; it is ignored.)
+   */
+  | { t: 'file'; unit: string; path: string; size: number; mtimeNs: string; ino: string; sha256?: string }
   /** `unit` was renamed into place. */
   | { t: 'unit'; unit: string; files: number; bytes: number }
   | { t: 'session'; id: string; outcome: string }
@@ -20,10 +24,10 @@ export type JournalEntry =
  * killed at any instant knows on the next run what is already done. A torn
  * last line (killed mid-write) is ignored and cut off.
  *
- * Durability is ordered rather than synced line by line: a `file` line is
- * written only after the file itself was fsynced, so if the line survives
- * the file did; lines that must survive a crash (`unit`, `logs-begin`) are
- * fsynced.
+ * Lines are not synced one by one: a `file` line only saves work on a
+ * resume, which checks the staged file against its source again, while
+ * lines that must survive a crash (`unit`, `logs-begin`) are fsynced after
+ * what they record is durable.
  *
  * @example
  *   const journal = await Journal.open('/var/data/.berth-migrate/ab12/journal.jsonl')

@@ -1,87 +1,83 @@
-import { createHash } from 'node:crypto'
-import { type BigIntStats, constants } from 'node:fs'
-import { chmod, copyFile, lchown, lstat, lutimes, open, symlink, unlink } from 'node:fs/promises'
+import { chmod, lchown, lutimes, symlink } from 'node:fs/promises'
 import { BerthError } from '../core/errors.js'
-import { hashOffThread } from './hash-pool.js'
+import { FileJobRefused, runFileJob } from './file-workers.js'
 import type { TreeEntry } from './tree-walk.js'
 
-/** Read in chunks of this size; one buffer per concurrent read. */
-const CHUNK = 1024 * 1024
-const pool: Buffer[] = []
-
-export interface VerifiedFile {
-  size: number
-  sha256: string
-}
-
 /**
- * Copy one regular file to a new path and prove the copy: the kernel copies
- * the bytes (copy_file_range where available), the copy is fsynced, and the
- * source and the copy are both hashed (SHA-256, on worker threads, in
- * parallel); sizes and hashes must match. The source must still be the file
- * `expected` describes (same inode, size and times) before and after, so a
- * file written to during the copy is caught (`SOURCE_CHANGED`) rather than
- * verified against its new content. Mode, times and (as root) owner are
- * kept. `target` must not exist; on any failure it is removed.
+ * Copy one regular file to a new path and prove the copy, on a worker
+ * thread: every chunk written is read back from the copy and compared byte
+ * for byte with the source's. The source must still be the file `expected`
+ * describes (same inode, size and times) before, while and after it is read,
+ * so a file written to during the copy is caught (`SOURCE_CHANGED`) rather
+ * than copied half old, half new. Mode, times and (as root) owner are kept.
+ * With `sync`, the copy is fdatasynced before it returns; without, the
+ * caller makes it durable later (`syncFiles`). `target` must not exist; on
+ * any failure it is removed.
  *
  * @example
- *   const { sha256 } = await copyFileVerified('/old/a.pdf', '/new/.staging/a.pdf', entry)
+ *   const { size } = await copyFileVerified('/old/a.pdf', '/new/.staging/a.pdf', entry, { sync: false })
  */
-export async function copyFileVerified(source: string, target: string, expected: TreeEntry): Promise<VerifiedFile> {
-  let created = false
+export async function copyFileVerified(
+  source: string,
+  target: string,
+  expected: TreeEntry,
+  options: { sync: boolean },
+): Promise<{ size: number }> {
   try {
-    assertUnchanged(source, expected, await lstat(source, { bigint: true }))
-    await copyFile(source, target, constants.COPYFILE_EXCL)
-    created = true
-    const handle = await open(target, 'r')
-    let copied: VerifiedFile
-    let original: VerifiedFile
-    try {
-      // The source is hashed by path with O_NOFOLLOW: a symlink swapped in since the walk fails here.
-      ;[original, copied] = await Promise.all([hashOffThread(source), hashOffThread(target), handle.datasync()])
-    } finally {
-      await handle.close()
-    }
-    assertUnchanged(source, expected, await lstat(source, { bigint: true }))
-    if (original.size !== expected.size) throw changed(source, 'its size changed while it was read')
-    if (copied.size !== original.size || copied.sha256 !== original.sha256) {
+    return await runFileJob({
+      kind: 'copy',
+      source,
+      target,
+      expected: {
+        ino: String(expected.ino),
+        size: expected.size,
+        mtimeNs: String(expected.mtimeNs),
+        ctimeNs: String(expected.ctimeNs),
+      },
+      mode: expected.mode,
+      uid: expected.uid,
+      gid: expected.gid,
+      atime: seconds(expected.atimeNs),
+      mtime: seconds(expected.mtimeNs),
+      sync: options.sync,
+    })
+  } catch (error) {
+    if (error instanceof FileJobRefused && error.kind === 'changed') throw changed(source, error.message)
+    if (error instanceof FileJobRefused) {
       throw new BerthError(
         'COPY_VERIFY_FAILED',
-        `The copy ${target} does not match its source ${source} after writing ` +
-          `(${copied.size} bytes, sha256 ${copied.sha256} instead of ${original.size} bytes, ${original.sha256}).`,
-        { details: { source, target } },
+        `The copy ${target} does not match its source ${source}: ${error.message}.`,
+        {
+          details: { source, target },
+        },
       )
     }
-    await applyMetadata(target, expected)
-    return original
-  } catch (error) {
-    if (created) await unlink(target).catch(() => undefined)
     throw asDiskFull(error, target)
   }
 }
 
 /**
- * SHA-256 and size of a file.
+ * Whether two regular files hold the same bytes, compared on a worker thread.
  *
  * @example
- *   const { size, sha256 } = await hashFile('/data/workspace/abc/report.pdf')
+ *   if (!(await sameContent('/old/a.pdf', '/new/a.pdf'))) console.log('differs')
  */
-export async function hashFile(file: string, buffer?: Buffer): Promise<VerifiedFile> {
-  const own = buffer ?? pool.pop() ?? Buffer.allocUnsafe(CHUNK)
-  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW)
+export async function sameContent(a: string, b: string): Promise<boolean> {
+  return (await runFileJob({ kind: 'compare', a, b })).same
+}
+
+/**
+ * fdatasync many files at once on the worker threads: the disk sees their
+ * writes together instead of one flush per file in turn.
+ *
+ * @example
+ *   await syncFiles(['/new/.staging/a.pdf', '/new/.staging/b.png'])
+ */
+export async function syncFiles(files: string[]): Promise<void> {
   try {
-    const hash = createHash('sha256')
-    let size = 0
-    for (;;) {
-      const { bytesRead } = await handle.read(own, 0, own.length, size)
-      if (bytesRead === 0) break
-      hash.update(own.subarray(0, bytesRead))
-      size += bytesRead
-    }
-    return { size, sha256: hash.digest('hex') }
-  } finally {
-    await handle.close()
-    if (buffer === undefined) pool.push(own)
+    await Promise.all(files.map((file) => runFileJob({ kind: 'fsync', file })))
+  } catch (error) {
+    throw asDiskFull(error, files[0] ?? '')
   }
 }
 
@@ -129,13 +125,6 @@ export function asDiskFull(error: unknown, file: string): unknown {
       'free some space and run the same command again to continue where it stopped.',
     { status: 507, cause: error, details: { file } },
   )
-}
-
-function assertUnchanged(source: string, expected: TreeEntry, now: BigIntStats): void {
-  if (!now.isFile()) throw changed(source, 'it is no longer a regular file')
-  if (now.ino !== expected.ino) throw changed(source, 'it was replaced by another file')
-  if (Number(now.size) !== expected.size) throw changed(source, 'its size changed')
-  if (now.mtimeNs !== expected.mtimeNs || now.ctimeNs !== expected.ctimeNs) throw changed(source, 'it was modified')
 }
 
 function changed(source: string, why: string): BerthError {

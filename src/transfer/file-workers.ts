@@ -1,0 +1,229 @@
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+
+/**
+ * The workers' code, plain JavaScript evaluated in the thread so it runs the
+ * same under tsx, vitest and the built dist. Synchronous file calls: a worker
+ * has nothing else to do, and one message per file replaces a dozen round
+ * trips through libuv's four-thread pool.
+ */
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads')
+const fs = require('node:fs')
+const CHUNK = 1024 * 1024
+const data = Buffer.allocUnsafe(CHUNK)
+const check = Buffer.allocUnsafe(CHUNK)
+const isRoot = process.getuid && process.getuid() === 0
+
+class Refused extends Error {
+  constructor(kind, message) { super(message); this.kind = kind }
+}
+
+function assertSame(stats, expected) {
+  if (!stats.isFile()) throw new Refused('changed', 'it is no longer a regular file')
+  if (String(stats.ino) !== expected.ino) throw new Refused('changed', 'it was replaced by another file')
+  if (Number(stats.size) !== expected.size) throw new Refused('changed', 'its size changed')
+  if (String(stats.mtimeNs) !== expected.mtimeNs || String(stats.ctimeNs) !== expected.ctimeNs)
+    throw new Refused('changed', 'it was modified')
+}
+
+function readFully(fd, buffer, length, position) {
+  let done = 0
+  while (done < length) {
+    const n = fs.readSync(fd, buffer, done, length - done, position + done)
+    if (n === 0) break
+    done += n
+  }
+  return done
+}
+
+function writeFully(fd, buffer, length, position) {
+  let done = 0
+  while (done < length) done += fs.writeSync(fd, buffer, done, length - done, position + done)
+}
+
+// Copy, reading every chunk back from the copy and comparing it byte for byte.
+function copy({ source, target, expected, mode, uid, gid, atime, mtime, sync }) {
+  assertSame(fs.lstatSync(source, { bigint: true }), expected)
+  let input
+  let output
+  let created = false
+  try {
+    input = fs.openSync(source, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
+    assertSame(fs.fstatSync(input, { bigint: true }), expected)
+    output = fs.openSync(target, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600)
+    created = true
+    let position = 0
+    for (;;) {
+      const n = fs.readSync(input, data, 0, CHUNK, position)
+      if (n === 0) break
+      writeFully(output, data, n, position)
+      if (readFully(output, check, n, position) !== n || data.compare(check, 0, n, 0, n) !== 0)
+        throw new Refused('verify', 'the bytes read back from the copy at offset ' + position + ' differ from the source')
+      position += n
+    }
+    assertSame(fs.fstatSync(input, { bigint: true }), expected)
+    if (position !== expected.size) throw new Refused('changed', 'its size changed while it was read')
+    if (sync) fs.fdatasyncSync(output)
+    fs.fchmodSync(output, mode)
+    if (isRoot) { try { fs.fchownSync(output, uid, gid) } catch {} }
+    fs.futimesSync(output, atime, mtime)
+    return { size: position }
+  } catch (error) {
+    if (created) { try { fs.unlinkSync(target) } catch {} }
+    throw error
+  } finally {
+    if (input !== undefined) fs.closeSync(input)
+    if (output !== undefined) fs.closeSync(output)
+  }
+}
+
+// Whether two files hold the same bytes.
+function compare({ a, b }) {
+  const fdA = fs.openSync(a, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
+  try {
+    const fdB = fs.openSync(b, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
+    try {
+      if (fs.fstatSync(fdA).size !== fs.fstatSync(fdB).size) return { same: false }
+      for (let position = 0; ; position += CHUNK) {
+        const n = readFully(fdA, data, CHUNK, position)
+        if (readFully(fdB, check, CHUNK, position) !== n || data.compare(check, 0, n, 0, n) !== 0) return { same: false }
+        if (n < CHUNK) return { same: true }
+      }
+    } finally {
+      fs.closeSync(fdB)
+    }
+  } finally {
+    fs.closeSync(fdA)
+  }
+}
+
+function fsyncFile({ file }) {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
+  try {
+    fs.fdatasyncSync(fd)
+    return {}
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+const jobs = { copy, compare, fsync: fsyncFile }
+parentPort.on('message', (job) => {
+  try {
+    parentPort.postMessage({ ok: true, result: jobs[job.kind](job) })
+  } catch (error) {
+    parentPort.postMessage({ ok: false, message: String(error && error.message), code: error && error.code, kind: error && error.kind })
+  }
+})
+`
+
+/** A copy job: `expected` is the source as walked (bigints as decimal strings); times in seconds. */
+export interface CopyJob {
+  kind: 'copy'
+  source: string
+  target: string
+  expected: { ino: string; size: number; mtimeNs: string; ctimeNs: string }
+  mode: number
+  uid: number
+  gid: number
+  atime: number
+  mtime: number
+  /** fdatasync the copy before its metadata is set. */
+  sync: boolean
+}
+
+type Job = CopyJob | { kind: 'compare'; a: string; b: string } | { kind: 'fsync'; file: string }
+type ResultOf<J extends Job> = J extends CopyJob
+  ? { size: number }
+  : J extends { kind: 'compare' }
+    ? { same: boolean }
+    : object
+
+/** A job the worker refused: the source changed (`changed`) or the copy read back wrong (`verify`). */
+export class FileJobRefused extends Error {
+  constructor(
+    readonly kind: 'changed' | 'verify',
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+interface Queued {
+  job: Job
+  resolve: (result: unknown) => void
+  reject: (error: unknown) => void
+}
+
+interface Pool {
+  idle: Worker[]
+  queue: Queued[]
+  running: Map<Worker, Queued>
+}
+
+/**
+ * More threads than cores: a copy spends much of its time waiting on the
+ * disk (fdatasync), and other files' copies fill those waits.
+ */
+const POOL_SIZE = Math.max(4, Math.min(8, availableParallelism() * 2))
+let pool: Pool | undefined
+
+/**
+ * Run one file job on the shared pool of worker threads. Idle workers never
+ * keep the process alive.
+ *
+ * @example
+ *   const { size } = await runFileJob({ kind: 'copy', source, target, expected, ... })
+ *   const { same } = await runFileJob({ kind: 'compare', a: '/old/a.pdf', b: '/new/a.pdf' })
+ */
+export function runFileJob<J extends Job>(job: J): Promise<ResultOf<J>> {
+  pool ??= startPool()
+  const active = pool
+  return new Promise((resolve, reject) => {
+    active.queue.push({ job, resolve: resolve as (result: unknown) => void, reject })
+    pump(active)
+  })
+}
+
+function startPool(): Pool {
+  const state: Pool = { idle: [], queue: [], running: new Map() }
+  for (let i = 0; i < POOL_SIZE; i++) {
+    const worker = new Worker(WORKER_SOURCE, { eval: true })
+    worker.on(
+      'message',
+      (message: { ok: boolean; result?: unknown; message?: string; code?: string; kind?: 'changed' | 'verify' }) => {
+        const queued = state.running.get(worker)
+        state.running.delete(worker)
+        state.idle.push(worker)
+        worker.unref()
+        if (queued !== undefined) {
+          if (message.ok) queued.resolve(message.result)
+          else if (message.kind) queued.reject(new FileJobRefused(message.kind, message.message ?? ''))
+          else queued.reject(Object.assign(new Error(message.message), { code: message.code }))
+        }
+        pump(state)
+      },
+    )
+    worker.on('error', (error) => {
+      // A dead worker fails what it was doing; the rest of the pool carries on without it.
+      state.running.get(worker)?.reject(error)
+      state.running.delete(worker)
+    })
+    // Held only while it works (see pump): an idle pool never keeps the process alive.
+    // (Adding a listener re-refs a worker, so this comes after them.)
+    worker.unref()
+    state.idle.push(worker)
+  }
+  return state
+}
+
+function pump(state: Pool): void {
+  while (state.idle.length > 0 && state.queue.length > 0) {
+    const worker = state.idle.pop() as Worker
+    const queued = state.queue.shift() as Queued
+    state.running.set(worker, queued)
+    worker.ref()
+    worker.postMessage(queued.job)
+  }
+}
