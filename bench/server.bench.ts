@@ -1,8 +1,8 @@
 /**
- * bench:server — event fan-out latency to 50 WebSocket viewers, and HTTP
- * latency of the session list and an event page on a 10,000-session,
- * 1,000,000-event database; then the static-file benchmark against nginx
- * (bench/server-static.bench.ts).
+ * bench:server — the static-file benchmark against nginx
+ * (bench/server-static.bench.ts), then event fan-out latency to 50 WebSocket
+ * viewers, and HTTP latency of the session list and an event page on a
+ * 10,000-session, 1,000,000-event database.
  *
  *   npm run bench:server   (BENCH_SESSIONS, BENCH_EVENTS_PER_SESSION, BENCH_RATE, BENCH_SECONDS to resize)
  */
@@ -121,9 +121,16 @@ async function httpLatency(root: string): Promise<void> {
   await runtime.close()
 }
 
+// Static files first, in their own process, on a quiet machine: after a million-row database was
+// written and deleted, the kernel's background work skews the req/s of whatever runs next.
+console.log('bench:server\n\nStatic files (bench/server-static.bench.ts):')
+spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./server-static.bench.ts', import.meta.url))], {
+  stdio: 'inherit',
+})
+
 const dirs: string[] = []
 try {
-  console.log('bench:server\n')
+  console.log()
   const fanoutRoot = await mkdtemp(join(tmpdir(), 'berth-bench-fanout-'))
   dirs.push(fanoutRoot)
   await fanOut(fanoutRoot)
@@ -133,8 +140,3 @@ try {
 } finally {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true })
 }
-
-console.log('\nStatic files (bench/server-static.bench.ts):')
-spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./server-static.bench.ts', import.meta.url))], {
-  stdio: 'inherit',
-})
