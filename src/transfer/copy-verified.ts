@@ -74,11 +74,13 @@ export async function sameContent(a: string, b: string): Promise<boolean> {
  *   await syncFiles(['/new/.staging/a.pdf', '/new/.staging/b.png'])
  */
 export async function syncFiles(files: string[]): Promise<void> {
-  try {
-    await Promise.all(files.map((file) => runFileJob({ kind: 'fsync', file })))
-  } catch (error) {
-    throw asDiskFull(error, files[0] ?? '')
-  }
+  await Promise.all(
+    files.map((file) =>
+      runFileJob({ kind: 'fsync', file }).catch((error: unknown) => {
+        throw asDiskFull(error, file)
+      }),
+    ),
+  )
 }
 
 /**

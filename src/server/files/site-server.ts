@@ -58,15 +58,15 @@ export class SiteServer {
   handle(request: FastifyRequest, reply: FastifyReply, prefix: string): Promise<unknown> | undefined {
     const url = request.raw.url ?? ''
     const key = cacheKey(prefix, url)
-    const hit = this.freshHit(key)
-    if (hit !== undefined) {
+    const hit = this.cache.get(key)
+    if (this.isFresh(hit)) {
       if (sendCachedPlain(request.headers, reply.raw, hit)) {
         reply.hijack()
         return undefined
       }
       return sendCached(request, reply, hit)
     }
-    return this.serve(request, reply, prefix, url, key, this.cache.get(key))
+    return this.serve(request, reply, prefix, url, key, hit)
   }
 
   /**
@@ -81,14 +81,13 @@ export class SiteServer {
     if (url === undefined || !url.startsWith(WORKSPACE_PREFIX) || (req.method !== 'GET' && req.method !== 'HEAD')) {
       return false
     }
-    const hit = this.freshHit(cacheKey(WORKSPACE_PREFIX, url))
-    return hit !== undefined && sendCachedPlain(req.headers, res, hit)
+    const hit = this.cache.get(cacheKey(WORKSPACE_PREFIX, url))
+    return this.isFresh(hit) && sendCachedPlain(req.headers, res, hit)
   }
 
   /** A cached file still within its revalidation time. */
-  private freshHit(key: string): StaticFile | undefined {
-    const hit = this.cache.get(key)
-    return hit !== undefined && performance.now() - hit.checkedAt < this.revalidateMs ? hit : undefined
+  private isFresh(hit: StaticFile | undefined): hit is StaticFile {
+    return hit !== undefined && performance.now() - hit.checkedAt < this.revalidateMs
   }
 
   private async serve(

@@ -513,7 +513,8 @@ export class SqliteStore implements Store {
     const seqCache = this.seqCache
     const touchedAt = this.touchedAt
 
-    const write = this.sqlite.transaction((batches: AppendBatch[]): StoredEvent[][] => {
+    // Returns the stored events and the sessions whose `updated_at` it wrote (remembered only once committed).
+    const write = this.sqlite.transaction((batches: AppendBatch[], nowMs: number) => {
       const next = new Map<string, number>()
       const now = dbTimestamp()
       const results = batches.map((batch) => {
@@ -538,20 +539,17 @@ export class SqliteStore implements Store {
         next.set(batch.sessionId, seq)
         return stored
       })
-      touched = []
+      const touched: string[] = []
       for (const sessionId of next.keys()) {
         if (nowMs - (touchedAt.get(sessionId) ?? 0) < TOUCH_INTERVAL_MS) continue
         touch.run(now, sessionId)
         touched.push(sessionId)
       }
-      return results
+      return { results, touched }
     })
-    // Sessions whose `updated_at` the last transaction wrote; remembered only once it commits.
-    let touched: string[] = []
-    let nowMs = 0
     const commit = (batches: AppendBatch[]): StoredEvent[][] => {
-      nowMs = Date.now()
-      const results = write.immediate(batches)
+      const nowMs = Date.now()
+      const { results, touched } = write.immediate(batches, nowMs)
       this.checkpointer?.nudge()
       for (const sessionId of touched) touchedAt.set(sessionId, nowMs)
       for (const stored of results) {
