@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
 import { lstat, mkdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { BerthError } from '../core/errors.js'
-import { syncDirectory } from '../core/fsync.js'
-import { applyMetadata, copyFileVerified, copySymlink, sameContent, syncFiles } from '../transfer/copy-verified.js'
+import { BerthError, isBerthError } from '../core/errors.js'
+import { syncDirectory, syncFileSystem } from '../core/fsync.js'
+import { applyMetadata, copyFilesVerified, copySymlink, sameContent, syncFiles } from '../transfer/copy-verified.js'
 import { sameStat, type TreeEntry, treeBytes, walkTree } from '../transfer/tree-walk.js'
 import type { Journal } from './journal.js'
 
@@ -38,8 +38,11 @@ export interface UnitCopyResult {
 
 /** A source that keeps changing is copied this many times before the unit is given up. */
 const MAX_ATTEMPTS = 3
-/** Files in flight per unit: enough to keep every file worker busy while others wait on the disk. */
-const PARALLEL_FILES = 8
+/** Batches in flight per unit: enough to keep every file worker busy while others wait on the disk. */
+const PARALLEL_BATCHES = 8
+/** Small files travel to a worker together, up to this many or this many bytes in one message. */
+const BATCH_FILES = 64
+const BATCH_BYTES = 4 * 1024 ** 2
 
 /**
  * Copy a unit into a staging folder on the target's disk, verify every file
@@ -48,22 +51,29 @@ const PARALLEL_FILES = 8
  * folders together, then rename the unit into place in one step and journal
  * it. Files already staged and journaled by an earlier, interrupted run are
  * compared with their source again and kept instead of copied again. The
- * target must not exist.
+ * target must not exist. `walked` (the plan's walk of the source) saves the
+ * first walk; a source that changed since is caught file by file and walked again.
  *
  * @example
  *   await copyUnit({ key: 'workspace/abc', source: '/old/workspace/abc', target: '/new/workspace/abc' }, ctx)
  */
-export async function copyUnit(unit: CopyUnit, ctx: CopyUnitContext): Promise<UnitCopyResult> {
+export async function copyUnit(unit: CopyUnit, ctx: CopyUnitContext, walked?: TreeEntry[]): Promise<UnitCopyResult> {
   const staged = path.join(ctx.stagingDir, createHash('sha256').update(unit.key).digest('hex').slice(0, 24))
   await mkdir(ctx.stagingDir, { recursive: true })
   let entries: TreeEntry[] = []
   let skipped: string[] = []
   for (let attempt = 1; ; attempt++) {
-    entries = await walkTree(unit.source)
-    skipped = await stage(unit, staged, entries, ctx)
-    await ctx.onStep('unit-staged', unit.key)
-    const again = await walkTree(unit.source)
-    const changed = changedEntry(entries, again)
+    entries = attempt === 1 && walked !== undefined ? walked : await walkTree(unit.source)
+    let changed: string | null
+    try {
+      skipped = await stage(unit, staged, entries, ctx)
+      await ctx.onStep('unit-staged', unit.key)
+      changed = changedEntry(entries, await walkTree(unit.source))
+    } catch (error) {
+      // A file that no longer matches the walk: walk again and start over, as for a change found afterwards.
+      if (!isBerthError(error, 'SOURCE_CHANGED')) throw error
+      changed = path.relative(unit.source, String(error.details?.file ?? unit.source))
+    }
     if (changed === null) break
     if (attempt === MAX_ATTEMPTS) {
       throw new BerthError(
@@ -74,9 +84,11 @@ export async function copyUnit(unit: CopyUnit, ctx: CopyUnitContext): Promise<Un
       )
     }
   }
-  // Durable before the rename makes the unit visible: files together, then folders deepest first.
-  await syncFiles(entries.filter((entry) => entry.type === 'file').map((entry) => path.join(staged, entry.path)))
-  await syncTree(staged, entries)
+  // Durable before the rename makes the unit visible: one syncfs, else files together, then folders deepest first.
+  if (!(await syncFileSystem(staged))) {
+    await syncFiles(entries.filter((entry) => entry.type === 'file').map((entry) => path.join(staged, entry.path)))
+    await syncTree(staged, entries)
+  }
   await mkdir(path.dirname(unit.target), { recursive: true })
   await rename(staged, unit.target)
   await syncDirectory(path.dirname(unit.target))
@@ -102,36 +114,81 @@ async function stage(unit: CopyUnit, staged: string, entries: TreeEntry[], ctx: 
       await copySymlink(target, entry)
     } else skipped.push(entry.path)
   }
+  const batches = inBatches(files)
   let next = 0
+  let failure: { error: unknown } | null = null
   const worker = async () => {
-    while (next < files.length) {
-      const entry = files[next++] as TreeEntry
-      const target = path.join(staged, entry.path)
-      const record = journaled.get(entry.path)
-      if (record !== undefined && (await stillStaged(path.join(unit.source, entry.path), target, entry, record))) {
-        ctx.onBytes(entry.size)
-        continue
+    while (next < batches.length && failure === null) {
+      const batch = batches[next++] as TreeEntry[]
+      const toCopy: TreeEntry[] = []
+      for (const entry of batch) {
+        const record = journaled.get(entry.path)
+        const source = path.join(unit.source, entry.path)
+        if (record !== undefined && (await stillStaged(source, path.join(staged, entry.path), entry, record))) {
+          ctx.onBytes(entry.size)
+        } else {
+          toCopy.push(entry)
+        }
       }
-      await rm(target, { force: true })
-      const copied = await copyFileVerified(path.join(unit.source, entry.path), target, entry, { sync: false })
-      await ctx.journal.append({
-        t: 'file',
-        unit: unit.key,
-        path: entry.path,
-        size: copied.size,
-        mtimeNs: String(entry.mtimeNs),
-        ino: String(entry.ino),
-      })
-      ctx.onBytes(copied.size)
-      await ctx.onStep('file-copied', `${unit.key}/${entry.path}`)
+      if (toCopy.length === 0) continue
+      const { copied, error } = await copyFilesVerified(
+        toCopy.map((entry) => ({
+          source: path.join(unit.source, entry.path),
+          target: path.join(staged, entry.path),
+          expected: entry,
+        })),
+        { replace: true },
+      )
+      const done = toCopy.slice(0, copied.length)
+      await ctx.journal.appendMany(
+        done.map((entry) => ({
+          t: 'file',
+          unit: unit.key,
+          path: entry.path,
+          size: entry.size,
+          mtimeNs: String(entry.mtimeNs),
+          ino: String(entry.ino),
+        })),
+      )
+      for (const entry of done) {
+        ctx.onBytes(entry.size)
+        await ctx.onStep('file-copied', `${unit.key}/${entry.path}`)
+      }
+      if (error !== undefined) throw error
     }
   }
-  await Promise.all(Array.from({ length: PARALLEL_FILES }, worker))
+  // Every batch in flight ends before a failure is thrown: a retry must not race the copies of this attempt.
+  await Promise.all(
+    Array.from({ length: PARALLEL_BATCHES }, () =>
+      worker().catch((error: unknown) => {
+        failure ??= { error }
+      }),
+    ),
+  )
+  if (failure !== null) throw (failure as { error: unknown }).error
   // Folders last and deepest first: creating their contents changed their times.
   for (const entry of [...entries].reverse()) {
     if (entry.type === 'dir') await applyMetadata(path.join(staged, entry.path), entry)
   }
   return skipped
+}
+
+/** Consecutive files grouped up to BATCH_FILES or BATCH_BYTES; a file as large as that travels alone. */
+function inBatches(files: TreeEntry[]): TreeEntry[][] {
+  const batches: TreeEntry[][] = []
+  let current: TreeEntry[] = []
+  let bytes = 0
+  for (const file of files) {
+    if (current.length > 0 && (current.length >= BATCH_FILES || bytes + file.size > BATCH_BYTES)) {
+      batches.push(current)
+      current = []
+      bytes = 0
+    }
+    current.push(file)
+    bytes += file.size
+  }
+  if (current.length > 0) batches.push(current)
+  return batches
 }
 
 /**

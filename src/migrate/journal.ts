@@ -67,9 +67,15 @@ export class Journal {
   }
 
   async append(entry: JournalEntry, options: { sync?: boolean } = {}): Promise<void> {
-    this.entries.push(entry)
+    await this.appendMany([entry], options)
+  }
+
+  /** Several entries in one write. */
+  async appendMany(entries: JournalEntry[], options: { sync?: boolean } = {}): Promise<void> {
+    if (entries.length === 0) return
+    this.entries.push(...entries)
     if (this.handle === null) return
-    await this.handle.write(`${JSON.stringify(entry)}\n`)
+    await this.handle.write(entries.map((entry) => `${JSON.stringify(entry)}\n`).join(''))
     if (options.sync) await this.handle.sync()
   }
 

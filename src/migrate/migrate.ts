@@ -210,7 +210,7 @@ async function copyUnits(
   const copier = async () => {
     for (let unit = queue.shift(); unit !== undefined && stop === null; unit = queue.shift()) {
       try {
-        const result = await copyUnit(unit, ctx)
+        const result = await copyUnit(unit, ctx, unit.entries)
         unit.entries = result.entries
         report.folders.copied++
         report.files.copied += result.files

@@ -1,6 +1,6 @@
 import { chmod, lchown, lutimes, symlink } from 'node:fs/promises'
 import { BerthError } from '../core/errors.js'
-import { FileJobRefused, runFileJob } from './file-workers.js'
+import { type CopyJob, errorOf, FileJobRefused, runFileJob } from './file-workers.js'
 import type { TreeEntry } from './tree-walk.js'
 
 /**
@@ -24,36 +24,78 @@ export async function copyFileVerified(
   options: { sync: boolean },
 ): Promise<{ size: number }> {
   try {
-    return await runFileJob({
-      kind: 'copy',
-      source,
-      target,
-      expected: {
-        ino: String(expected.ino),
-        size: expected.size,
-        mtimeNs: String(expected.mtimeNs),
-        ctimeNs: String(expected.ctimeNs),
-      },
-      mode: expected.mode,
-      uid: expected.uid,
-      gid: expected.gid,
-      atime: seconds(expected.atimeNs),
-      mtime: seconds(expected.mtimeNs),
-      sync: options.sync,
-    })
+    return await runFileJob({ kind: 'copy', ...copyItem({ source, target, expected }, options) })
   } catch (error) {
-    if (error instanceof FileJobRefused && error.kind === 'changed') throw changed(source, error.message)
-    if (error instanceof FileJobRefused) {
-      throw new BerthError(
-        'COPY_VERIFY_FAILED',
-        `The copy ${target} does not match its source ${source}: ${error.message}.`,
-        {
-          details: { source, target },
-        },
-      )
-    }
-    throw asDiskFull(error, target)
+    throw copyError(error, source, target)
   }
+}
+
+/** One file for `copyFilesVerified`. */
+export interface CopyRequest {
+  source: string
+  target: string
+  expected: TreeEntry
+}
+
+/**
+ * Copy several files as `copyFileVerified` does, in order, in one message to
+ * a worker: for many small files the round trips cost more than the bytes.
+ * Unsynced; `replace` first removes a file left at a target (staging paths
+ * only). Stops at the first failure and returns what was copied before it,
+ * so the caller can record those and then throw `error`.
+ *
+ * @example
+ *   const { copied, error } = await copyFilesVerified(requests, { replace: true })
+ */
+export async function copyFilesVerified(
+  requests: CopyRequest[],
+  options: { replace: boolean },
+): Promise<{ copied: { size: number }[]; error?: unknown }> {
+  const { results, failure } = await runFileJob({
+    kind: 'copyBatch',
+    items: requests.map((request) => copyItem(request, { sync: false, replace: options.replace })),
+  })
+  if (failure === undefined) return { copied: results }
+  const failed = requests[results.length] as CopyRequest
+  return { copied: results, error: copyError(errorOf(failure), failed.source, failed.target) }
+}
+
+function copyItem(
+  { source, target, expected }: CopyRequest,
+  options: { sync: boolean; replace?: boolean },
+): Omit<CopyJob, 'kind'> {
+  return {
+    source,
+    target,
+    expected: {
+      ino: String(expected.ino),
+      size: expected.size,
+      mtimeNs: String(expected.mtimeNs),
+      ctimeNs: String(expected.ctimeNs),
+    },
+    mode: expected.mode,
+    uid: expected.uid,
+    gid: expected.gid,
+    atime: seconds(expected.atimeNs),
+    mtime: seconds(expected.mtimeNs),
+    sync: options.sync,
+    replace: options.replace ?? false,
+  }
+}
+
+/** A worker's failure as berth's error: SOURCE_CHANGED, COPY_VERIFY_FAILED, DISK_FULL, or as it was. */
+function copyError(error: unknown, source: string, target: string): unknown {
+  if (error instanceof FileJobRefused && error.kind === 'changed') return changed(source, error.message)
+  if (error instanceof FileJobRefused) {
+    return new BerthError(
+      'COPY_VERIFY_FAILED',
+      `The copy ${target} does not match its source ${source}: ${error.message}.`,
+      {
+        details: { source, target },
+      },
+    )
+  }
+  return asDiskFull(error, target)
 }
 
 /**

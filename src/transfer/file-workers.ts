@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
+import type { TreeEntry } from './tree-walk.js'
 
 /**
  * The workers' code, plain JavaScript evaluated in the thread so it runs the
@@ -10,6 +11,7 @@ import { Worker } from 'node:worker_threads'
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads')
 const fs = require('node:fs')
+const path = require('node:path')
 const CHUNK = 1024 * 1024
 const data = Buffer.allocUnsafe(CHUNK)
 const check = Buffer.allocUnsafe(CHUNK)
@@ -43,7 +45,10 @@ function writeFully(fd, buffer, length, position) {
 }
 
 // Copy, reading every chunk back from the copy and comparing it byte for byte.
-function copy({ source, target, expected, mode, uid, gid, atime, mtime, sync }) {
+function copy({ source, target, expected, mode, uid, gid, atime, mtime, sync, replace }) {
+  if (replace) {
+    try { fs.unlinkSync(target) } catch (error) { if (error.code !== 'ENOENT') throw error }
+  }
   assertSame(fs.lstatSync(source, { bigint: true }), expected)
   let input
   let output
@@ -108,12 +113,65 @@ function fsyncFile({ file }) {
   }
 }
 
-const jobs = { copy, compare, fsync: fsyncFile }
+// Several copies in one message: small files cost more in messages than in bytes. Stops at the first failure.
+function copyBatch({ items }) {
+  const results = []
+  for (const item of items) {
+    try {
+      results.push(copy(item))
+    } catch (error) {
+      return { results, failure: failureOf(error) }
+    }
+  }
+  return { results }
+}
+
+function describe(relative, stats) {
+  const type = stats.isFile() ? 'file' : stats.isDirectory() ? 'dir' : stats.isSymbolicLink() ? 'symlink' : 'other'
+  return {
+    path: relative,
+    type,
+    size: type === 'file' ? Number(stats.size) : 0,
+    mode: Number(stats.mode) & 0o7777,
+    uid: Number(stats.uid),
+    gid: Number(stats.gid),
+    atimeNs: stats.atimeNs,
+    mtimeNs: stats.mtimeNs,
+    ctimeNs: stats.ctimeNs,
+    ino: stats.ino,
+  }
+}
+
+// Every entry under root (root itself as ''), never following a symlink, sorted by path.
+function walk({ root }) {
+  const first = describe('', fs.lstatSync(root, { bigint: true }))
+  if (first.type === 'symlink') first.target = fs.readlinkSync(root)
+  const entries = [first]
+  const pending = first.type === 'dir' ? [''] : []
+  while (pending.length > 0) {
+    const dir = pending.pop()
+    for (const name of fs.readdirSync(path.join(root, dir))) {
+      const relative = dir === '' ? name : dir + '/' + name
+      const full = path.join(root, relative)
+      const entry = describe(relative, fs.lstatSync(full, { bigint: true }))
+      if (entry.type === 'symlink') entry.target = fs.readlinkSync(full)
+      else if (entry.type === 'dir') pending.push(relative)
+      entries.push(entry)
+    }
+  }
+  return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+}
+
+function failureOf(error) {
+  return { message: String(error && error.message), code: error && error.code, kind: error && error.kind }
+}
+
+const jobs = { copy, copyBatch, compare, fsync: fsyncFile, walk }
 parentPort.on('message', (job) => {
   try {
     parentPort.postMessage({ ok: true, result: jobs[job.kind](job) })
   } catch (error) {
-    parentPort.postMessage({ ok: false, message: String(error && error.message), code: error && error.code, kind: error && error.kind })
+    parentPort.postMessage({ ok: false, ...failureOf(error) })
   }
 })
 `
@@ -131,14 +189,38 @@ export interface CopyJob {
   mtime: number
   /** fdatasync the copy before its metadata is set. */
   sync: boolean
+  /** Remove whatever file is at `target` first (a staging path of our own); otherwise an existing target fails. */
+  replace?: boolean
 }
 
-type Job = CopyJob | { kind: 'compare'; a: string; b: string } | { kind: 'fsync'; file: string }
+/** Copies done in order in one message, stopping at the first failure. */
+export interface CopyBatchJob {
+  kind: 'copyBatch'
+  items: Omit<CopyJob, 'kind'>[]
+}
+
+/** What a worker reports of an error: `kind` is set when it refused the job (see FileJobRefused). */
+export interface FileJobFailure {
+  message: string
+  code?: string
+  kind?: 'changed' | 'verify'
+}
+
+type Job =
+  | CopyJob
+  | CopyBatchJob
+  | { kind: 'compare'; a: string; b: string }
+  | { kind: 'fsync'; file: string }
+  | { kind: 'walk'; root: string }
 type ResultOf<J extends Job> = J extends CopyJob
   ? { size: number }
-  : J extends { kind: 'compare' }
-    ? { same: boolean }
-    : object
+  : J extends CopyBatchJob
+    ? { results: { size: number }[]; failure?: FileJobFailure }
+    : J extends { kind: 'compare' }
+      ? { same: boolean }
+      : J extends { kind: 'walk' }
+        ? TreeEntry[]
+        : object
 
 /** A job the worker refused: the source changed (`changed`) or the copy read back wrong (`verify`). */
 export class FileJobRefused extends Error {
@@ -148,6 +230,12 @@ export class FileJobRefused extends Error {
   ) {
     super(message)
   }
+}
+
+/** The error a worker reported, rebuilt on this side: FileJobRefused, or an Error with the system `code`. */
+export function errorOf(failure: FileJobFailure): Error {
+  if (failure.kind) return new FileJobRefused(failure.kind, failure.message)
+  return Object.assign(new Error(failure.message), { code: failure.code })
 }
 
 interface Queued {
@@ -166,7 +254,7 @@ interface Pool {
  * More threads than cores: a copy spends much of its time waiting on the
  * disk (fdatasync), and other files' copies fill those waits.
  */
-const POOL_SIZE = Math.max(4, Math.min(8, availableParallelism() * 2))
+const POOL_SIZE = Number(process.env.POOL ?? 0) || Math.max(4, Math.min(8, availableParallelism() * 2))
 let pool: Pool | undefined
 
 /**
@@ -190,21 +278,17 @@ function startPool(): Pool {
   const state: Pool = { idle: [], queue: [], running: new Map() }
   for (let i = 0; i < POOL_SIZE; i++) {
     const worker = new Worker(WORKER_SOURCE, { eval: true })
-    worker.on(
-      'message',
-      (message: { ok: boolean; result?: unknown; message?: string; code?: string; kind?: 'changed' | 'verify' }) => {
-        const queued = state.running.get(worker)
-        state.running.delete(worker)
-        state.idle.push(worker)
-        worker.unref()
-        if (queued !== undefined) {
-          if (message.ok) queued.resolve(message.result)
-          else if (message.kind) queued.reject(new FileJobRefused(message.kind, message.message ?? ''))
-          else queued.reject(Object.assign(new Error(message.message), { code: message.code }))
-        }
-        pump(state)
-      },
-    )
+    worker.on('message', (message: { ok: true; result: unknown } | ({ ok: false } & FileJobFailure)) => {
+      const queued = state.running.get(worker)
+      state.running.delete(worker)
+      state.idle.push(worker)
+      worker.unref()
+      if (queued !== undefined) {
+        if (message.ok) queued.resolve(message.result)
+        else queued.reject(errorOf(message))
+      }
+      pump(state)
+    })
     worker.on('error', (error) => {
       // A dead worker fails what it was doing; the rest of the pool carries on without it.
       state.running.get(worker)?.reject(error)

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { appendFileSync } from 'node:fs'
 import { appendFile, lstat, readdir, readFile, readlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -212,6 +213,25 @@ describe('berth migrate from a berth root', () => {
   })
 })
 
+describe('berth migrate where the file system cannot be flushed in one call', () => {
+  it('makes every staged file durable one by one and ends with the same tree', async () => {
+    const source = await tempDir()
+    const target = join(await tempDir(), 'data')
+    await buildBerthRoot(source)
+    const path = process.env.PATH
+    process.env.PATH = await tempDir() // no `sync` to be found: syncfs is unavailable
+    try {
+      const report = await runMigration({ from: source, to: target })
+      expect(report.status).toBe('done')
+    } finally {
+      process.env.PATH = path
+    }
+    expect(await snapshotTree(join(target, 'workspace'), { times: true })).toEqual(
+      await snapshotTree(join(source, 'workspace'), { times: true }),
+    )
+  })
+})
+
 describe('berth migrate from a root whose server is running', () => {
   it('copies a consistent database through the backup API, warns, and refuses --move', async () => {
     const source = await tempDir()
@@ -309,6 +329,29 @@ describe('a source that changes during the copy', () => {
     expect(report.status).toBe('done')
     expect(await readFile(join(target, 'workspace', S_FILES, 'agent_memory', 'notes.md'), 'utf8')).toBe(
       '# notes\nwritten while the copy ran\n',
+    )
+  })
+
+  it('is caught file by file when it changed after the plan, and the folder is walked and copied again', async () => {
+    const source = await tempDir()
+    const target = await tempDir()
+    await buildBerthRoot(source)
+    const file = join(source, 'workspace', S_FILES, 'agent_memory', 'notes.md')
+    const staged: string[] = []
+    const report = await runMigration({
+      from: source,
+      to: target,
+      // The plan has walked every folder by now; the copy must notice that notes.md is no longer what it saw.
+      onPlan: () => appendFileSync(file, 'written after the plan\n'),
+      onStep: (step, detail) => {
+        if (step === 'unit-staged') staged.push(detail)
+      },
+    })
+    expect(report.status).toBe('done')
+    expect(report.folders.failed).toEqual([])
+    expect(staged.filter((key) => key === `workspace/${S_FILES}`)).toHaveLength(1)
+    expect(await readFile(join(target, 'workspace', S_FILES, 'agent_memory', 'notes.md'), 'utf8')).toBe(
+      '# notes\nwritten after the plan\n',
     )
   })
 

@@ -1,9 +1,9 @@
 import { randomFillSync } from 'node:crypto'
-import { lstat, readFile, stat, utimes, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { isBerthError } from '../../src/core/errors.js'
-import { copyFileVerified, sameContent, syncFiles } from '../../src/transfer/copy-verified.js'
+import { copyFilesVerified, copyFileVerified, sameContent, syncFiles } from '../../src/transfer/copy-verified.js'
 import { walkTree } from '../../src/transfer/tree-walk.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
@@ -66,5 +66,69 @@ describe('verified file copies on the worker threads', () => {
     expect(await sameContent(join(dir, 'a.bin'), join(dir, 'b.bin'))).toBe(false)
     await writeFile(join(dir, 'c.bin'), data.subarray(1))
     expect(await sameContent(join(dir, 'b.bin'), join(dir, 'c.bin'))).toBe(false)
+  })
+
+  it('copies a batch in order, replacing leftovers, and stops at the first file that changed', async () => {
+    const dir = await tempDir()
+    for (const name of ['a', 'b', 'c', 'd']) await writeFile(join(dir, `${name}.txt`), `content of ${name}`)
+    await writeFile(join(dir, 'a.copy'), 'left by an interrupted run, longer than the source')
+    const entries = await Promise.all(['a', 'b', 'c', 'd'].map((name) => entryOf(dir, `${name}.txt`)))
+    await writeFile(join(dir, 'c.txt'), 'changed after the walk')
+    const requests = entries.map((entry) => ({
+      source: join(dir, entry.path),
+      target: join(dir, entry.path.replace('.txt', '.copy')),
+      expected: entry,
+    }))
+    const { copied, error } = await copyFilesVerified(requests, { replace: true })
+    expect(copied.map((c) => c.size)).toEqual([12, 12])
+    expect(await readFile(join(dir, 'a.copy'), 'utf8')).toBe('content of a')
+    expect(await readFile(join(dir, 'b.copy'), 'utf8')).toBe('content of b')
+    expect(isBerthError(error, 'SOURCE_CHANGED')).toBe(true)
+    expect((error as Error).message).toContain(join(dir, 'c.txt'))
+    await expect(stat(join(dir, 'c.copy'))).rejects.toMatchObject({ code: 'ENOENT' })
+    await expect(stat(join(dir, 'd.copy'))).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+
+  it('without replace, a batch never overwrites an existing target', async () => {
+    const dir = await tempDir()
+    await writeFile(join(dir, 'a.txt'), 'new')
+    await writeFile(join(dir, 'b.txt'), 'keep me')
+    const { copied, error } = await copyFilesVerified(
+      [{ source: join(dir, 'a.txt'), target: join(dir, 'b.txt'), expected: await entryOf(dir, 'a.txt') }],
+      { replace: false },
+    )
+    expect(copied).toEqual([])
+    expect(error).toMatchObject({ code: 'EEXIST' })
+    expect(await readFile(join(dir, 'b.txt'), 'utf8')).toBe('keep me')
+  })
+})
+
+describe('walking a tree on a worker thread', () => {
+  it('lists every entry sorted by path, with exact stats, and describes symlinks without following them', async () => {
+    const dir = await tempDir()
+    await mkdir(join(dir, 'sub', 'deeper'), { recursive: true })
+    await writeFile(join(dir, 'sub', 'deeper', 'é 日本.txt'), 'unicode')
+    await writeFile(join(dir, 'b.bin'), Buffer.alloc(1000))
+    await symlink('../../etc/passwd', join(dir, 'sub', 'out'))
+    await symlink('sub', join(dir, 'a-link'))
+    const entries = await walkTree(dir)
+    expect(entries.map((e) => [e.path, e.type])).toEqual([
+      ['', 'dir'],
+      ['a-link', 'symlink'],
+      ['b.bin', 'file'],
+      ['sub', 'dir'],
+      ['sub/deeper', 'dir'],
+      ['sub/deeper/é 日本.txt', 'file'],
+      ['sub/out', 'symlink'],
+    ])
+    const file = entries.find((e) => e.path === 'b.bin')
+    const stats = await lstat(join(dir, 'b.bin'), { bigint: true })
+    expect(file).toMatchObject({ size: 1000, ino: stats.ino, mtimeNs: stats.mtimeNs, ctimeNs: stats.ctimeNs })
+    expect(entries.find((e) => e.path === 'sub/out')?.target).toBe('../../etc/passwd')
+  })
+
+  it('fails with the system code when the root is missing', async () => {
+    const dir = await tempDir()
+    await expect(walkTree(join(dir, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' })
   })
 })
