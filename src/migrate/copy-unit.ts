@@ -47,9 +47,9 @@ const BATCH_BYTES = 4 * 1024 ** 2
 /**
  * Copy a unit into a staging folder on the target's disk, verify every file
  * (each chunk read back from the copy and compared with the source's), check
- * that the source did not change meanwhile, fsync the staged files and
- * folders together, then rename the unit into place in one step and journal
- * it. Files already staged and journaled by an earlier, interrupted run are
+ * that the source did not change meanwhile, flush the staged tree to disk
+ * (one syncfs, or file by file where that is unavailable), then rename the
+ * unit into place in one step and journal it. Files already staged and journaled by an earlier, interrupted run are
  * compared with their source again and kept instead of copied again. The
  * target must not exist. `walked` (the plan's walk of the source) saves the
  * first walk; a source that changed since is caught file by file and walked again.

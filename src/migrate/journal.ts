@@ -4,7 +4,7 @@ import { open, readFile, truncate } from 'node:fs/promises'
 export type JournalEntry =
   | { t: 'start'; source: string; target: string }
   /**
-   * A file is in the staging copy of `unit`, verified; it is fsynced with the
+   * A file is in the staging copy of `unit`, verified; it is flushed to disk with the
    * whole unit before the rename, so a resume compares it with its source
    * again. (Journals of earlier builds also carry a `sha256`; it is ignored.)
    */

@@ -1,36 +1,9 @@
 import { chmod, lchown, lutimes, symlink } from 'node:fs/promises'
 import { BerthError } from '../core/errors.js'
-import { type CopyJob, errorOf, FileJobRefused, runFileJob } from './file-workers.js'
+import { type CopyItem, errorOf, FileJobRefused, runFileJob } from './file-workers.js'
 import type { TreeEntry } from './tree-walk.js'
 
-/**
- * Copy one regular file to a new path and prove the copy, on a worker
- * thread: every chunk written is read back from the copy and compared byte
- * for byte with the source's. The source must still be the file `expected`
- * describes (same inode, size and times) before, while and after it is read,
- * so a file written to during the copy is caught (`SOURCE_CHANGED`) rather
- * than copied half old, half new. Mode, times and (as root) owner are kept.
- * With `sync`, the copy is fdatasynced before it returns; without, the
- * caller makes it durable later (`syncFiles`). `target` must not exist; on
- * any failure it is removed.
- *
- * @example
- *   const { size } = await copyFileVerified('/old/a.pdf', '/new/.staging/a.pdf', entry, { sync: false })
- */
-export async function copyFileVerified(
-  source: string,
-  target: string,
-  expected: TreeEntry,
-  options: { sync: boolean },
-): Promise<{ size: number }> {
-  try {
-    return await runFileJob({ kind: 'copy', ...copyItem({ source, target, expected }, options) })
-  } catch (error) {
-    throw copyError(error, source, target)
-  }
-}
-
-/** One file for `copyFilesVerified`. */
+/** One file to copy: `expected` is the source as walked. */
 export interface CopyRequest {
   source: string
   target: string
@@ -38,14 +11,22 @@ export interface CopyRequest {
 }
 
 /**
- * Copy several files as `copyFileVerified` does, in order, in one message to
- * a worker: for many small files the round trips cost more than the bytes.
- * Unsynced; `replace` first removes a file left at a target (staging paths
- * only). Stops at the first failure and returns what was copied before it,
- * so the caller can record those and then throw `error`.
+ * Copy regular files to new paths and prove each copy, on a worker thread:
+ * every chunk written is read back from the copy and compared byte for byte
+ * with the source's. Each source must still be the file `expected` describes
+ * (same inode, size and times) before, while and after it is read, so a file
+ * written to during the copy is caught (`SOURCE_CHANGED`) rather than copied
+ * half old, half new. Mode, times and (as root) owner are kept. The copies
+ * are not synced: the caller makes them durable (`syncFileSystem`,
+ * `syncFiles`). A target must not exist unless `replace` (staging paths of
+ * the caller's own), and a failed copy leaves none behind.
+ *
+ * All go in one message, in order: for many small files the round trips cost
+ * more than the bytes. It stops at the first failure and returns what was
+ * copied before it, so the caller can record those and then throw `error`.
  *
  * @example
- *   const { copied, error } = await copyFilesVerified(requests, { replace: true })
+ *   const { copied, error } = await copyFilesVerified([{ source, target, expected: entry }], { replace: false })
  */
 export async function copyFilesVerified(
   requests: CopyRequest[],
@@ -53,17 +34,14 @@ export async function copyFilesVerified(
 ): Promise<{ copied: { size: number }[]; error?: unknown }> {
   const { results, failure } = await runFileJob({
     kind: 'copyBatch',
-    items: requests.map((request) => copyItem(request, { sync: false, replace: options.replace })),
+    items: requests.map((request) => copyItem(request, options.replace)),
   })
   if (failure === undefined) return { copied: results }
   const failed = requests[results.length] as CopyRequest
   return { copied: results, error: copyError(errorOf(failure), failed.source, failed.target) }
 }
 
-function copyItem(
-  { source, target, expected }: CopyRequest,
-  options: { sync: boolean; replace?: boolean },
-): Omit<CopyJob, 'kind'> {
+function copyItem({ source, target, expected }: CopyRequest, replace: boolean): CopyItem {
   return {
     source,
     target,
@@ -78,8 +56,7 @@ function copyItem(
     gid: expected.gid,
     atime: seconds(expected.atimeNs),
     mtime: seconds(expected.mtimeNs),
-    sync: options.sync,
-    replace: options.replace ?? false,
+    replace,
   }
 }
 

@@ -45,7 +45,7 @@ function writeFully(fd, buffer, length, position) {
 }
 
 // Copy, reading every chunk back from the copy and comparing it byte for byte.
-function copy({ source, target, expected, mode, uid, gid, atime, mtime, sync, replace }) {
+function copy({ source, target, expected, mode, uid, gid, atime, mtime, replace }) {
   if (replace) {
     try { fs.unlinkSync(target) } catch (error) { if (error.code !== 'ENOENT') throw error }
   }
@@ -69,7 +69,6 @@ function copy({ source, target, expected, mode, uid, gid, atime, mtime, sync, re
     }
     assertSame(fs.fstatSync(input, { bigint: true }), expected)
     if (position !== expected.size) throw new Refused('changed', 'its size changed while it was read')
-    if (sync) fs.fdatasyncSync(output)
     fs.fchmodSync(output, mode)
     if (isRoot) { try { fs.fchownSync(output, uid, gid) } catch {} }
     fs.futimesSync(output, atime, mtime)
@@ -166,7 +165,7 @@ function failureOf(error) {
   return { message: String(error && error.message), code: error && error.code, kind: error && error.kind }
 }
 
-const jobs = { copy, copyBatch, compare, fsync: fsyncFile, walk }
+const jobs = { copyBatch, compare, fsync: fsyncFile, walk }
 parentPort.on('message', (job) => {
   try {
     parentPort.postMessage({ ok: true, result: jobs[job.kind](job) })
@@ -176,9 +175,8 @@ parentPort.on('message', (job) => {
 })
 `
 
-/** A copy job: `expected` is the source as walked (bigints as decimal strings); times in seconds. */
-export interface CopyJob {
-  kind: 'copy'
+/** One copy: `expected` is the source as walked (bigints as decimal strings); times in seconds. */
+export interface CopyItem {
   source: string
   target: string
   expected: { ino: string; size: number; mtimeNs: string; ctimeNs: string }
@@ -187,16 +185,14 @@ export interface CopyJob {
   gid: number
   atime: number
   mtime: number
-  /** fdatasync the copy before its metadata is set. */
-  sync: boolean
   /** Remove whatever file is at `target` first (a staging path of our own); otherwise an existing target fails. */
-  replace?: boolean
+  replace: boolean
 }
 
 /** Copies done in order in one message, stopping at the first failure. */
 export interface CopyBatchJob {
   kind: 'copyBatch'
-  items: Omit<CopyJob, 'kind'>[]
+  items: CopyItem[]
 }
 
 /** What a worker reports of an error: `kind` is set when it refused the job (see FileJobRefused). */
@@ -207,20 +203,17 @@ export interface FileJobFailure {
 }
 
 type Job =
-  | CopyJob
   | CopyBatchJob
   | { kind: 'compare'; a: string; b: string }
   | { kind: 'fsync'; file: string }
   | { kind: 'walk'; root: string }
-type ResultOf<J extends Job> = J extends CopyJob
-  ? { size: number }
-  : J extends CopyBatchJob
-    ? { results: { size: number }[]; failure?: FileJobFailure }
-    : J extends { kind: 'compare' }
-      ? { same: boolean }
-      : J extends { kind: 'walk' }
-        ? TreeEntry[]
-        : object
+type ResultOf<J extends Job> = J extends CopyBatchJob
+  ? { results: { size: number }[]; failure?: FileJobFailure }
+  : J extends { kind: 'compare' }
+    ? { same: boolean }
+    : J extends { kind: 'walk' }
+      ? TreeEntry[]
+      : object
 
 /** A job the worker refused: the source changed (`changed`) or the copy read back wrong (`verify`). */
 export class FileJobRefused extends Error {
@@ -262,7 +255,7 @@ let pool: Pool | undefined
  * keep the process alive.
  *
  * @example
- *   const { size } = await runFileJob({ kind: 'copy', source, target, expected, ... })
+ *   const { results, failure } = await runFileJob({ kind: 'copyBatch', items })
  *   const { same } = await runFileJob({ kind: 'compare', a: '/old/a.pdf', b: '/new/a.pdf' })
  */
 export function runFileJob<J extends Job>(job: J): Promise<ResultOf<J>> {
