@@ -1,9 +1,14 @@
+import { spawnSync } from 'node:child_process'
 import { statSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import { tempDir } from '../helpers/temp-dir.js'
+import { TSX_IMPORT } from '../helpers/tsx.js'
+
+const SOURCE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src')
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
@@ -34,5 +39,35 @@ describe('background WAL checkpoint', () => {
     expect(reopened.prepare("SELECT count(*) AS n FROM event WHERE session_id = 's'").get()).toEqual({ n: 1000 })
     expect(reopened.pragma('integrity_check', { simple: true })).toBe('ok')
     reopened.close()
+  })
+
+  it('lets a process end on its own after being stopped mid-checkpoint', async () => {
+    // Nothing but the checkpointer keeps this child alive: were its thread let go (unref'd) while
+    // stop() waits for it to exit, the child would end with stop() unsettled (exit code 13).
+    const file = join(await tempDir(), 'events.db')
+    const script = `
+      import Database from 'better-sqlite3'
+      import { BackgroundCheckpointer } from ${JSON.stringify(pathToFileURL(join(SOURCE, 'store/sqlite/background-checkpointer.ts')).href)}
+      const db = new Database(${JSON.stringify(file)})
+      db.pragma('journal_mode = WAL')
+      db.pragma('wal_autocheckpoint = 0')
+      db.exec('CREATE TABLE t (x)')
+      const insert = db.prepare('INSERT INTO t VALUES (?)')
+      for (let i = 0; i < 5000; i++) insert.run('x'.repeat(2000))
+      const checkpointer = new BackgroundCheckpointer(${JSON.stringify(file)})
+      for (let i = 0; i < 64; i++) checkpointer.nudge() // the 64th starts the thread and a checkpoint
+      await checkpointer.stop()
+      db.close()
+      console.log('stopped')
+    `
+    const child = spawnSync(process.execPath, ['--import', TSX_IMPORT, '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
+    expect({ status: child.status, stdout: child.stdout.trim(), stderr: child.stderr }).toEqual({
+      status: 0,
+      stdout: 'stopped',
+      stderr: '',
+    })
   })
 })

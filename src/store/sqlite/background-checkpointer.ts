@@ -123,7 +123,8 @@ export class BackgroundCheckpointer {
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: this.file, driver } })
       worker.on('message', (result: { ok: boolean; error?: string; code?: string }) => {
         this.running = false
-        worker.unref()
+        // After stop() the thread must keep the process alive until it has exited: stop() awaits that.
+        if (!this.stopped) worker.unref()
         // Busy means another connection (a second process's checkpointer) is at it: fine.
         if (!result.ok && result.code !== 'SQLITE_BUSY')
           this.onError(new Error(`WAL checkpoint failed: ${result.error}`))
