@@ -47,3 +47,41 @@ export function syncFileSystem(dir: string): Promise<boolean> {
   if (process.platform !== 'linux') return Promise.resolve(false)
   return new Promise((resolve) => execFile('sync', ['-f', dir], (error) => resolve(error === null)))
 }
+
+/**
+ * syncfs for one folder's file system, shared by concurrent callers: a call
+ * made while a flush runs waits for the next one (the running one may have
+ * started before the caller's writes), and every call made meanwhile shares
+ * that next one. Each flush is a process spawn (about 15 ms of a busy event
+ * loop in a large process), so callers that finish together pay for one.
+ *
+ * @example
+ *   const flusher = new FileSystemFlusher('/var/data/.berth-migrate/x/staging')
+ *   if (!(await flusher.flush())) await syncFiles(stagedFiles)
+ */
+export class FileSystemFlusher {
+  private running: Promise<boolean> | null = null
+  private next: Promise<boolean> | null = null
+
+  constructor(
+    private readonly dir: string,
+    private readonly syncOnce: (dir: string) => Promise<boolean> = syncFileSystem,
+  ) {}
+
+  flush(): Promise<boolean> {
+    if (this.running === null) return this.start()
+    this.next ??= this.running.then(() => {
+      this.next = null
+      return this.start()
+    })
+    return this.next
+  }
+
+  private start(): Promise<boolean> {
+    const run = this.syncOnce(this.dir).finally(() => {
+      if (this.running === run) this.running = null
+    })
+    this.running = run
+    return run
+  }
+}

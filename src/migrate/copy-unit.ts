@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { lstat, mkdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { BerthError, isBerthError } from '../core/errors.js'
-import { syncDirectory, syncFileSystem } from '../core/fsync.js'
+import { syncDirectory } from '../core/fsync.js'
 import { applyMetadata, copyFilesVerified, copySymlink, sameContent, syncFiles } from '../transfer/copy-verified.js'
 import { sameStat, type TreeEntry, treeBytes, walkTree } from '../transfer/tree-walk.js'
 import type { Journal } from './journal.js'
@@ -25,6 +25,8 @@ export interface CopyUnitContext {
   onStep: StepHook
   /** Bytes copied (or found already staged) since the last call. */
   onBytes: (bytes: number) => void
+  /** syncfs of the staging folder's file system (shared with other units); false where unavailable. */
+  flushFileSystem: () => Promise<boolean>
 }
 
 export interface UnitCopyResult {
@@ -43,6 +45,12 @@ const PARALLEL_BATCHES = 8
 /** Small files travel to a worker together, up to this many or this many bytes in one message. */
 const BATCH_FILES = 64
 const BATCH_BYTES = 4 * 1024 ** 2
+/**
+ * A unit of this many files is flushed with one syncfs rather than an fsync
+ * per file: a syncfs costs a process spawn, which only pays off beyond a few
+ * dozen files (an ii-agent folder of a handful of files syncs faster alone).
+ */
+const SYNCFS_MIN_FILES = 64
 
 /**
  * Copy a unit into a staging folder on the target's disk, verify every file
@@ -84,19 +92,20 @@ export async function copyUnit(unit: CopyUnit, ctx: CopyUnitContext, walked?: Tr
       )
     }
   }
-  // Durable before the rename makes the unit visible: one syncfs, else files together, then folders deepest first.
-  if (!(await syncFileSystem(staged))) {
-    await syncFiles(entries.filter((entry) => entry.type === 'file').map((entry) => path.join(staged, entry.path)))
+  // Durable before the rename makes the unit visible: one syncfs for a large unit; else (or where syncfs is
+  // unavailable) its files together, then its folders deepest first.
+  const files = entries.filter((entry) => entry.type === 'file')
+  if (!(files.length >= SYNCFS_MIN_FILES && (await ctx.flushFileSystem()))) {
+    await syncFiles(files.map((entry) => path.join(staged, entry.path)))
     await syncTree(staged, entries)
   }
   await mkdir(path.dirname(unit.target), { recursive: true })
   await rename(staged, unit.target)
   await syncDirectory(path.dirname(unit.target))
   await ctx.onStep('unit-renamed', unit.key)
-  const files = entries.filter((entry) => entry.type === 'file').length
   const bytes = treeBytes(entries)
-  await ctx.journal.append({ t: 'unit', unit: unit.key, files, bytes }, { sync: true })
-  return { files, bytes, entries, skipped }
+  await ctx.journal.append({ t: 'unit', unit: unit.key, files: files.length, bytes }, { sync: true })
+  return { files: files.length, bytes, entries, skipped }
 }
 
 async function stage(unit: CopyUnit, staged: string, entries: TreeEntry[], ctx: CopyUnitContext): Promise<string[]> {

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, realpath, rm, rmdir, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { BerthError, isBerthError } from '../core/errors.js'
+import { FileSystemFlusher } from '../core/fsync.js'
 import { ensureWritableRoot } from '../storage/checks.js'
 import { dataPaths } from '../storage/data-root.js'
 import { inspectRootLock } from '../storage/root-lock.js'
@@ -190,14 +191,17 @@ async function copyUnits(
 ): Promise<void> {
   const total = report.summary.files.bytesToCopy
   let done = 0
+  const stagingDir = path.join(workDir, 'staging')
+  const flusher = new FileSystemFlusher(stagingDir)
   const ctx = {
-    stagingDir: path.join(workDir, 'staging'),
+    stagingDir,
     journal,
     onStep,
     onBytes: (bytes: number) => {
       done += bytes
       onProgress?.(done, total)
     },
+    flushFileSystem: () => flusher.flush(),
   }
   for (const unit of plan.units) {
     if (unit.state === 'identical') report.folders.identical++

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { appendFileSync } from 'node:fs'
-import { appendFile, lstat, readdir, readFile, readlink, writeFile } from 'node:fs/promises'
+import { appendFile, lstat, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -218,6 +218,10 @@ describe('berth migrate where the file system cannot be flushed in one call', ()
     const source = await tempDir()
     const target = join(await tempDir(), 'data')
     await buildBerthRoot(source)
+    // Enough files for the folder to be flushed with one syncfs, were it available.
+    const many = join(source, 'workspace', S_FILES, 'many')
+    await mkdir(many)
+    for (let i = 0; i < 80; i++) await writeFile(join(many, `${i}.txt`), `file ${i}\n`)
     const path = process.env.PATH
     process.env.PATH = await tempDir() // no `sync` to be found: syncfs is unavailable
     try {
