@@ -5,8 +5,8 @@ import type { TreeEntry } from './tree-walk.js'
 /**
  * The workers' code, plain JavaScript evaluated in the thread so it runs the
  * same under tsx, vitest and the built dist. Synchronous file calls: a worker
- * has nothing else to do, and one message per file replaces a dozen round
- * trips through libuv's four-thread pool.
+ * has nothing else to do, and one message per batch of files (or per walk)
+ * replaces a dozen round trips per file through libuv's four-thread pool.
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads')
@@ -244,10 +244,10 @@ interface Pool {
 }
 
 /**
- * More threads than cores: a copy spends much of its time waiting on the
- * disk (fdatasync), and other files' copies fill those waits.
+ * More threads than cores: a job spends part of its time waiting on the disk
+ * (reads of uncached sources, fsync jobs), and other jobs fill those waits.
  */
-const POOL_SIZE = Number(process.env.POOL ?? 0) || Math.max(4, Math.min(8, availableParallelism() * 2))
+const POOL_SIZE = Math.max(4, Math.min(8, availableParallelism() * 2))
 let pool: Pool | undefined
 
 /**
