@@ -56,11 +56,12 @@ const SYNCFS_MIN_FILES = 64
  * Copy a unit into a staging folder on the target's disk, verify every file
  * (each chunk read back from the copy and compared with the source's), check
  * that the source did not change meanwhile, flush the staged tree to disk
- * (one syncfs, or file by file where that is unavailable), then rename the
- * unit into place in one step and journal it. Files already staged and journaled by an earlier, interrupted run are
- * compared with their source again and kept instead of copied again. The
- * target must not exist. `walked` (the plan's walk of the source) saves the
- * first walk; a source that changed since is caught file by file and walked again.
+ * (file by file, or one shared syncfs for a unit of many files), then rename
+ * the unit into place in one step and journal it. Files already staged and
+ * journaled by an earlier, interrupted run are compared with their source
+ * again and kept instead of copied again. The target must not exist.
+ * `walked` (the plan's walk of the source) saves the first walk; a source
+ * that changed since is caught file by file and walked again.
  *
  * @example
  *   await copyUnit({ key: 'workspace/abc', source: '/old/workspace/abc', target: '/new/workspace/abc' }, ctx)
