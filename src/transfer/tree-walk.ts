@@ -25,8 +25,9 @@ export interface TreeEntry {
 /**
  * Describe `root` and everything below it, sorted by path, with lstat
  * semantics: a symlink is an entry with its link text, never a way out of
- * the tree. Walked with synchronous calls on a file worker thread, which is
- * several times faster than an lstat round trip per entry through libuv.
+ * the tree. Walked with synchronous calls on a file worker thread: one
+ * message for the whole tree instead of a round trip through libuv per entry
+ * (44 ms against 60–130 ms for 3,600 entries here).
  *
  * @example
  *   const entries = await walkTree('/var/data/workspace/abc')
