@@ -31,6 +31,8 @@ export class HistoryBuilder {
   private assistant: { text: string; toolCalls: LlmToolCall[] } | null = null
   private results: LlmMessage[] = []
   private readonly open = new Map<string, string>()
+  /** The files each user message came with (`user_message.files`), for `attachedFiles`. */
+  private readonly files = new WeakMap<LlmMessage, readonly string[]>()
   private afterResult = false
   private unnamed = 0
 
@@ -41,7 +43,7 @@ export class HistoryBuilder {
       case 'user_message':
         this.endStep()
         this.lastUserIndex = this.done.length
-        this.done.push({ role: 'user', content: userText(c) })
+        this.done.push(this.userMessage(c))
         return
       case 'query_edited':
         // The user edited their last query: that exchange leaves the history (the log keeps it).
@@ -80,9 +82,31 @@ export class HistoryBuilder {
     return [...this.done, ...this.pendingMessages()]
   }
 
+  /**
+   * The workspace-relative files a user message of `messages()` was sent
+   * with (none for other messages), e.g. to attach the images among them.
+   */
+  attachedFiles(message: LlmMessage): readonly string[] {
+    return this.files.get(message) ?? []
+  }
+
   /** True when the last stored step has calls without results. */
   get hasOpenCalls(): boolean {
     return this.open.size > 0
+  }
+
+  /** The user's text plus the attached files, listed the way the reference agent lists them. */
+  private userMessage(c: Record<string, unknown>): LlmMessage {
+    const files = attachedFileList(c)
+    const message: LlmMessage = {
+      role: 'user',
+      content:
+        files.length === 0
+          ? str(c.text)
+          : `${str(c.text)}\n\nAttached files:\n${files.map((file) => ` - ${file}`).join('\n')}`,
+    }
+    if (files.length > 0) this.files.set(message, files)
+    return message
   }
 
   private addText(text: string): void {
@@ -203,12 +227,9 @@ export async function readAllEvents(store: Store, sessionId: string): Promise<St
   }
 }
 
-/** The user's text plus the attached files, listed the way the reference agent lists them. */
-function userText(c: Record<string, unknown>): string {
-  const text = str(c.text)
-  const files = Array.isArray(c.files) ? c.files.filter((f): f is string => typeof f === 'string' && f.length > 0) : []
-  if (files.length === 0) return text
-  return `${text}\n\nAttached files:\n${files.map((file) => ` - ${file}`).join('\n')}`
+/** A `user_message`'s files: its strings, in order (anything else a client stored is ignored). */
+function attachedFileList(c: Record<string, unknown>): string[] {
+  return Array.isArray(c.files) ? c.files.filter((f): f is string => typeof f === 'string' && f.length > 0) : []
 }
 
 /** A stored result as text: a string as is, the reference's list of blocks as their text, anything else as JSON. */

@@ -12,6 +12,7 @@ import { toolSpecs } from '../tools/toolset.js'
 import type { Workspaces } from '../workspace/workspaces.js'
 import { type ContextPreparer, describeError, type LoopEnd, type RunProgress, runAgentLoop } from './agent-loop.js'
 import { feedStored, HistoryBuilder, readAllEvents } from './history.js'
+import { ImageAttachments } from './image-attachments.js'
 import { resolvePublicUrl } from './public-url.js'
 import { closingEvents, RUN_OWNER, recoverInterruptedRuns, type StopReason, toOutcome } from './run-endings.js'
 import { RunEventSink } from './run-events.js'
@@ -186,7 +187,13 @@ export class AgentRunManager implements RunManager {
         resources,
         logger: runLogger,
       }
-      const prepareContext = this.options.createContext?.(session)
+      const shrink = this.options.createContext?.(session)
+      const images = new ImageAttachments(workspaceDir)
+      // Images first, so the context manager counts what they cost.
+      const prepareContext: ContextPreparer = async (messages, contextSignal) => {
+        const withImages = await images.attach(messages, (message) => history.attachedFiles(message))
+        return shrink === undefined ? withImages : shrink(withImages, contextSignal)
+      }
       end = await runAgentLoop({
         provider,
         system: buildSystemPrompt({ workspaceDir, publicUrl, toolNames: tools.map((tool) => tool.name) }),
@@ -199,7 +206,7 @@ export class AgentRunManager implements RunManager {
           maxTurns: input.maxTurns ?? this.options.config.maxTurns,
           maxTokens: this.options.config.maxRunTokens,
         },
-        ...(prepareContext === undefined ? {} : { prepareContext }),
+        prepareContext,
         toolContext: (toolCallId) => ({
           ...context,
           toolCallId,

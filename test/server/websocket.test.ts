@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../helpers/berth-server.js'
+import { PNG_1PX } from '../helpers/images.js'
 import { connect, type Frame } from '../helpers/ws-client.js'
 
 let t: TestServer
@@ -92,6 +93,52 @@ describe('WebSocket protocol', () => {
     expect(replayed.map((f) => f.seq)).toEqual(stored.slice(1).map((e) => e.seq))
     expect(replayed.map((f) => f.id)).toEqual(stored.slice(1).map((e: any) => e.id))
     await again.close()
+  })
+
+  it('sends an uploaded image to the model with the query that names it, and again on the next query', async () => {
+    t.llm.enqueue({ text: 'A single pixel.' }, { text: 'Still one pixel.' })
+    const socket = await connect(t.wsUrl({ device_id: 'dev-img' }))
+    const sessionId = (await socket.next('connection_established')).content.session_uuid as string
+    const uploaded = await api('/api/upload', {
+      method: 'POST',
+      device: 'dev-img',
+      body: JSON.stringify({
+        session_id: sessionId,
+        file: { path: 'dot.png', content: `data:image/png;base64,${PNG_1PX.toString('base64')}` },
+      }),
+    })
+    expect(uploaded.status).toBe(200)
+    // The reference web client strips the leading slash of the returned path.
+    const file = (uploaded.body.file.path as string).replace(/^\//, '')
+    const dataUrl = `data:image/png;base64,${PNG_1PX.toString('base64')}`
+    const userMessages = (index: number) =>
+      ((t.llm.requests[index]?.body.messages ?? []) as { role: string; content: unknown }[]).filter(
+        (m) => m.role === 'user',
+      )
+
+    const before = t.llm.requests.length
+    socket.send({ type: 'query', content: { text: 'What is in it?', resume: false, files: [file] } })
+    await socket.next('stream_complete')
+    expect(userMessages(before)).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: `What is in it?\n\nAttached files:\n - ${file}` },
+          { type: 'image_url', image_url: { url: dataUrl } },
+        ],
+      },
+    ])
+
+    // A later query (a new run, its history rebuilt from the log) still shows the model the image.
+    socket.send({ type: 'query', content: { text: 'And now?', resume: true, files: [] } })
+    await socket.next('stream_complete')
+    const [first, second] = userMessages(before + 1)
+    expect(first?.content).toEqual([
+      { type: 'text', text: `What is in it?\n\nAttached files:\n - ${file}` },
+      { type: 'image_url', image_url: { url: dataUrl } },
+    ])
+    expect(second).toEqual({ role: 'user', content: 'And now?' })
+    await socket.close()
   })
 
   it('lets two viewers watch one run, refuses a second query, and cancels within a second', async () => {

@@ -1,0 +1,128 @@
+import { open } from 'node:fs/promises'
+import { isBerthError } from '../core/errors.js'
+import type { LlmImage, LlmMessage } from '../llm/types.js'
+import { resolveInside } from '../workspace/containment.js'
+import { isGone } from '../workspace/fs-errors.js'
+
+/**
+ * Anthropic refuses an image whose base64 text is over 5 MiB; this many file
+ * bytes stay under that (OpenAI-compatible servers accept more).
+ */
+export const MAX_IMAGE_BYTES = 3_750_000
+/** Images per model request, newest kept: each costs input tokens on every later call. */
+export const MAX_IMAGES_PER_REQUEST = 10
+
+/** The formats every provider berth speaks accepts, told apart by their first bytes, not by the file name. */
+const SIGNATURES: { mediaType: string; matches: (head: Buffer) => boolean }[] = [
+  { mediaType: 'image/png', matches: (head) => head.subarray(0, 8).equals(PNG) },
+  { mediaType: 'image/jpeg', matches: (head) => head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff },
+  { mediaType: 'image/gif', matches: (head) => /^GIF8[79]a$/.test(head.toString('latin1', 0, 6)) },
+  {
+    mediaType: 'image/webp',
+    matches: (head) => head.toString('latin1', 0, 4) === 'RIFF' && head.toString('latin1', 8, 12) === 'WEBP',
+  },
+]
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+const HEAD_BYTES = 12
+
+/** What became of one attached file: an image for the model, a note for the model, or nothing (not an image). */
+type Loaded = { image: LlmImage } | { note: string } | null
+
+/**
+ * Turns the image files a user attached to their messages (`user_message`
+ * `files`, workspace-relative) into images on the model request, as the
+ * reference agent does. Files are read through the workspace's one door
+ * (`resolveInside`), recognised by their first bytes, and read once per run.
+ * An image that cannot be sent (too big, gone, outside the workspace) gets a
+ * one-line note in the message instead, so the model knows it exists.
+ *
+ * @example
+ *   const images = new ImageAttachments(workspaceDir)
+ *   const request = await images.attach(history.messages(), (message) => history.attachedFiles(message))
+ */
+export class ImageAttachments {
+  private readonly loaded = new Map<string, Promise<Loaded>>()
+
+  constructor(private readonly workspaceDir: string) {}
+
+  /** The messages with their images attached (the newest MAX_IMAGES_PER_REQUEST); other messages unchanged. */
+  async attach(messages: LlmMessage[], filesOf: (message: LlmMessage) => readonly string[]): Promise<LlmMessage[]> {
+    const out = messages.slice()
+    let budget = MAX_IMAGES_PER_REQUEST
+    for (let index = out.length - 1; index >= 0; index--) {
+      const message = out[index] as LlmMessage
+      if (message.role !== 'user') continue
+      const files = filesOf(message)
+      if (files.length === 0) continue
+      const images: LlmImage[] = []
+      const notes: string[] = []
+      for (const file of files) {
+        const loaded = await this.load(file)
+        if (loaded === null) continue
+        if ('note' in loaded) notes.push(loaded.note)
+        else if (budget > 0) {
+          images.push(loaded.image)
+          budget--
+        } else
+          notes.push(`(${file} is not shown as an image: only the newest ${MAX_IMAGES_PER_REQUEST} images are sent)`)
+      }
+      if (images.length === 0 && notes.length === 0) continue
+      out[index] = {
+        ...message,
+        content: notes.length === 0 ? message.content : `${message.content}\n${notes.join('\n')}`,
+        ...(images.length === 0 ? {} : { images: [...(message.images ?? []), ...images] }),
+      }
+    }
+    return out
+  }
+
+  private load(file: string): Promise<Loaded> {
+    let pending = this.loaded.get(file)
+    if (pending === undefined) {
+      pending = this.read(file)
+      this.loaded.set(file, pending)
+    }
+    return pending
+  }
+
+  private async read(file: string): Promise<Loaded> {
+    // Upload responses carry the path with a leading slash (`/uploaded_files/a.png`); it is still workspace-relative.
+    const relative = file.replace(/^\/+/, '')
+    let handle: Awaited<ReturnType<typeof open>>
+    try {
+      handle = await open(await resolveInside(this.workspaceDir, relative), 'r')
+    } catch (error) {
+      if (isGone(error)) return isImageName(file) ? { note: `(${file} is no longer in the workspace)` } : null
+      // An attachment never fails the run: the model is told, and the run goes on.
+      return { note: `(${file} is not shown: ${isBerthError(error) ? error.message : describeFsError(error)})` }
+    }
+    try {
+      const stats = await handle.stat()
+      if (!stats.isFile()) return null
+      const head = Buffer.alloc(HEAD_BYTES)
+      const { bytesRead } = await handle.read(head, 0, HEAD_BYTES, 0)
+      const mediaType = SIGNATURES.find((signature) => signature.matches(head.subarray(0, bytesRead)))?.mediaType
+      if (mediaType === undefined) return null
+      if (stats.size > MAX_IMAGE_BYTES) return tooBig(file, stats.size)
+      const bytes = await handle.readFile()
+      if (bytes.length > MAX_IMAGE_BYTES) return tooBig(file, bytes.length)
+      return { image: { mediaType, base64: bytes.toString('base64') } }
+    } finally {
+      await handle.close()
+    }
+  }
+}
+
+function tooBig(file: string, bytes: number): Loaded {
+  const size = `${(bytes / 1e6).toFixed(1)} MB`
+  return { note: `(${file} is not shown as an image: ${size}, over the ${MAX_IMAGE_BYTES / 1e6} MB a model accepts)` }
+}
+
+function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code
+  return code === undefined ? String(error) : `it could not be read (${code})`
+}
+
+function isImageName(file: string): boolean {
+  return /\.(png|jpe?g|gif|webp)$/i.test(file)
+}
