@@ -14,6 +14,10 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=8000
+# bubblewrap confines the agent's shell where the container may create user namespaces (BERTH_SANDBOX=auto).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends bubblewrap \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system berth \
  && useradd --system --gid berth --home-dir /var/data --shell /bin/bash berth \
  && mkdir -p /var/data \

@@ -10,6 +10,7 @@
  *
  * Needs `nginx` and `wrk` (apt-get install -y nginx wrk).
  */
+
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer as createNetServer } from 'node:net'
@@ -22,6 +23,7 @@ import { createLogger } from '../src/logging/logger.js'
 import { prepareDataRoot } from '../src/runtime/storage-report.js'
 import { createServer } from '../src/server/create-server.js'
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
+import { hostShell } from '../src/tools/bash/sandbox.js'
 import { Workspaces } from '../src/workspace/workspaces.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
@@ -56,7 +58,8 @@ try {
   await workspaces.writeFile(SESSION, FILE, body)
   const logger = createLogger({ level: 'silent', terminal: false })
   const runs = { isRunning: () => false } as unknown as RunManager
-  const app = await createServer({ config, store, workspaces, storage, logger, runs })
+  const sandbox = hostShell('the static-file bench runs no shell')
+  const app = await createServer({ config, store, workspaces, storage, logger, runs, sandbox })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const berthPort = (app.server.address() as { port: number }).port
 

@@ -2,6 +2,7 @@ import type { BerthConfig } from '../config/config.js'
 import { createLlm } from '../llm/create-llm.js'
 import type { Logger } from '../logging/logger.js'
 import type { Store } from '../store/store.js'
+import type { ShellSandbox } from '../tools/bash/sandbox.js'
 import { createToolset } from '../tools/toolset.js'
 import type { Workspaces } from '../workspace/workspaces.js'
 import { createContextManager } from './context/create-context-manager.js'
@@ -11,7 +12,7 @@ import { AgentRunManager, type AgentRunManagerOptions } from './run-manager.js'
  * The run manager with berth's real parts: models from `createLlm` (the
  * run's model id and provider hint over BERTH_MODEL), the toolset of
  * `createToolset` (one list serves every session; per-session state lives
- * in the session's resources) and the configured context manager
+ * in the session's resources; shells in the runtime's sandbox) and the configured context manager
  * (BERTH_CONTEXT_MANAGER, BERTH_CONTEXT_TOKENS) before every model call.
  *
  * @example
@@ -22,11 +23,11 @@ import { AgentRunManager, type AgentRunManagerOptions } from './run-manager.js'
  *   await runs.shutdown()
  */
 export function createRunManager(
-  runtime: { config: BerthConfig; store: Store; workspaces: Workspaces; logger: Logger },
+  runtime: { config: BerthConfig; store: Store; workspaces: Workspaces; logger: Logger; sandbox: ShellSandbox },
   overrides: Partial<AgentRunManagerOptions> = {},
 ): AgentRunManager {
   const { config, logger } = runtime
-  const tools = createToolset(config)
+  const tools = createToolset(config, { sandbox: runtime.sandbox })
   const contextManager = createContextManager({
     kind: config.contextManager,
     tokenBudget: config.contextTokens,

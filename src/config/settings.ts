@@ -216,6 +216,15 @@ export const SETTINGS = {
     description:
       'Seconds one agent shell command may run before its process group is killed (the model may ask for less or more).',
   } satisfies SettingSpec<number>,
+  sandbox: {
+    env: ['BERTH_SANDBOX'],
+    schema: z.enum(['auto', 'bubblewrap', 'off']),
+    default: 'auto',
+    description:
+      "Where the agent's shell runs: `bubblewrap` confines it to its session's workspace with the system read-only " +
+      '(refusing to start without it), `auto` does so when bwrap works here and otherwise warns and uses the host, ' +
+      '`off` always uses the host.',
+  } satisfies SettingSpec<'auto' | 'bubblewrap' | 'off'>,
   contextManager: {
     env: ['BERTH_CONTEXT_MANAGER'],
     schema: z.enum(['file-based', 'standard']),

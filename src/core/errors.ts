@@ -75,6 +75,7 @@ export type ErrorCode =
   | 'QUERY_IN_PROGRESS'
   | 'NO_ACTIVE_QUERY'
   | 'BASH_TOOL_UNAVAILABLE'
+  | 'SANDBOX_UNAVAILABLE'
   | 'MISSING_COMMAND'
   | 'RUNS_SHUT_DOWN'
   // tools

@@ -8,6 +8,7 @@ import { diskSpace } from '../storage/checks.js'
 import { inspectRootLock } from '../storage/root-lock.js'
 import { MIGRATION_NAMES } from '../store/migrations.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
+import { chooseSandbox } from '../tools/bash/sandbox.js'
 import { Workspaces } from '../workspace/workspaces.js'
 
 export type CheckStatus = 'ok' | 'warn' | 'fail'
@@ -157,6 +158,13 @@ export async function runDoctor(config: BerthConfig): Promise<DoctorReport> {
     )
   } catch (error) {
     add('server', 'warn', message(error))
+  }
+
+  try {
+    const sandbox = await chooseSandbox(config.sandbox, { hidden: [paths.root, paths.workspaces] })
+    add('shell sandbox', sandbox.kind === 'host' && config.sandbox !== 'off' ? 'warn' : 'ok', sandbox.description)
+  } catch (error) {
+    add('shell sandbox', 'fail', message(error))
   }
 
   let sessionRefs: { id: string; workspaceDir: string }[] = []

@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../logging/logger.js'
 import { acquireRootLock, type RootLock } from '../storage/root-lock.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import type { Store } from '../store/store.js'
+import { chooseSandbox, hostShell, type ShellSandbox } from '../tools/bash/sandbox.js'
 import { Workspaces } from '../workspace/workspaces.js'
 import { logStorageReport, prepareDataRoot, type StorageReport } from './storage-report.js'
 
@@ -20,6 +21,8 @@ export interface Runtime {
   storage: StorageReport
   store: Store
   workspaces: Workspaces
+  /** Where agent shells run (BERTH_SANDBOX); chosen once at start. */
+  sandbox: ShellSandbox
   lock: RootLock | null
   close(): Promise<void>
 }
@@ -59,12 +62,25 @@ export async function openRuntime(
     })
     if (!readOnly) await mkdir(storage.paths.workspaces, { recursive: true })
     const workspaces = new Workspaces({ root: storage.paths.workspaces, quotaBytes: config.workspaceQuota })
+    const sandbox = readOnly
+      ? hostShell('A read-only command runs no shell.')
+      : await chooseSandbox(config.sandbox, { hidden: [storage.paths.root, storage.paths.workspaces] }).catch(
+          async (error: unknown) => {
+            await store.close()
+            throw error
+          },
+        )
+    if (!readOnly) {
+      if (sandbox.kind === 'host' && config.sandbox !== 'off') logger.warn(sandbox.description)
+      else logger.info(sandbox.description)
+    }
     return {
       config,
       logger,
       storage,
       store,
       workspaces,
+      sandbox,
       lock,
       async close() {
         try {

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { PersistentShell, type ShellRunResult } from './bash/persistent-shell.js'
+import type { ShellSandbox } from './bash/sandbox.js'
 import { shellEnv } from './bash/shell-env.js'
 import { defineTool, type Tool, type ToolContext } from './tool.js'
 
@@ -10,6 +11,8 @@ export interface BashToolOptions {
   secretValues?: readonly (string | undefined)[]
   /** Longest live output per command sent through `emitTransient`, in characters. */
   liveOutputChars?: number
+  /** Where the shells run (BERTH_SANDBOX); default the host. */
+  sandbox?: ShellSandbox
 }
 
 /** Key of the session's shell in `ToolContext.resources`. */
@@ -69,7 +72,12 @@ export function createBashTool(options: BashToolOptions): Tool<z.output<typeof p
 function sessionShell(context: ToolContext, options: BashToolOptions): PersistentShell {
   return context.resources.get(
     SHELL_RESOURCE,
-    () => new PersistentShell({ cwd: context.workspaceDir, env: shellEnv(process.env, options.secretValues ?? []) }),
+    () =>
+      new PersistentShell({
+        cwd: context.workspaceDir,
+        env: shellEnv(process.env, options.secretValues ?? []),
+        ...(options.sandbox === undefined ? {} : { sandbox: options.sandbox }),
+      }),
     (shell) => shell.dispose(),
   )
 }

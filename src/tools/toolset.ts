@@ -1,4 +1,5 @@
 import type { LlmToolSpec } from '../llm/types.js'
+import type { ShellSandbox } from './bash/sandbox.js'
 import { createBashTool } from './bash.js'
 import { createCompleteTool } from './complete.js'
 import { parametersJsonSchema } from './json-schema.js'
@@ -28,14 +29,35 @@ export interface ToolsetConfig extends WebConfig {
  * sequential_thinking, static_deploy, str_replace_editor, bash, list_files,
  * message_user and complete; web_search and visit_webpage only when a web
  * provider key is configured. Tools keep per-session state in
- * `ToolContext.resources`, so one toolset serves every session.
+ * `ToolContext.resources`, so one toolset serves every session. The shell
+ * runs in `options.sandbox` (the host when none is given).
  *
  * @example
- *   const tools = createToolset(config)
+ *   const tools = createToolset(config, { sandbox })
  *   const request = { ..., tools: toolSpecs(tools) }
  */
-export function createToolset(config: ToolsetConfig): AnyTool[] {
-  const secretValues = [
+export function createToolset(config: ToolsetConfig, options: { sandbox?: ShellSandbox } = {}): AnyTool[] {
+  const secretValues = configuredSecrets(config)
+  const provider = createWebProvider(config)
+  return [
+    createSequentialThinkingTool(),
+    ...(provider === null ? [] : [createWebSearchTool(provider), createVisitWebpageTool(provider)]),
+    createStaticDeployTool(),
+    createStrReplaceEditorTool(),
+    createBashTool({
+      timeoutSeconds: config.bashTimeout,
+      secretValues,
+      ...(options.sandbox === undefined ? {} : { sandbox: options.sandbox }),
+    }),
+    createListFilesTool(),
+    createMessageUserTool(),
+    createCompleteTool(),
+  ]
+}
+
+/** The configured keys: kept out of every shell's environment, whatever variable holds them. */
+export function configuredSecrets(config: ToolsetConfig): (string | undefined)[] {
+  return [
     config.chutesApiKey,
     config.openrouterApiKey,
     config.openaiApiKey,
@@ -43,17 +65,6 @@ export function createToolset(config: ToolsetConfig): AnyTool[] {
     config.tavilyApiKey,
     config.jinaApiKey,
     config.serperApiKey,
-  ]
-  const provider = createWebProvider(config)
-  return [
-    createSequentialThinkingTool(),
-    ...(provider === null ? [] : [createWebSearchTool(provider), createVisitWebpageTool(provider)]),
-    createStaticDeployTool(),
-    createStrReplaceEditorTool(),
-    createBashTool({ timeoutSeconds: config.bashTimeout, secretValues }),
-    createListFilesTool(),
-    createMessageUserTool(),
-    createCompleteTool(),
   ]
 }
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { INTERRUPTED_RESULT } from '../../src/agent/history.js'
 import type { TransientEvent } from '../../src/core/events.js'
+import { processesWith, uniqueSleep } from '../helpers/processes.js'
 import { startScriptedAnthropic } from '../helpers/scripted-llm/scripted-anthropic.js'
 import { startScriptedOpenAi } from '../helpers/scripted-llm/scripted-openai.js'
 import type { ScriptedLlm } from '../helpers/scripted-llm/scripted-server.js'
@@ -232,23 +232,17 @@ describe('a scripted task through the real OpenAI SDK', () => {
     llm = await startScriptedOpenAi()
     const { runs, runtime } = await open(await tempDir())
     const sessionId = randomUUID()
-    llm.enqueue({
-      toolCalls: [
-        { id: 'call_sleep', name: 'bash', arguments: { command: "sh -c 'echo $$ > sleeper.pid; exec sleep 60'" } },
-      ],
-    })
+    // Found from the host by its argument: in the shell's sandbox, `$$` would be another namespace's pid.
+    const marker = uniqueSleep()
+    const command = `sh -c 'exec sleep ${marker}'`
+    llm.enqueue({ toolCalls: [{ id: 'call_sleep', name: 'bash', arguments: { command } }] })
     await runs.start({ sessionId, text: 'Sleep' })
-    const pidFile = join(runtime.workspaces.dirFor(sessionId), 'sleeper.pid')
-    const pid = await expect
-      .poll(async () => Number((await readFile(pidFile, 'utf8').catch(() => '')).trim()), { timeout: 5000 })
-      .toBeGreaterThan(0)
-      .then(async () => Number((await readFile(pidFile, 'utf8')).trim()))
-    expect(isAlive(pid)).toBe(true)
+    await expect.poll(() => processesWith(marker).length, { timeout: 5000 }).toBe(1)
 
     const started = performance.now()
     await runs.cancel(sessionId)
     expect(performance.now() - started).toBeLessThan(1000)
-    await expect.poll(() => isAlive(pid), { timeout: 1000 }).toBe(false)
+    await expect.poll(() => processesWith(marker), { timeout: 1000 }).toEqual([])
     const types = (await eventsOf(runtime.store, sessionId)).map((e) => e.type)
     expect(types).toEqual(['user_message', 'tool_call', 'agent_response_interrupted', 'stream_complete'])
 
@@ -266,7 +260,7 @@ describe('a scripted task through the real OpenAI SDK', () => {
             type: 'function',
             function: {
               name: 'bash',
-              arguments: JSON.stringify({ command: "sh -c 'echo $$ > sleeper.pid; exec sleep 60'" }),
+              arguments: JSON.stringify({ command }),
             },
           },
         ],
@@ -337,13 +331,3 @@ describe('a scripted task through the real OpenAI SDK', () => {
     expect(String(events[1]?.content.message)).toContain('CHUTES_API_KEY')
   })
 })
-
-/** Running, not a zombie waiting to be reaped (in a container, PID 1 may never reap it). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
-}

@@ -11,6 +11,7 @@ import { prepareDataRoot } from '../../src/runtime/storage-report.js'
 import type { ServerContext } from '../../src/server/context.js'
 import { createServer } from '../../src/server/create-server.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
+import { hostShell } from '../../src/tools/bash/sandbox.js'
 import { Workspaces } from '../../src/workspace/workspaces.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
@@ -46,7 +47,8 @@ export async function startFileServer(env: Record<string, string> = {}): Promise
   const workspaces = new Workspaces({ root: storage.paths.workspaces, quotaBytes: config.workspaceQuota })
   const runs = { isRunning: () => false } as unknown as RunManager
   const logger = createLogger({ level: 'silent', terminal: false })
-  const context: ServerContext = { config, store, workspaces, storage, logger, runs }
+  const sandbox = hostShell('file route tests run no shell')
+  const context: ServerContext = { config, store, workspaces, storage, logger, runs, sandbox }
   const app = await createServer(context)
   open.push(app)
   await app.listen({ port: 0, host: '127.0.0.1' })

@@ -5,13 +5,15 @@ import { BerthError, isBerthError } from '../../core/errors.js'
 import type { TransientEvent } from '../../core/events.js'
 import type { Logger } from '../../logging/logger.js'
 import type { StoredEvent, Subscription } from '../../store/types.js'
+import { shellEnv } from '../../tools/bash/shell-env.js'
+import { configuredSecrets } from '../../tools/toolset.js'
 import { isValidSessionId } from '../../workspace/containment.js'
 import { canWrite, type Requester } from '../access.js'
 import type { ServerContext } from '../context.js'
 import { eventFrame } from '../presenters.js'
 import type { ClientMessage, SocketQuery } from './messages.js'
 import { parseClientMessage, providerHintOf } from './messages.js'
-import { runTerminalCommand, shellEnvironment } from './terminal.js'
+import { runTerminalCommand } from './terminal.js'
 
 const HEARTBEAT_MS = 30_000
 /** A client this far behind is disconnected; it reconnects with its cursor and misses nothing. */
@@ -206,7 +208,12 @@ export class SessionConnection {
     if (!command.trim()) throw new BerthError('MISSING_COMMAND', 'terminal_command needs a command.')
     const session = await this.ensureSession()
     const cwd = this.context.workspaces.dirFor(session.id, session.workspaceDir)
-    const result = await runTerminalCommand(command, cwd, shellEnvironment(process.env))
+    const result = await runTerminalCommand(
+      command,
+      cwd,
+      shellEnv(process.env, configuredSecrets(this.context.config)),
+      this.context.sandbox,
+    )
     this.send({ type: 'terminal_output', content: { command, output: result.output, success: result.success } })
   }
 

@@ -1,21 +1,24 @@
 import { spawn } from 'node:child_process'
+import type { ShellSandbox } from '../../tools/bash/sandbox.js'
 
 const TIMEOUT_MS = 60_000
 const OUTPUT_CAP = 64 * 1024
 
 /**
- * Run one `terminal_command` in the session's workspace: a fresh `bash -lc`,
- * its own process group (killed on timeout), output capped, secrets kept out
- * of its environment. Separate from the agent's shell, so a user's command
- * never interferes with a running agent.
+ * Run one `terminal_command` in the session's workspace: a fresh `bash -lc`
+ * in the agent's sandbox, its own process group (killed on timeout), output
+ * capped, secrets kept out of its environment (`shellEnv`). Separate from the
+ * agent's shell, so a user's command never interferes with a running agent.
  */
 export function runTerminalCommand(
   command: string,
   cwd: string,
-  env: NodeJS.ProcessEnv,
+  env: Record<string, string>,
+  sandbox: ShellSandbox,
 ): Promise<{ output: string; success: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-lc', command], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    const [program, ...args] = sandbox.argv(['bash', '-lc', command], cwd)
+    const child = spawn(program as string, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     let truncated = false
     const collect = (chunk: Buffer) => {
@@ -39,14 +42,4 @@ export function runTerminalCommand(
       resolve({ output: truncated ? `${text}\n[output truncated]` : text, success: code === 0 })
     })
   })
-}
-
-/** berth's own secrets never reach a user's or the agent's shell. */
-export function shellEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const clean: NodeJS.ProcessEnv = {}
-  for (const [key, value] of Object.entries(env)) {
-    if (/_API_KEY$|_TOKEN$|^BERTH_AUTH|SECRET|PASSWORD/i.test(key)) continue
-    clean[key] = value
-  }
-  return clean
 }

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs'
 import { StringDecoder } from 'node:string_decoder'
 import { BerthError } from '../../core/errors.js'
 import { HeadTailBuffer } from '../output-cap.js'
+import type { ShellSandbox } from './sandbox.js'
 
 export interface ShellOptions {
   /** The folder the shell starts in (and restarts in). */
@@ -11,6 +12,8 @@ export interface ShellOptions {
   env: Record<string, string>
   /** Default `bash` from PATH. */
   shell?: string
+  /** Where the shell runs; default the host. */
+  sandbox?: ShellSandbox
 }
 
 export interface ShellRunOptions {
@@ -133,7 +136,9 @@ export class PersistentShell {
         `The workspace folder ${this.options.cwd} does not exist, so no shell can start.`,
       )
     }
-    const child = spawn(this.options.shell ?? 'bash', ['--noprofile', '--norc'], {
+    const argv = [this.options.shell ?? 'bash', '--noprofile', '--norc']
+    const [program, ...args] = this.options.sandbox?.argv(argv, this.options.cwd) ?? argv
+    const child = spawn(program as string, args, {
       cwd: this.options.cwd,
       env: this.options.env,
       detached: true,

@@ -1,0 +1,125 @@
+import { execFile } from 'node:child_process'
+import { lstatSync, readlinkSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { BerthError } from '../../core/errors.js'
+
+/** BERTH_SANDBOX: `auto` uses bubblewrap when it runs here, `bubblewrap` requires it, `off` never uses it. */
+export type SandboxSetting = 'auto' | 'bubblewrap' | 'off'
+
+/**
+ * How the agent's shells are started: inside bubblewrap, seeing the system
+ * read-only and only their own session's workspace, or on the host with the
+ * server's permissions (secrets are kept out of their environment either way).
+ *
+ * @example
+ *   const sandbox = await chooseSandbox('auto', { hidden: [dataRoot] })
+ *   spawn(...sandbox.argv(['bash', '--noprofile', '--norc'], workspaceDir))
+ */
+export interface ShellSandbox {
+  readonly kind: 'bubblewrap' | 'host'
+  /** One sentence for the start-up log and `berth doctor`. */
+  readonly description: string
+  /** The full argv (program first) that runs `argv` for the workspace `workspaceDir`. */
+  argv(argv: readonly string[], workspaceDir: string): string[]
+}
+
+/** The host, unwrapped: what `off` and a failed `auto` give. */
+export function hostShell(description: string): ShellSandbox {
+  return { kind: 'host', description, argv: (argv) => [...argv] }
+}
+
+/** Read-only inside the sandbox: programs, libraries and system configuration (DNS, certificates, users). */
+const SYSTEM_PATHS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc', '/run/systemd/resolve']
+/** System files a shell has no business reading, even read-only (password hashes, host keys). */
+const SYSTEM_SECRETS = ['/etc/shadow', '/etc/gshadow', '/etc/shadow-', '/etc/gshadow-', '/etc/sudoers']
+const SYSTEM_SECRET_DIRS = ['/etc/ssh', '/etc/sudoers.d']
+
+/**
+ * bubblewrap's arguments for one workspace: a fresh root with the system
+ * read-only, empty /tmp (also HOME), its own /proc and /dev, no view of other
+ * processes, the network shared (installing packages needs it), the `hidden`
+ * folders (the data root) covered by empty ones, and the workspace mounted
+ * read-write at its own path, so paths mean the same inside and out.
+ */
+export function bubblewrapArgs(workspaceDir: string, hidden: readonly string[]): string[] {
+  const args = ['--die-with-parent', '--unshare-all', '--share-net']
+  for (const dir of SYSTEM_PATHS) {
+    const kind = entryKind(dir)
+    if (kind === 'symlink') args.push('--symlink', readlinkSync(dir), dir)
+    else if (kind !== null) args.push('--ro-bind', dir, dir)
+  }
+  for (const file of SYSTEM_SECRETS) if (entryKind(file) === 'file') args.push('--ro-bind', '/dev/null', file)
+  for (const dir of SYSTEM_SECRET_DIRS) if (entryKind(dir) === 'dir') args.push('--tmpfs', dir)
+  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp')
+  for (const dir of hidden) if (path.resolve(dir) !== '/') args.push('--tmpfs', path.resolve(dir))
+  args.push('--bind', workspaceDir, workspaceDir, '--chdir', workspaceDir, '--setenv', 'HOME', '/tmp')
+  return args
+}
+
+/**
+ * The sandbox for this process's shells. With `auto` and `bubblewrap`,
+ * `bwrap` is tried once with the real arguments (it fails where user
+ * namespaces are off, e.g. in many containers); `auto` then falls back to
+ * the host and says why, `bubblewrap` refuses with SANDBOX_UNAVAILABLE.
+ *
+ * @example
+ *   const sandbox = await chooseSandbox(config.sandbox, { hidden: [storage.paths.root] })
+ *   if (sandbox.kind === 'host') logger.warn(sandbox.description)
+ */
+export async function chooseSandbox(
+  setting: SandboxSetting,
+  options: { hidden: readonly string[]; bwrap?: string },
+): Promise<ShellSandbox> {
+  if (setting === 'off') {
+    return hostShell("The agent's shell runs on the host with the server's permissions (BERTH_SANDBOX=off).")
+  }
+  const bwrap = options.bwrap ?? 'bwrap'
+  const failure = await probeBubblewrap(bwrap, options.hidden)
+  if (failure === null) {
+    return {
+      kind: 'bubblewrap',
+      description:
+        "The agent's shell runs in bubblewrap: the system read-only, its own session's workspace, no other files.",
+      argv: (argv, workspaceDir) => [bwrap, ...bubblewrapArgs(workspaceDir, options.hidden), ...argv],
+    }
+  }
+  if (setting === 'bubblewrap') {
+    throw new BerthError(
+      'SANDBOX_UNAVAILABLE',
+      `BERTH_SANDBOX=bubblewrap, but bubblewrap cannot run here: ${failure}. Install it (apt-get install bubblewrap) ` +
+        'and allow user namespaces, or set BERTH_SANDBOX=auto to run the shell on the host.',
+    )
+  }
+  return hostShell(
+    `bubblewrap cannot run here (${failure}), so the agent's shell runs on the host with the server's permissions. ` +
+      'Install it (apt-get install bubblewrap) to confine the shell to its workspace, or set BERTH_SANDBOX=off to ' +
+      'silence this warning.',
+  )
+}
+
+/** Run `true` in a sandbox around a scratch folder: null when it works, else why not. */
+async function probeBubblewrap(bwrap: string, hidden: readonly string[]): Promise<string | null> {
+  const scratch = await mkdtemp(path.join(tmpdir(), 'berth-sandbox-probe-'))
+  try {
+    return await new Promise((resolve) => {
+      execFile(bwrap, [...bubblewrapArgs(scratch, hidden), 'true'], { timeout: 10_000 }, (error, _stdout, stderr) => {
+        if (error === null) resolve(null)
+        else if ((error as NodeJS.ErrnoException).code === 'ENOENT') resolve(`${bwrap} is not installed`)
+        else resolve(`${bwrap} failed: ${stderr.trim() || error.message}`)
+      })
+    })
+  } finally {
+    await rm(scratch, { recursive: true, force: true })
+  }
+}
+
+function entryKind(entry: string): 'symlink' | 'dir' | 'file' | null {
+  try {
+    const stats = lstatSync(entry)
+    return stats.isSymbolicLink() ? 'symlink' : stats.isDirectory() ? 'dir' : 'file'
+  } catch {
+    return null
+  }
+}

@@ -1,0 +1,123 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { isBerthError } from '../../src/core/errors.js'
+import { runTerminalCommand } from '../../src/server/ws/terminal.js'
+import { chooseSandbox, type ShellSandbox } from '../../src/tools/bash/sandbox.js'
+import { createBashTool } from '../../src/tools/bash.js'
+import { runTool } from '../../src/tools/run-tool.js'
+import { processesWith, uniqueSleep } from '../helpers/processes.js'
+import { type FakeToolContext, makeToolContext } from './helpers.js'
+
+// These tests need bubblewrap (`apt-get install bubblewrap`; .ci/run installs it).
+
+const contexts: FakeToolContext[] = []
+afterEach(async () => {
+  for (const context of contexts.splice(0)) await context.resources.dispose()
+})
+
+/** A workspace under a data root that also holds a database and another session, and a sandboxed bash tool. */
+async function setup() {
+  const context = await makeToolContext()
+  contexts.push(context)
+  const dataRoot = path.dirname(context.root)
+  await writeFile(path.join(dataRoot, 'events.db'), 'every session of every user')
+  await mkdir(context.outside, { recursive: true })
+  await writeFile(path.join(context.outside, 'notes.txt'), 'outside')
+  const other = path.join(context.root, 'another-session')
+  await mkdir(other)
+  await writeFile(path.join(other, 'private.txt'), 'not yours')
+  const sandbox = await chooseSandbox('bubblewrap', { hidden: [dataRoot] })
+  const bash = createBashTool({ timeoutSeconds: 20, sandbox })
+  const run = (command: string, timeout?: number) =>
+    runTool(bash, timeout === undefined ? { command } : { command, timeout }, context)
+  return { context, dataRoot, other, sandbox, run }
+}
+
+describe('the agent shell in bubblewrap', () => {
+  it('works in its workspace, which the host sees, and sees nothing else of the data root', async () => {
+    const { context, dataRoot, other, run } = await setup()
+    expect((await run('pwd; echo $HOME')).output).toBe(`${context.workspaceDir}\n/tmp\n`)
+    expect((await run('echo made inside > out.txt && cat out.txt')).output).toBe('made inside\n')
+    expect(await readFile(path.join(context.workspaceDir, 'out.txt'), 'utf8')).toBe('made inside\n')
+
+    const database = await run(`cat ${path.join(dataRoot, 'events.db')}`)
+    expect(database.output).toContain('No such file or directory')
+    expect(database.output).toContain('[exit code: 1]')
+    expect((await run(`cat ${path.join(other, 'private.txt')}`)).output).toContain('No such file or directory')
+    expect((await run(`cat ${path.join(context.outside, 'notes.txt')}`)).output).toContain('No such file')
+    // Only its own session under workspace/.
+    expect((await run(`ls ${context.root}`)).output).toBe(`${path.basename(context.workspaceDir)}\n`)
+  })
+
+  it('keeps the system read-only and its secrets unreadable, while programs still run', async () => {
+    const { run } = await setup()
+    const write = await run('touch /usr/berth-sandbox-test')
+    expect(write.output).toContain('Read-only file system')
+    expect(write.output).toContain('[exit code: 1]')
+    expect((await run('cat /etc/shadow 2>/dev/null | wc -c')).output.trim()).toBe('0')
+    expect((await run('ls /root 2>&1; true')).output).toContain('No such file or directory')
+    expect((await run('python3 -c "print(6 * 7)"')).output).toBe('42\n')
+    expect((await run('ps -e -o comm= | grep -c . ')).output.trim()).toMatch(/^[1-5]$/) // its own few processes
+  })
+
+  it('kills everything the command started on timeout, then starts a fresh sandbox', async () => {
+    const { context, run } = await setup()
+    const marker = uniqueSleep()
+    const result = await run(`sleep ${marker} & echo started; sleep ${marker}`, 0.5)
+    expect(result.isError).toBe(true)
+    expect(result.output).toMatch(/^started\n\[Command timed out after 0.5 s/)
+    const until = Date.now() + 3000
+    while (processesWith(marker).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 25))
+    expect(processesWith(marker)).toEqual([])
+    expect((await run('pwd')).output.trim()).toBe(context.workspaceDir)
+  })
+
+  it("runs the WebSocket's terminal_command in the same sandbox", async () => {
+    const { context, dataRoot, sandbox } = await setup()
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' }
+    const inside = await runTerminalCommand('echo hi > t.txt; cat t.txt', context.workspaceDir, env, sandbox)
+    expect(inside).toEqual({ output: 'hi\n', success: true })
+    expect(await readFile(path.join(context.workspaceDir, 't.txt'), 'utf8')).toBe('hi\n')
+    const outside = await runTerminalCommand(`cat ${dataRoot}/events.db`, context.workspaceDir, env, sandbox)
+    expect(outside.success).toBe(false)
+    expect(outside.output).toContain('No such file or directory')
+  })
+})
+
+describe('chooseSandbox', () => {
+  const hidden = ['/nonexistent-data-root']
+  const refusal = async (promise: Promise<ShellSandbox>) => {
+    try {
+      await promise
+    } catch (error) {
+      return isBerthError(error) ? error : null
+    }
+    return null
+  }
+
+  it('auto falls back to the host and says why when bwrap is missing or fails; bubblewrap refuses instead', async () => {
+    const missing = await chooseSandbox('auto', { hidden, bwrap: '/nonexistent/bwrap' })
+    expect(missing.kind).toBe('host')
+    expect(missing.description).toContain('/nonexistent/bwrap is not installed')
+    expect(missing.argv(['bash', '-c', 'true'], '/w')).toEqual(['bash', '-c', 'true'])
+    const broken = await chooseSandbox('auto', { hidden, bwrap: '/bin/false' })
+    expect(broken.kind).toBe('host')
+    expect(broken.description).toContain('/bin/false failed')
+
+    const required = await refusal(chooseSandbox('bubblewrap', { hidden, bwrap: '/nonexistent/bwrap' }))
+    expect(required?.code).toBe('SANDBOX_UNAVAILABLE')
+    expect(required?.message).toContain('apt-get install bubblewrap')
+  })
+
+  it('off never tries bwrap; auto uses it when it runs', async () => {
+    expect((await chooseSandbox('off', { hidden, bwrap: '/bin/false' })).kind).toBe('host')
+    const sandbox = await chooseSandbox('auto', { hidden })
+    expect(sandbox.kind).toBe('bubblewrap')
+    const argv = sandbox.argv(['bash'], '/data/workspace/s1')
+    expect(argv[0]).toBe('bwrap')
+    const ws = '/data/workspace/s1'
+    expect(argv.slice(-9)).toEqual(['--bind', ws, ws, '--chdir', ws, '--setenv', 'HOME', '/tmp', 'bash'])
+    expect(argv.join(' ')).toContain('--tmpfs /nonexistent-data-root')
+  })
+})
