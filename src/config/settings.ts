@@ -225,6 +225,28 @@ export const SETTINGS = {
       '(refusing to start without it), `auto` does so when bwrap works here and otherwise warns and uses the host, ' +
       '`off` always uses the host.',
   } satisfies SettingSpec<'auto' | 'bubblewrap' | 'off'>,
+  sandboxReadOnly: {
+    env: ['BERTH_SANDBOX_READONLY'],
+    schema: z
+      .string()
+      .transform((text) =>
+        text
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item.length > 0),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .startsWith('/', 'each path must be absolute')
+            .refine((item) => item.replace(/\/+$/, '') !== '', 'the whole file system (/) would defeat the sandbox'),
+        ),
+      ),
+    default: [],
+    description:
+      'Comma-separated absolute paths the sandboxed shell may also read, e.g. a toolchain outside /usr (/opt/node,/root/.nvm); the data root stays hidden even inside one.',
+  } satisfies SettingSpec<string[]>,
   contextManager: {
     env: ['BERTH_CONTEXT_MANAGER'],
     schema: z.enum(['file-based', 'standard']),

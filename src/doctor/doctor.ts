@@ -161,7 +161,10 @@ export async function runDoctor(config: BerthConfig): Promise<DoctorReport> {
   }
 
   try {
-    const sandbox = await chooseSandbox(config.sandbox, { hidden: [paths.root, paths.workspaces] })
+    const sandbox = await chooseSandbox(config.sandbox, {
+      hidden: [paths.root, paths.workspaces],
+      readOnly: config.sandboxReadOnly,
+    })
     add('shell sandbox', sandbox.kind === 'host' && config.sandbox !== 'off' ? 'warn' : 'ok', sandbox.description)
   } catch (error) {
     add('shell sandbox', 'fail', message(error))

@@ -64,12 +64,13 @@ export async function openRuntime(
     const workspaces = new Workspaces({ root: storage.paths.workspaces, quotaBytes: config.workspaceQuota })
     const sandbox = readOnly
       ? hostShell('A read-only command runs no shell.')
-      : await chooseSandbox(config.sandbox, { hidden: [storage.paths.root, storage.paths.workspaces] }).catch(
-          async (error: unknown) => {
-            await store.close()
-            throw error
-          },
-        )
+      : await chooseSandbox(config.sandbox, {
+          hidden: [storage.paths.root, storage.paths.workspaces],
+          readOnly: config.sandboxReadOnly,
+        }).catch(async (error: unknown) => {
+          await store.close()
+          throw error
+        })
     if (!readOnly) {
       if (sandbox.kind === 'host' && config.sandbox !== 'off') logger.warn(sandbox.description)
       else logger.info(sandbox.description)

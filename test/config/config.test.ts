@@ -32,6 +32,11 @@ describe('loadConfig', () => {
 
   it('parses sizes and turns the quota off with 0', () => {
     expect(loadConfig({ env: { BERTH_WORKSPACE_QUOTA: '500MB' }, envFile: false }).workspaceQuota).toBe(500_000_000)
+    expect(
+      loadConfig({ env: { BERTH_SANDBOX_READONLY: '/opt/node, /root/.nvm,' }, envFile: false }).sandboxReadOnly,
+    ).toEqual(['/opt/node', '/root/.nvm'])
+    expect(() => loadConfig({ env: { BERTH_SANDBOX_READONLY: 'opt/node' }, envFile: false })).toThrow(/absolute/)
+    expect(() => loadConfig({ env: { BERTH_SANDBOX_READONLY: '/opt,//' }, envFile: false })).toThrow(/defeat/)
     expect(loadConfig({ env: { BERTH_WORKSPACE_QUOTA: '2GiB' }, envFile: false }).workspaceQuota).toBe(2 * 1024 ** 3)
     expect(loadConfig({ env: { BERTH_WORKSPACE_QUOTA: '0' }, envFile: false }).workspaceQuota).toBeNull()
   })

@@ -7,6 +7,7 @@ import { chooseSandbox, type ShellSandbox } from '../../src/tools/bash/sandbox.j
 import { createBashTool } from '../../src/tools/bash.js'
 import { runTool } from '../../src/tools/run-tool.js'
 import { processesWith, uniqueSleep } from '../helpers/processes.js'
+import { tempDir } from '../helpers/temp-dir.js'
 import { type FakeToolContext, makeToolContext } from './helpers.js'
 
 // These tests need bubblewrap (`apt-get install bubblewrap`; .ci/run installs it).
@@ -83,6 +84,19 @@ describe('the agent shell in bubblewrap', () => {
     expect(outside.success).toBe(false)
     expect(outside.output).toContain('No such file or directory')
   })
+  it('shows BERTH_SANDBOX_READONLY paths read-only, and a data root inside one stays hidden', async () => {
+    const { context, dataRoot } = await setup()
+    const tools = await tempDir('berth-toolchain-')
+    await writeFile(path.join(tools, 'hello'), '#!/bin/sh\necho hello from a toolchain\n', { mode: 0o755 })
+    // Listing the data root as well must not show it.
+    const sandbox = await chooseSandbox('bubblewrap', { hidden: [dataRoot], readOnly: [tools, dataRoot] })
+    const bash = createBashTool({ timeoutSeconds: 20, sandbox })
+    const run = (command: string) => runTool(bash, { command }, context)
+    expect((await run(`${tools}/hello`)).output).toBe('hello from a toolchain\n')
+    expect((await run(`touch ${tools}/mine`)).output).toContain('Read-only file system')
+    expect((await run(`cat ${dataRoot}/events.db`)).output).toContain('No such file or directory')
+    expect((await run('echo still writable > w.txt; cat w.txt')).output).toBe('still writable\n')
+  })
 })
 
 describe('chooseSandbox', () => {
@@ -108,6 +122,12 @@ describe('chooseSandbox', () => {
     const required = await refusal(chooseSandbox('bubblewrap', { hidden, bwrap: '/nonexistent/bwrap' }))
     expect(required?.code).toBe('SANDBOX_UNAVAILABLE')
     expect(required?.message).toContain('apt-get install bubblewrap')
+  })
+
+  it('refuses a BERTH_SANDBOX_READONLY path that does not exist', async () => {
+    const typo = await refusal(chooseSandbox('auto', { hidden, readOnly: ['/opt/no-such-toolchain'] }))
+    expect(typo?.code).toBe('CONFIG_INVALID')
+    expect(typo?.message).toContain('/opt/no-such-toolchain')
   })
 
   it('off never tries bwrap; auto uses it when it runs', async () => {

@@ -36,6 +36,14 @@ const SYSTEM_PATHS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/lib
 const SYSTEM_SECRETS = ['/etc/shadow', '/etc/gshadow', '/etc/shadow-', '/etc/gshadow-', '/etc/sudoers']
 const SYSTEM_SECRET_DIRS = ['/etc/ssh', '/etc/sudoers.d']
 
+/** What a sandbox shows besides the system and the workspace, and what it hides. */
+export interface SandboxView {
+  /** Folders covered by empty ones (the data root): nothing in them is seen but the workspace. */
+  hidden: readonly string[]
+  /** More paths to show read-only (BERTH_SANDBOX_READONLY), e.g. a toolchain outside /usr. */
+  readOnly?: readonly string[]
+}
+
 /**
  * bubblewrap's arguments for one workspace: a fresh root with the system
  * read-only, empty /tmp (also HOME), its own /proc and /dev, no view of other
@@ -43,7 +51,7 @@ const SYSTEM_SECRET_DIRS = ['/etc/ssh', '/etc/sudoers.d']
  * folders (the data root) covered by empty ones, and the workspace mounted
  * read-write at its own path, so paths mean the same inside and out.
  */
-export function bubblewrapArgs(workspaceDir: string, hidden: readonly string[]): string[] {
+export function bubblewrapArgs(workspaceDir: string, view: SandboxView): string[] {
   const args = ['--die-with-parent', '--unshare-all', '--share-net']
   for (const dir of SYSTEM_PATHS) {
     const kind = entryKind(dir)
@@ -53,7 +61,9 @@ export function bubblewrapArgs(workspaceDir: string, hidden: readonly string[]):
   for (const file of SYSTEM_SECRETS) if (entryKind(file) === 'file') args.push('--ro-bind', '/dev/null', file)
   for (const dir of SYSTEM_SECRET_DIRS) if (entryKind(dir) === 'dir') args.push('--tmpfs', dir)
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp')
-  for (const dir of hidden) if (path.resolve(dir) !== '/') args.push('--tmpfs', path.resolve(dir))
+  for (const extra of view.readOnly ?? []) args.push('--ro-bind', extra, extra)
+  // After the read-only paths, so a data root inside one of them stays hidden.
+  for (const dir of view.hidden) if (path.resolve(dir) !== '/') args.push('--tmpfs', path.resolve(dir))
   args.push('--bind', workspaceDir, workspaceDir, '--chdir', workspaceDir, '--setenv', 'HOME', '/tmp')
   return args
 }
@@ -65,24 +75,33 @@ export function bubblewrapArgs(workspaceDir: string, hidden: readonly string[]):
  * the host and says why, `bubblewrap` refuses with SANDBOX_UNAVAILABLE.
  *
  * @example
- *   const sandbox = await chooseSandbox(config.sandbox, { hidden: [storage.paths.root] })
+ *   const sandbox = await chooseSandbox(config.sandbox, { hidden: [root], readOnly: config.sandboxReadOnly })
  *   if (sandbox.kind === 'host') logger.warn(sandbox.description)
  */
 export async function chooseSandbox(
   setting: SandboxSetting,
-  options: { hidden: readonly string[]; bwrap?: string },
+  options: SandboxView & { bwrap?: string },
 ): Promise<ShellSandbox> {
   if (setting === 'off') {
     return hostShell("The agent's shell runs on the host with the server's permissions (BERTH_SANDBOX=off).")
   }
+  const missing = (options.readOnly ?? []).filter((extra) => entryKind(extra) === null)
+  if (missing.length > 0) {
+    throw new BerthError(
+      'CONFIG_INVALID',
+      `BERTH_SANDBOX_READONLY names ${missing.join(', ')}, which ${missing.length === 1 ? 'does' : 'do'} not exist. ` +
+        'Fix or remove it.',
+    )
+  }
+  const view: SandboxView = { hidden: options.hidden, readOnly: options.readOnly ?? [] }
   const bwrap = options.bwrap ?? 'bwrap'
-  const failure = await probeBubblewrap(bwrap, options.hidden)
+  const failure = await probeBubblewrap(bwrap, view)
   if (failure === null) {
     return {
       kind: 'bubblewrap',
       description:
         "The agent's shell runs in bubblewrap: the system read-only, its own session's workspace, no other files.",
-      argv: (argv, workspaceDir) => [bwrap, ...bubblewrapArgs(workspaceDir, options.hidden), ...argv],
+      argv: (argv, workspaceDir) => [bwrap, ...bubblewrapArgs(workspaceDir, view), ...argv],
     }
   }
   if (setting === 'bubblewrap') {
@@ -100,11 +119,11 @@ export async function chooseSandbox(
 }
 
 /** Run `true` in a sandbox around a scratch folder: null when it works, else why not. */
-async function probeBubblewrap(bwrap: string, hidden: readonly string[]): Promise<string | null> {
+async function probeBubblewrap(bwrap: string, view: SandboxView): Promise<string | null> {
   const scratch = await mkdtemp(path.join(tmpdir(), 'berth-sandbox-probe-'))
   try {
     return await new Promise((resolve) => {
-      execFile(bwrap, [...bubblewrapArgs(scratch, hidden), 'true'], { timeout: 10_000 }, (error, _stdout, stderr) => {
+      execFile(bwrap, [...bubblewrapArgs(scratch, view), 'true'], { timeout: 10_000 }, (error, _stdout, stderr) => {
         if (error === null) resolve(null)
         else if ((error as NodeJS.ErrnoException).code === 'ENOENT') resolve(`${bwrap} is not installed`)
         else resolve(`${bwrap} failed: ${stderr.trim() || error.message}`)
