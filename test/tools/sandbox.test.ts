@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isBerthError } from '../../src/core/errors.js'
@@ -33,6 +34,16 @@ async function setup() {
   const run = (command: string, timeout?: number) =>
     runTool(bash, timeout === undefined ? { command } : { command, timeout }, context)
   return { context, dataRoot, other, sandbox, run }
+}
+
+/** The host folder that some sandbox used as /tmp and wrote `marker` into, or null. */
+async function findScratch(marker: string): Promise<string | null> {
+  for (const name of await readdir(tmpdir())) {
+    if (!name.startsWith('berth-shell-')) continue
+    const mark = await readFile(path.join(tmpdir(), name, 'mark'), 'utf8').catch(() => '')
+    if (mark.trim() === marker) return path.join(tmpdir(), name)
+  }
+  return null
 }
 
 describe('the agent shell in bubblewrap', () => {
@@ -72,6 +83,17 @@ describe('the agent shell in bubblewrap', () => {
     while (processesWith(marker).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 25))
     expect(processesWith(marker)).toEqual([])
     expect((await run('pwd')).output.trim()).toBe(context.workspaceDir)
+  })
+
+  it('gives each shell its own /tmp on the host disk, removed when the shell goes', async () => {
+    const { context, run } = await setup()
+    const marker = uniqueSleep()
+    // (The data root of these tests lies under /tmp, so its hiding place shows here too.)
+    expect((await run(`echo ${marker} > /tmp/mark; ls /tmp`)).output.split('\n')).toContain('mark')
+    const scratch = await findScratch(marker)
+    expect(scratch).not.toBeNull()
+    await context.resources.dispose()
+    await expect.poll(() => findScratch(marker)).toBeNull()
   })
 
   it("runs the WebSocket's terminal_command in the same sandbox", async () => {
@@ -114,7 +136,7 @@ describe('chooseSandbox', () => {
     const missing = await chooseSandbox('auto', { hidden, bwrap: '/nonexistent/bwrap' })
     expect(missing.kind).toBe('host')
     expect(missing.description).toContain('/nonexistent/bwrap is not installed')
-    expect(missing.argv(['bash', '-c', 'true'], '/w')).toEqual(['bash', '-c', 'true'])
+    expect(missing.launch(['bash', '-c', 'true'], '/w').argv).toEqual(['bash', '-c', 'true'])
     const broken = await chooseSandbox('auto', { hidden, bwrap: '/bin/false' })
     expect(broken.kind).toBe('host')
     expect(broken.description).toContain('/bin/false failed')
@@ -134,10 +156,24 @@ describe('chooseSandbox', () => {
     expect((await chooseSandbox('off', { hidden, bwrap: '/bin/false' })).kind).toBe('host')
     const sandbox = await chooseSandbox('auto', { hidden })
     expect(sandbox.kind).toBe('bubblewrap')
-    const argv = sandbox.argv(['bash'], '/data/workspace/s1')
-    expect(argv[0]).toBe('bwrap')
     const ws = '/data/workspace/s1'
+    const launch = sandbox.launch(['bash'], ws)
+    const { argv } = launch
+    expect(argv[0]).toBe('bwrap')
     expect(argv.slice(-9)).toEqual(['--bind', ws, ws, '--chdir', ws, '--setenv', 'HOME', '/tmp', 'bash'])
     expect(argv.join(' ')).toContain('--tmpfs /nonexistent-data-root')
+    // /tmp inside is a fresh folder on the host's disk, gone after cleanup.
+    const scratch = argv[argv.indexOf('/tmp') - 1] as string
+    expect(argv[argv.indexOf('/tmp') - 2]).toBe('--bind')
+    expect((await stat(scratch)).isDirectory()).toBe(true)
+    launch.cleanup()
+    await expect
+      .poll(() =>
+        stat(scratch).then(
+          () => 'there',
+          () => 'gone',
+        ),
+      )
+      .toBe('gone')
   })
 })

@@ -17,8 +17,10 @@ export function runTerminalCommand(
   sandbox: ShellSandbox,
 ): Promise<{ output: string; success: boolean }> {
   return new Promise((resolve) => {
-    const [program, ...args] = sandbox.argv(['bash', '-lc', command], cwd)
+    const launch = sandbox.launch(['bash', '-lc', command], cwd)
+    const [program, ...args] = launch.argv
     const child = spawn(program as string, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    child.once('close', launch.cleanup)
     let output = ''
     let truncated = false
     const collect = (chunk: Buffer) => {

@@ -137,7 +137,8 @@ export class PersistentShell {
       )
     }
     const argv = [this.options.shell ?? 'bash', '--noprofile', '--norc']
-    const [program, ...args] = this.options.sandbox?.argv(argv, this.options.cwd) ?? argv
+    const launch = this.options.sandbox?.launch(argv, this.options.cwd) ?? { argv, cleanup: () => {} }
+    const [program, ...args] = launch.argv
     const child = spawn(program as string, args, {
       cwd: this.options.cwd,
       env: this.options.env,
@@ -153,6 +154,7 @@ export class PersistentShell {
     child.stdout.on('data', onData)
     child.stderr.on('data', onData)
     child.stdin.on('error', () => undefined) // EPIPE when the shell died; 'exit' reports it
+    child.once('close', launch.cleanup)
     child.on('error', (error) => this.onExit(child, null, error))
     child.on('exit', (code, signal) => this.onExit(child, code ?? (signal ? 128 : null)))
     // One stream, in the order the shell wrote it.

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { lstatSync, readlinkSync } from 'node:fs'
+import { lstatSync, mkdtempSync, readlinkSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -8,6 +8,13 @@ import { BerthError } from '../../core/errors.js'
 /** BERTH_SANDBOX: `auto` uses bubblewrap when it runs here, `bubblewrap` requires it, `off` never uses it. */
 export type SandboxSetting = 'auto' | 'bubblewrap' | 'off'
 
+/** One process to start: its full argv (program first), and what to remove once it has exited. */
+export interface ShellLaunch {
+  argv: string[]
+  /** Removes the sandbox's /tmp; call it once the process has exited (again is harmless). */
+  cleanup(): void
+}
+
 /**
  * How the agent's shells are started: inside bubblewrap, seeing the system
  * read-only and only their own session's workspace, or on the host with the
@@ -15,19 +22,20 @@ export type SandboxSetting = 'auto' | 'bubblewrap' | 'off'
  *
  * @example
  *   const sandbox = await chooseSandbox('auto', { hidden: [dataRoot] })
- *   spawn(...sandbox.argv(['bash', '--noprofile', '--norc'], workspaceDir))
+ *   const launch = sandbox.launch(['bash', '--noprofile', '--norc'], workspaceDir)
+ *   spawn(launch.argv[0], launch.argv.slice(1)).once('close', launch.cleanup)
  */
 export interface ShellSandbox {
   readonly kind: 'bubblewrap' | 'host'
   /** One sentence for the start-up log and `berth doctor`. */
   readonly description: string
-  /** The full argv (program first) that runs `argv` for the workspace `workspaceDir`. */
-  argv(argv: readonly string[], workspaceDir: string): string[]
+  /** How to run `argv` for the workspace `workspaceDir`. */
+  launch(argv: readonly string[], workspaceDir: string): ShellLaunch
 }
 
 /** The host, unwrapped: what `off` and a failed `auto` give. */
 export function hostShell(description: string): ShellSandbox {
-  return { kind: 'host', description, argv: (argv) => [...argv] }
+  return { kind: 'host', description, launch: (argv) => ({ argv: [...argv], cleanup: () => {} }) }
 }
 
 /** Read-only inside the sandbox: programs, libraries and system configuration (DNS, certificates, users). */
@@ -46,12 +54,13 @@ export interface SandboxView {
 
 /**
  * bubblewrap's arguments for one workspace: a fresh root with the system
- * read-only, empty /tmp (also HOME), its own /proc and /dev, no view of other
+ * read-only, `scratch` as an empty /tmp (also HOME; on disk, not in memory,
+ * as package caches go there), its own /proc and /dev, no view of other
  * processes, the network shared (installing packages needs it), the `hidden`
  * folders (the data root) covered by empty ones, and the workspace mounted
  * read-write at its own path, so paths mean the same inside and out.
  */
-export function bubblewrapArgs(workspaceDir: string, view: SandboxView): string[] {
+export function bubblewrapArgs(workspaceDir: string, view: SandboxView, scratch: string): string[] {
   const args = ['--die-with-parent', '--unshare-all', '--share-net']
   for (const dir of SYSTEM_PATHS) {
     const kind = entryKind(dir)
@@ -60,7 +69,7 @@ export function bubblewrapArgs(workspaceDir: string, view: SandboxView): string[
   }
   for (const file of SYSTEM_SECRETS) if (entryKind(file) === 'file') args.push('--ro-bind', '/dev/null', file)
   for (const dir of SYSTEM_SECRET_DIRS) if (entryKind(dir) === 'dir') args.push('--tmpfs', dir)
-  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp')
+  args.push('--proc', '/proc', '--dev', '/dev', '--bind', scratch, '/tmp')
   for (const extra of view.readOnly ?? []) args.push('--ro-bind', extra, extra)
   // After the read-only paths, so a data root inside one of them stays hidden.
   for (const dir of view.hidden) if (path.resolve(dir) !== '/') args.push('--tmpfs', path.resolve(dir))
@@ -101,7 +110,7 @@ export async function chooseSandbox(
       kind: 'bubblewrap',
       description:
         "The agent's shell runs in bubblewrap: the system read-only, its own session's workspace, no other files.",
-      argv: (argv, workspaceDir) => [bwrap, ...bubblewrapArgs(workspaceDir, view), ...argv],
+      launch: (argv, workspaceDir) => launchInBubblewrap(bwrap, view, argv, workspaceDir),
     }
   }
   if (setting === 'bubblewrap') {
@@ -118,19 +127,35 @@ export async function chooseSandbox(
   )
 }
 
-/** Run `true` in a sandbox around a scratch folder: null when it works, else why not. */
+function launchInBubblewrap(
+  bwrap: string,
+  view: SandboxView,
+  argv: readonly string[],
+  workspaceDir: string,
+): ShellLaunch {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'berth-shell-'))
+  return {
+    argv: [bwrap, ...bubblewrapArgs(workspaceDir, view, scratch), ...argv],
+    cleanup: () => void rm(scratch, { recursive: true, force: true }).catch(() => {}),
+  }
+}
+
+/** Run `true` in a sandbox around a scratch workspace: null when it works, else why not. */
 async function probeBubblewrap(bwrap: string, view: SandboxView): Promise<string | null> {
-  const scratch = await mkdtemp(path.join(tmpdir(), 'berth-sandbox-probe-'))
+  const workspace = await mkdtemp(path.join(tmpdir(), 'berth-sandbox-probe-'))
+  const launch = launchInBubblewrap(bwrap, view, ['true'], workspace)
   try {
     return await new Promise((resolve) => {
-      execFile(bwrap, [...bubblewrapArgs(scratch, view), 'true'], { timeout: 10_000 }, (error, _stdout, stderr) => {
+      const [program, ...args] = launch.argv
+      execFile(program as string, args, { timeout: 10_000 }, (error, _stdout, stderr) => {
         if (error === null) resolve(null)
         else if ((error as NodeJS.ErrnoException).code === 'ENOENT') resolve(`${bwrap} is not installed`)
         else resolve(`${bwrap} failed: ${stderr.trim() || error.message}`)
       })
     })
   } finally {
-    await rm(scratch, { recursive: true, force: true })
+    launch.cleanup()
+    await rm(workspace, { recursive: true, force: true })
   }
 }
 
