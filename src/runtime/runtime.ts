@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '../logging/logger.js'
 import { acquireRootLock, type RootLock } from '../storage/root-lock.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import type { Store } from '../store/store.js'
-import { chooseSandbox, hostShell, type ShellSandbox } from '../tools/bash/sandbox.js'
+import { chooseSandbox, hostShell, removeStaleScratch, type ShellSandbox } from '../tools/bash/sandbox.js'
 import { Workspaces } from '../workspace/workspaces.js'
 import { logStorageReport, prepareDataRoot, type StorageReport } from './storage-report.js'
 
@@ -74,6 +74,7 @@ export async function openRuntime(
     if (!readOnly) {
       if (sandbox.kind === 'host' && config.sandbox !== 'off') logger.warn(sandbox.description)
       else logger.info(sandbox.description)
+      if (sandbox.kind === 'bubblewrap') await removeStaleScratch()
     }
     return {
       config,

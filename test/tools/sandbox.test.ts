@@ -1,10 +1,13 @@
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { spawnSync } from 'node:child_process'
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../src/config/config.js'
 import { isBerthError } from '../../src/core/errors.js'
+import { openRuntime } from '../../src/runtime/runtime.js'
 import { runTerminalCommand } from '../../src/server/ws/terminal.js'
-import { chooseSandbox, type ShellSandbox } from '../../src/tools/bash/sandbox.js'
+import { chooseSandbox, removeStaleScratch } from '../../src/tools/bash/sandbox.js'
 import { createBashTool } from '../../src/tools/bash.js'
 import { runTool } from '../../src/tools/run-tool.js'
 import { processesWith, uniqueSleep } from '../helpers/processes.js'
@@ -123,7 +126,7 @@ describe('the agent shell in bubblewrap', () => {
 
 describe('chooseSandbox', () => {
   const hidden = ['/nonexistent-data-root']
-  const refusal = async (promise: Promise<ShellSandbox>) => {
+  const refusal = async (promise: Promise<unknown>) => {
     try {
       await promise
     } catch (error) {
@@ -144,6 +147,55 @@ describe('chooseSandbox', () => {
     const required = await refusal(chooseSandbox('bubblewrap', { hidden, bwrap: '/nonexistent/bwrap' }))
     expect(required?.code).toBe('SANDBOX_UNAVAILABLE')
     expect(required?.message).toContain('apt-get install bubblewrap')
+  })
+
+  it('removes the /tmp folders of berth processes that are gone, and only those', async () => {
+    const dead = spawnSync('true').pid as number
+    const names = [`berth-shell-${dead}-aaaaaa`, `berth-shell-${process.pid}-bbbbbb`, 'berth-shell-notapid-cccccc']
+    for (const name of names) await mkdir(path.join(tmpdir(), name, 'cache'), { recursive: true })
+    try {
+      expect(await removeStaleScratch()).toContain(names[0])
+      const left = await readdir(tmpdir())
+      expect(left).not.toContain(names[0])
+      expect(left).toContain(names[1])
+      expect(left).toContain(names[2])
+    } finally {
+      for (const name of names) await rm(path.join(tmpdir(), name), { recursive: true, force: true })
+    }
+  })
+
+  it('a runtime that runs shells starts with bubblewrap and clears stale folders; a bad sandbox setting stops it cleanly', async () => {
+    const dead = spawnSync('true').pid as number
+    const stale = path.join(tmpdir(), `berth-shell-${dead}-runtime`)
+    await mkdir(stale, { recursive: true })
+    const root = await tempDir()
+    const runtime = await openRuntime(loadConfig({ env: { BERTH_DATA_DIR: root }, envFile: false }), {
+      role: 'writer',
+      command: 'test',
+      terminalLogs: false,
+    })
+    try {
+      expect(runtime.sandbox.kind).toBe('bubblewrap')
+      expect(
+        await stat(stale).then(
+          () => 'there',
+          () => 'gone',
+        ),
+      ).toBe('gone')
+    } finally {
+      await runtime.close()
+      await rm(stale, { recursive: true, force: true })
+    }
+    // A refusal releases the root: the next start (as the server, which takes the lock) works.
+    const open = (env: Record<string, string>) =>
+      openRuntime(loadConfig({ env: { BERTH_DATA_DIR: root, ...env }, envFile: false }), {
+        role: 'server',
+        command: 'test',
+        terminalLogs: false,
+      })
+    const refused = await refusal(open({ BERTH_SANDBOX_READONLY: '/opt/no-such-toolchain' }))
+    expect(refused?.code).toBe('CONFIG_INVALID')
+    await (await open({})).close()
   })
 
   it('refuses a BERTH_SANDBOX_READONLY path that does not exist', async () => {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { lstatSync, mkdtempSync, readlinkSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { BerthError } from '../../core/errors.js'
@@ -127,13 +127,42 @@ export async function chooseSandbox(
   )
 }
 
+/** `berth-shell-<pid of the berth that made it>-<random>` in the OS temp folder. */
+const SCRATCH_PREFIX = 'berth-shell-'
+const STALE_NAME = new RegExp(`^${SCRATCH_PREFIX}(\\d+)-`)
+
+/**
+ * Remove the shells' /tmp folders left by berth processes that are gone (a
+ * SIGKILL gives them no chance to clean up). Folders of live processes stay:
+ * another berth on this machine may be using them.
+ */
+export async function removeStaleScratch(): Promise<string[]> {
+  const removed: string[] = []
+  for (const name of await readdir(tmpdir()).catch(() => [] as string[])) {
+    const pid = Number(STALE_NAME.exec(name)?.[1] ?? Number.NaN)
+    if (!Number.isInteger(pid) || isAlive(pid)) continue
+    await rm(path.join(tmpdir(), name), { recursive: true, force: true }).catch(() => {})
+    removed.push(name)
+  }
+  return removed
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 function launchInBubblewrap(
   bwrap: string,
   view: SandboxView,
   argv: readonly string[],
   workspaceDir: string,
 ): ShellLaunch {
-  const scratch = mkdtempSync(path.join(tmpdir(), 'berth-shell-'))
+  const scratch = mkdtempSync(path.join(tmpdir(), `${SCRATCH_PREFIX}${process.pid}-`))
   return {
     argv: [bwrap, ...bubblewrapArgs(workspaceDir, view, scratch), ...argv],
     cleanup: () => void rm(scratch, { recursive: true, force: true }).catch(() => {}),
