@@ -40,9 +40,9 @@ export function hostShell(description: string): ShellSandbox {
 
 /** Read-only inside the sandbox: programs, libraries and system configuration (DNS, certificates, users). */
 const SYSTEM_PATHS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc', '/run/systemd/resolve']
-/** System files a shell has no business reading, even read-only (password hashes, host keys). */
+/** System files a shell has no business reading, even read-only (password hashes, host keys, /etc/berth/berth.env). */
 const SYSTEM_SECRETS = ['/etc/shadow', '/etc/gshadow', '/etc/shadow-', '/etc/gshadow-', '/etc/sudoers']
-const SYSTEM_SECRET_DIRS = ['/etc/ssh', '/etc/sudoers.d']
+const SYSTEM_SECRET_DIRS = ['/etc/ssh', '/etc/sudoers.d', '/etc/berth']
 
 /** What a sandbox shows besides the system and the workspace, and what it hides. */
 export interface SandboxView {
