@@ -30,6 +30,10 @@ const DESCRIPTION = `Run commands in a bash shell
 * Each command has a timeout; when it passes, the command and everything it started are killed and the shell restarts.
 * Please run long lived commands in the background, e.g. 'python -m http.server 8080 > server.log 2>&1 &'.`
 
+/** Told to the model when the shell runs in bubblewrap, so it keeps its work where it lasts. */
+const SANDBOX_NOTE = `
+* The shell runs in a sandbox: the workspace folder is the only place it can write that is kept. /tmp (also HOME) is scratch, emptied when the shell restarts; the rest of the system is read-only, and files outside the workspace are not visible.`
+
 const parameters = z.object({
   command: z.string().describe('The bash command to run.'),
   timeout: z
@@ -54,7 +58,7 @@ export function createBashTool(options: BashToolOptions): Tool<z.output<typeof p
   const maxTimeout = Math.max(options.timeoutSeconds, 1800)
   return defineTool({
     name: 'bash',
-    description: DESCRIPTION,
+    description: options.sandbox?.kind === 'bubblewrap' ? DESCRIPTION + SANDBOX_NOTE : DESCRIPTION,
     parameters,
     async execute(input, context) {
       const shell = sessionShell(context, options)

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config/config.js'
 import { isBerthError } from '../../src/core/errors.js'
 import { openRuntime } from '../../src/runtime/runtime.js'
 import { runTerminalCommand } from '../../src/server/ws/terminal.js'
-import { chooseSandbox, removeStaleScratch } from '../../src/tools/bash/sandbox.js'
+import { chooseSandbox, hostShell, removeStaleScratch } from '../../src/tools/bash/sandbox.js'
 import { createBashTool } from '../../src/tools/bash.js'
 import { runTool } from '../../src/tools/run-tool.js'
 import { processesWith, uniqueSleep } from '../helpers/processes.js'
@@ -63,6 +63,13 @@ describe('the agent shell in bubblewrap', () => {
     expect((await run(`cat ${path.join(context.outside, 'notes.txt')}`)).output).toContain('No such file')
     // Only its own session under workspace/.
     expect((await run(`ls ${context.root}`)).output).toBe(`${path.basename(context.workspaceDir)}\n`)
+  })
+
+  it('tells the model about the sandbox in the bash tool description, and only when there is one', async () => {
+    const { sandbox } = await setup()
+    expect(createBashTool({ timeoutSeconds: 20, sandbox }).description).toContain('The shell runs in a sandbox')
+    const host = createBashTool({ timeoutSeconds: 20, sandbox: hostShell('host') }).description
+    expect(host).not.toContain('sandbox')
   })
 
   it('keeps the system read-only and its secrets unreadable, while programs still run', async () => {
