@@ -12,8 +12,9 @@ import { AgentRunManager, type AgentRunManagerOptions } from './run-manager.js'
  * The run manager with berth's real parts: models from `createLlm` (the
  * run's model id and provider hint over BERTH_MODEL), the toolset of
  * `createToolset` (one list serves every session; per-session state lives
- * in the session's resources; shells in the runtime's sandbox) and the configured context manager
- * (BERTH_CONTEXT_MANAGER, BERTH_CONTEXT_TOKENS) before every model call.
+ * in the session's resources; shells run in the runtime's sandbox) and the
+ * configured context manager (BERTH_CONTEXT_MANAGER, BERTH_CONTEXT_TOKENS)
+ * before every model call.
  *
  * @example
  *   const runtime = await openRuntime(config, { role: 'server', command: 'berth serve' })
