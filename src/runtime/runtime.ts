@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '../logging/logger.js'
 import { acquireRootLock, type RootLock } from '../storage/root-lock.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import type { Store } from '../store/store.js'
-import { chooseSandbox, hostShell, removeStaleScratch, type ShellSandbox } from '../tools/bash/sandbox.js'
+import { chooseSandbox, noShell, removeStaleScratch, type ShellSandbox } from '../tools/bash/sandbox.js'
 import { Workspaces } from '../workspace/workspaces.js'
 import { logStorageReport, prepareDataRoot, type StorageReport } from './storage-report.js'
 
@@ -36,7 +36,13 @@ export interface Runtime {
  */
 export async function openRuntime(
   config: BerthConfig,
-  options: { role: RuntimeRole; command: string; terminalLogs?: boolean },
+  options: {
+    role: RuntimeRole
+    command: string
+    terminalLogs?: boolean
+    /** False for a writer that runs no agent shell (`berth import`): no sandbox is chosen. Default: not a reader. */
+    shells?: boolean
+  },
 ): Promise<Runtime> {
   const readOnly = options.role === 'reader'
   const storage = await prepareDataRoot({ dataDir: config.dataDir, env: config.env, readOnly })
@@ -62,16 +68,17 @@ export async function openRuntime(
     })
     if (!readOnly) await mkdir(storage.paths.workspaces, { recursive: true })
     const workspaces = new Workspaces({ root: storage.paths.workspaces, quotaBytes: config.workspaceQuota })
-    const sandbox = readOnly
-      ? hostShell('A read-only command runs no shell.')
-      : await chooseSandbox(config.sandbox, {
+    const shells = options.shells ?? !readOnly
+    const sandbox = shells
+      ? await chooseSandbox(config.sandbox, {
           hidden: [storage.paths.root, storage.paths.workspaces],
           readOnly: config.sandboxReadOnly,
         }).catch(async (error: unknown) => {
           await store.close()
           throw error
         })
-    if (!readOnly) {
+      : noShell(options.command)
+    if (shells) {
       if (sandbox.kind === 'host' && config.sandbox !== 'off') logger.warn(sandbox.description)
       else logger.info(sandbox.description)
       if (sandbox.kind === 'bubblewrap') await removeStaleScratch()

@@ -203,6 +203,18 @@ describe('chooseSandbox', () => {
     const refused = await refusal(open({ BERTH_SANDBOX_READONLY: '/opt/no-such-toolchain' }))
     expect(refused?.code).toBe('CONFIG_INVALID')
     await (await open({})).close()
+
+    // A writer that runs no shell (berth import) probes nothing, and a shell started by mistake fails.
+    const importer = await openRuntime(
+      loadConfig({ env: { BERTH_DATA_DIR: root, BERTH_SANDBOX: 'bubblewrap' }, envFile: false }),
+      { role: 'writer', command: 'berth import', terminalLogs: false, shells: false },
+    )
+    try {
+      expect(importer.sandbox.kind).toBe('none')
+      expect(() => importer.sandbox.launch(['bash'], root)).toThrow(/berth import runs no agent shell/)
+    } finally {
+      await importer.close()
+    }
   })
 
   it('refuses a BERTH_SANDBOX_READONLY path that does not exist', async () => {

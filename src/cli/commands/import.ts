@@ -19,6 +19,7 @@ export function registerImport(program: Command): void {
           role: 'writer',
           command: 'berth import',
           terminalLogs: false,
+          shells: false,
         })
         try {
           const result = await importSessionBundle(runtime.store, runtime.workspaces, createReadStream(file), {

@@ -26,7 +26,7 @@ export interface ShellLaunch {
  *   spawn(launch.argv[0], launch.argv.slice(1)).once('close', launch.cleanup)
  */
 export interface ShellSandbox {
-  readonly kind: 'bubblewrap' | 'host'
+  readonly kind: 'bubblewrap' | 'host' | 'none'
   /** One sentence for the start-up log and `berth doctor`. */
   readonly description: string
   /** How to run `argv` for the workspace `workspaceDir`. */
@@ -36,6 +36,21 @@ export interface ShellSandbox {
 /** The host, unwrapped: what `off` and a failed `auto` give. */
 export function hostShell(description: string): ShellSandbox {
   return { kind: 'host', description, launch: (argv) => ({ argv: [...argv], cleanup: () => {} }) }
+}
+
+/**
+ * For a command that runs no agent shell (readers, `berth import`): nothing
+ * is probed at start, and a shell started by mistake fails instead of running
+ * unconfined.
+ */
+export function noShell(command: string): ShellSandbox {
+  return {
+    kind: 'none',
+    description: `${command} runs no agent shell.`,
+    launch() {
+      throw new BerthError('BASH_TOOL_UNAVAILABLE', `${command} runs no agent shell.`)
+    },
+  }
 }
 
 /** Read-only inside the sandbox: programs, libraries and system configuration (DNS, certificates, users). */
