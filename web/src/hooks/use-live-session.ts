@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
-import { ApiError, sessionsApi } from '../lib/api.js'
-import { type Frame, frameOfApiEvent } from '../lib/api-types.js'
+import { ApiError, allFrames, sessionsApi } from '../lib/api.js'
+import type { Frame } from '../lib/api-types.js'
 import { deviceId } from '../lib/device-id.js'
 import { type FriendlyError, friendlyError } from '../lib/friendly-error.js'
 import { SessionSocket, type SocketStatus } from '../lib/session-socket.js'
@@ -184,14 +184,7 @@ export function useLiveSession(
 /** Every stored event of a session, page by page (no 1000-event cap), as frames; running state from `/info`. */
 async function loadHistory(id: string): Promise<{ frames: Frame[]; title: string | null }> {
   const info = await sessionsApi.info(id)
-  const frames: Frame[] = []
-  let after = 0
-  for (;;) {
-    const page = await sessionsApi.events(id, after)
-    frames.push(...page.events.map(frameOfApiEvent))
-    if (page.next_after === null || page.events.length === 0) break
-    after = page.next_after
-  }
+  const frames = await allFrames((after) => sessionsApi.events(id, after))
   frames.push({ type: 'connection_established', content: { running: info.running } })
   return { frames, title: info.session.name ?? info.session.summary ?? null }
 }

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
-import { ApiError, shareApi } from '../lib/api.js'
-import { type Frame, frameOfApiEvent, type SharedSession } from '../lib/api-types.js'
+import { ApiError, allFrames, shareApi } from '../lib/api.js'
+import type { Frame, SharedSession } from '../lib/api-types.js'
 import { type FriendlyError, friendlyError } from '../lib/friendly-error.js'
 import { SessionSocket, type SocketStatus } from '../lib/session-socket.js'
 import { buildTimeline, playedAt, type ReplaySpeed, type Timeline } from '../replay/timeline.js'
@@ -153,13 +153,5 @@ export function useSharedReplay(token: string): SharedReplay {
 
 async function load(token: string): Promise<{ info: SharedSession; frames: Frame[] }> {
   const info = await shareApi.info(token)
-  const frames: Frame[] = []
-  let after = 0
-  for (;;) {
-    const page = await shareApi.events(token, after)
-    frames.push(...page.events.map(frameOfApiEvent))
-    if (page.next_after === null || page.events.length === 0) break
-    after = page.next_after
-  }
-  return { info, frames }
+  return { info, frames: await allFrames((after) => shareApi.events(token, after)) }
 }

@@ -1,13 +1,15 @@
-import type {
-  EventPage,
-  FileContent,
-  FileNode,
-  ModelCatalog,
-  ReadyReport,
-  SessionPage,
-  SessionSummary,
-  SharedSession,
-  ShareInfo,
+import {
+  type EventPage,
+  type FileContent,
+  type FileNode,
+  type Frame,
+  frameOfApiEvent,
+  type ModelCatalog,
+  type ReadyReport,
+  type SessionPage,
+  type SessionSummary,
+  type SharedSession,
+  type ShareInfo,
 } from './api-types.js'
 import { deviceId } from './device-id.js'
 
@@ -84,6 +86,24 @@ export const shareApi = {
   info: (token: string) => api<SharedSession>(`/api/share/${enc(token)}`),
   events: (token: string, after: number, limit = 1000) =>
     api<EventPage>(`/api/share/${enc(token)}/events?after=${after}&limit=${limit}`),
+}
+
+/**
+ * Every stored event of a session, page by page (no 1000-event cap), as the
+ * frames the socket would have sent.
+ *
+ * @example
+ *   const frames = await allFrames((after) => shareApi.events(token, after))
+ */
+export async function allFrames(page: (after: number) => Promise<EventPage>): Promise<Frame[]> {
+  const frames: Frame[] = []
+  let after = 0
+  for (;;) {
+    const next = await page(after)
+    frames.push(...next.events.map(frameOfApiEvent))
+    if (next.next_after === null || next.events.length === 0) return frames
+    after = next.next_after
+  }
 }
 
 export const serverApi = {

@@ -5,6 +5,7 @@ import { Composer } from '../components/composer.js'
 import { ErrorNotice } from '../components/error-notice.js'
 import { ShareButton } from '../components/share-button.js'
 import { WorkspacePanel } from '../components/workspace-panel.js'
+import { WorkspaceToggle } from '../components/workspace-toggle.js'
 import { useLiveSession } from '../hooks/use-live-session.js'
 import { useModels } from '../hooks/use-server-info.js'
 import { useUploads } from '../hooks/use-uploads.js'
@@ -54,15 +55,7 @@ export function ChatPage(props: { sessionId: string | null; drawerOpen: boolean;
     <div className="page">
       <AppHeader title={title} drawerOpen={props.drawerOpen} onMenu={props.onMenu}>
         {readable && live.sessionId ? <ShareButton sessionId={live.sessionId} /> : null}
-        <button
-          type="button"
-          className="button workspace-toggle"
-          aria-expanded={workspaceOpen}
-          aria-controls="workspace-panel"
-          onClick={() => setWorkspaceOpen(!workspaceOpen)}
-        >
-          Files
-        </button>
+        <WorkspaceToggle open={workspaceOpen} onToggle={() => setWorkspaceOpen(!workspaceOpen)} />
       </AppHeader>
       <div className="page-body">
         <main

@@ -5,6 +5,7 @@ import { ErrorNotice } from '../components/error-notice.js'
 import type { RecordedFile } from '../components/file-viewer.js'
 import { ReplayControls } from '../components/replay-controls.js'
 import { WorkspacePanel } from '../components/workspace-panel.js'
+import { WorkspaceToggle } from '../components/workspace-toggle.js'
 import { useSharedReplay } from '../hooks/use-shared-replay.js'
 import { sharedFiles } from '../lib/api.js'
 import { duration, localDate } from '../lib/format.js'
@@ -41,15 +42,7 @@ export function SharePage(props: { token: string; drawerOpen: boolean; onMenu: (
         <span className="badge" title="You can watch this session but not send messages to it">
           Read-only
         </span>
-        <button
-          type="button"
-          className="button workspace-toggle"
-          aria-expanded={workspaceOpen}
-          aria-controls="workspace-panel"
-          onClick={() => setWorkspaceOpen(!workspaceOpen)}
-        >
-          Files
-        </button>
+        <WorkspaceToggle open={workspaceOpen} onToggle={() => setWorkspaceOpen(!workspaceOpen)} />
       </AppHeader>
       <div className="page-body">
         <main id="main" className="chat-column">
