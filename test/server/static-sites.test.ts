@@ -3,9 +3,14 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { brotliDecompressSync, gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { SITE_HEADERS } from '../../src/server/files/site-server.js'
 import { rawRequest, startFileServer } from './file-routes-harness.js'
 
+/**
+ * The policy written out, not imported from src: a test that compared with the
+ * constant would pass whatever the constant said. No allow-same-origin, so a
+ * deployed page cannot reach berth's cookies, storage or API as berth's origin.
+ */
+const SITE_CSP = 'sandbox allow-scripts allow-forms allow-popups allow-modals'
 const SESSION = 'site-1'
 const REVALIDATE_MS = 600
 const PAGE = `<!doctype html><title>t</title>${'<p>hello world</p>'.repeat(200)}`
@@ -20,7 +25,7 @@ const SITE = {
 }
 
 function expectSiteHeaders(headers: Record<string, unknown>) {
-  expect(headers['content-security-policy']).toBe(SITE_HEADERS['content-security-policy'])
+  expect(headers['content-security-policy']).toBe(SITE_CSP)
   expect(headers['x-content-type-options']).toBe('nosniff')
 }
 
@@ -34,9 +39,7 @@ describe('static hosting of deployed sites', () => {
     expect(page.status).toBe(200)
     expect(await page.text()).toBe(PAGE)
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8')
-    expect(page.headers.get('content-security-policy')).toBe(
-      'sandbox allow-scripts allow-forms allow-popups allow-modals',
-    )
+    expect(page.headers.get('content-security-policy')).toBe(SITE_CSP)
     expect(page.headers.get('x-content-type-options')).toBe('nosniff')
     expect(page.headers.get('etag')).toMatch(/^"[0-9a-z-]+"$/)
     expect(page.headers.get('last-modified')).toMatch(/GMT$/)
@@ -59,7 +62,7 @@ describe('static hosting of deployed sites', () => {
     const etag = first.headers.get('etag') as string
     const again = await fetch(url, { headers: { 'if-none-match': etag } })
     expect(again.status).toBe(304)
-    expect(again.headers.get('content-security-policy')).toBe(SITE_HEADERS['content-security-policy'])
+    expect(again.headers.get('content-security-policy')).toBe(SITE_CSP)
     const since = await fetch(url, { headers: { 'if-modified-since': first.headers.get('last-modified') as string } })
     expect(since.status).toBe(304)
 
