@@ -1,4 +1,4 @@
-import { isBerthError } from '../core/errors.js'
+import { type ErrorCode, isBerthError } from '../core/errors.js'
 import type { AgentEvent, TransientEvent } from '../core/events.js'
 import type { LlmMessage, LlmProvider, LlmToolCall, LlmToolSpec, LlmUsage } from '../llm/types.js'
 import { type AnyTool, runToolCall } from '../tools/run-tool.js'
@@ -47,7 +47,7 @@ export interface AgentLoopInput {
 
 export type LoopEnd =
   | { status: 'completed' }
-  | { status: 'failed'; error: { code: string; message: string } }
+  | { status: 'failed'; error: { code: ErrorCode; message: string } }
   | { status: 'interrupted' }
 
 const INTERRUPTED: LoopEnd = { status: 'interrupted' }
@@ -166,7 +166,7 @@ function toolResultEvent(call: LlmToolCall, result: ToolResult): AgentEvent {
   }
 }
 
-function limitReached(limits: RunLimits, progress: RunProgress): { code: string; message: string } | null {
+function limitReached(limits: RunLimits, progress: RunProgress): { code: ErrorCode; message: string } | null {
   if (progress.turns >= limits.maxTurns) {
     return {
       code: 'MAX_TURNS_REACHED',
@@ -184,7 +184,7 @@ function limitReached(limits: RunLimits, progress: RunProgress): { code: string;
 }
 
 /** The code and message stored in the run's `error` event. */
-export function describeError(error: unknown): { code: string; message: string } {
+export function describeError(error: unknown): { code: ErrorCode; message: string } {
   if (isBerthError(error)) return { code: error.code, message: error.message }
   const message = error instanceof Error ? error.message : String(error)
   return { code: 'AGENT_RUNTIME_ERROR', message: `The agent failed: ${message}` }

@@ -85,12 +85,11 @@ export class AgentRunManager implements RunManager {
 
   async start(input: StartRunInput): Promise<void> {
     if (this.closed) {
-      throw new BerthError('RUNS_SHUT_DOWN', 'The server is shutting down; no new runs start.', { status: 503 })
+      throw new BerthError('RUNS_SHUT_DOWN', 'The server is shutting down; no new runs start.')
     }
     const { sessionId } = input
     if (this.runs.has(sessionId)) {
       throw new BerthError('QUERY_IN_PROGRESS', `Session ${sessionId} is already running a query; wait or cancel it.`, {
-        status: 409,
         details: { sessionId },
       })
     }

@@ -103,7 +103,6 @@ export async function importSessionBundle(
     if (result.outcome !== 'inserted') {
       await rm(folder, { recursive: true, force: true })
       throw new BerthError('SESSION_EXISTS', `Could not import the session: ${result.conflicts.join('; ')}`, {
-        status: 409,
         details: { sessionId, conflicts: result.conflicts },
       })
     }
@@ -157,7 +156,7 @@ async function unpack(
           throw new BerthError(
             'WORKSPACE_QUOTA_EXCEEDED',
             `The bundle's files are larger than the workspace limit of ${quotaBytes} bytes; nothing was imported.`,
-            { status: 413, details: { limitBytes: quotaBytes } },
+            { details: { limitBytes: quotaBytes } },
           )
         }
       }
@@ -265,7 +264,6 @@ async function smallEntry(entry: AsyncIterable<unknown>): Promise<Buffer> {
 
 function invalid(why: string): BerthError {
   return new BerthError('ARCHIVE_INVALID', `The session bundle cannot be imported: ${why}. Nothing was changed.`, {
-    status: 400,
     details: { reason: why },
   })
 }

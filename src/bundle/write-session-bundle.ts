@@ -53,7 +53,6 @@ export async function writeSessionBundle(
   const session = await store.getSession(sessionId)
   if (session === null) {
     throw new BerthError('SESSION_NOT_FOUND', `No session with id ${sessionId}.`, {
-      status: 404,
       details: { sessionId },
     })
   }

@@ -30,7 +30,7 @@ export function evalRunPaths(root: string, runName: string): EvalRunPaths {
       'EVAL_RUN_NAME_INVALID',
       `Run name ${JSON.stringify(runName)} is not allowed: use up to 100 letters, digits, '.', '_' or '-', ` +
         'starting with a letter or digit.',
-      { status: 400, details: { runName } },
+      { details: { runName } },
     )
   }
   const dir = path.join(root, 'eval', runName)

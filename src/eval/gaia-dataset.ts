@@ -55,7 +55,6 @@ export async function loadGaiaDataset(dir: string, split: GaiaSplit): Promise<Ga
   const info = await stat(root).catch(() => null)
   if (info === null || !info.isDirectory()) {
     throw new BerthError('EVAL_DATASET_NOT_FOUND', `The GAIA dataset folder ${root} does not exist.`, {
-      status: 404,
       details: { dir: root },
     })
   }
@@ -86,7 +85,7 @@ async function readParquetMetadata(file: string): Promise<GaiaTask[]> {
     throw new BerthError(
       'EVAL_DATASET_INVALID',
       `${file}: not a readable Parquet file (${error instanceof Error ? error.message : String(error)}).`,
-      { status: 400, details: { file } },
+      { details: { file } },
     )
   }
   return parseRows(
@@ -116,7 +115,7 @@ export function parseMetadata(text: string, file: string): GaiaTask[] {
 }
 
 function datasetError(file: string, line: number, why: string): BerthError {
-  return new BerthError('EVAL_DATASET_INVALID', `${file}:${line}: ${why}`, { status: 400, details: { file, line } })
+  return new BerthError('EVAL_DATASET_INVALID', `${file}:${line}: ${why}`, { details: { file, line } })
 }
 
 function parseRows(rows: { line: number; value: unknown }[], file: string): GaiaTask[] {
@@ -132,7 +131,7 @@ function parseRows(rows: { line: number; value: unknown }[], file: string): Gaia
     tasks.push(task)
   }
   if (tasks.length === 0) {
-    throw new BerthError('EVAL_DATASET_INVALID', `${file} has no tasks.`, { status: 400, details: { file } })
+    throw new BerthError('EVAL_DATASET_INVALID', `${file} has no tasks.`, { details: { file } })
   }
   return tasks
 }
@@ -185,7 +184,6 @@ export async function attachmentPath(dataset: GaiaDataset, task: GaiaTask): Prom
       'EVAL_DATASET_INVALID',
       `${where}: file_name ${JSON.stringify(task.fileName)}: ${error.message}`,
       {
-        status: 400,
         cause: error,
         details: { file: dataset.metadataFile, line: task.line },
       },
@@ -195,7 +193,7 @@ export async function attachmentPath(dataset: GaiaDataset, task: GaiaTask): Prom
     throw new BerthError(
       'EVAL_DATASET_INVALID',
       `${where}: the attachment ${task.fileName} of task ${task.taskId} is not in ${dataset.dir}.`,
-      { status: 400, details: { file: dataset.metadataFile, line: task.line, attachment: task.fileName } },
+      { details: { file: dataset.metadataFile, line: task.line, attachment: task.fileName } },
     )
   }
   return file
@@ -205,6 +203,6 @@ function notFound(root: string, split: GaiaSplit, candidates: string[]): BerthEr
   return new BerthError(
     'EVAL_DATASET_NOT_FOUND',
     `No GAIA ${split} metadata in ${root}: looked for ${candidates.map((f) => path.relative(root, f)).join(', ')}.`,
-    { status: 404, details: { dir: root, split, looked: candidates } },
+    { details: { dir: root, split, looked: candidates } },
   )
 }

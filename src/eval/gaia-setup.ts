@@ -21,7 +21,7 @@ export function evalModel(config: BerthConfig, modelId: string | undefined): str
     throw new BerthError(
       'LLM_NOT_CONFIGURED',
       `The model ${choice.model} goes to ${choice.provider}, which is not configured: ${connection.missingHint}.`,
-      { status: 400, details: { provider: choice.provider, model: choice.model } },
+      { details: { provider: choice.provider, model: choice.model } },
     )
   }
   return `${choice.provider}:${choice.model}`
@@ -50,7 +50,6 @@ export async function selectTasks(dataset: GaiaDataset, selection: TaskSelection
       const task = byId.get(id)
       if (task === undefined) {
         throw new BerthError('EVAL_DATASET_INVALID', `No task ${id} in ${dataset.metadataFile}.`, {
-          status: 400,
           details: { taskId: id, file: dataset.metadataFile },
         })
       }
@@ -63,7 +62,6 @@ export async function selectTasks(dataset: GaiaDataset, selection: TaskSelection
         'INVALID_REQUEST',
         `--start ${selection.start ?? 0} --end ${selection.end ?? dataset.tasks.length} selects no task: ` +
           `${dataset.metadataFile} has ${dataset.tasks.length}.`,
-        { status: 400 },
       )
     }
   }
@@ -90,7 +88,7 @@ export async function ensureManifest(
       'EVAL_RUN_MISMATCH',
       `Run ${paths.runName} was started on the ${existing.split} split, not ${wanted.split}: ` +
         'resume it with the same --split, or start another --run-name.',
-      { status: 409, details: { runName: paths.runName, split: existing.split } },
+      { details: { runName: paths.runName, split: existing.split } },
     )
   }
   if (existing.model !== wanted.model) {

@@ -149,5 +149,5 @@ function contained(name: string): string {
 }
 
 function hubError(message: string, cause?: unknown): BerthError {
-  return new BerthError('EVAL_HUB_FAILED', message, { status: 502, ...(cause === undefined ? {} : { cause }) })
+  return new BerthError('EVAL_HUB_FAILED', message, { ...(cause === undefined ? {} : { cause }) })
 }

@@ -12,14 +12,6 @@ const KINDS: Record<LlmErrorCode, LlmErrorKind> = {
   LLM_TIMEOUT: 'timeout',
 }
 
-// What a client of berth sees as the status of a run that failed this way.
-const STATUS: Record<LlmErrorCode, number> = {
-  LLM_NOT_CONFIGURED: 503,
-  LLM_REQUEST_FAILED: 502,
-  LLM_ABORTED: 499,
-  LLM_TIMEOUT: 504,
-}
-
 export interface LlmErrorOptions {
   provider: string
   model: string
@@ -54,7 +46,6 @@ export class LlmError extends BerthError {
 
   constructor(code: LlmErrorCode, message: string, options: LlmErrorOptions) {
     super(code, message, {
-      status: STATUS[code],
       cause: options.cause,
       details: {
         provider: options.provider,

@@ -89,7 +89,7 @@ export async function copyUnit(unit: CopyUnit, ctx: CopyUnitContext, walked?: Tr
         'SOURCE_CHANGED',
         `${path.join(unit.source, changed)} kept changing while it was copied (${MAX_ATTEMPTS} attempts), ` +
           `so ${unit.source} was not migrated. Stop whatever writes to it and run the migration again.`,
-        { status: 409, details: { unit: unit.key, path: changed } },
+        { details: { unit: unit.key, path: changed } },
       )
     }
   }

@@ -37,7 +37,7 @@ export function notEnoughSpace(target: string, free: number, needed: number): Be
     'NOT_ENOUGH_SPACE',
     `Not enough free space on the target ${target}: the migration needs about ${mb(needed)} (with a safety margin) ` +
       `and ${mb(free)} is free. Nothing was copied. Free some space or choose a larger disk, then run it again.`,
-    { status: 507, details: { target, freeBytes: free, neededBytes: needed } },
+    { details: { target, freeBytes: free, neededBytes: needed } },
   )
 }
 

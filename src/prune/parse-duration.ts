@@ -21,7 +21,7 @@ export function parseDuration(text: string): number {
     throw new BerthError(
       'DURATION_INVALID',
       `"${text}" is not an age: write a number and a unit, e.g. 30d (days), 12h, 2w, 90m or 45s.`,
-      { status: 400, details: { value: text } },
+      { details: { value: text } },
     )
   }
   return Math.round(Number(match[1]) * (UNITS[(match[2] as string).toLowerCase()] as number))

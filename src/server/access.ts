@@ -63,13 +63,12 @@ export async function sessionForWrite(
 ): Promise<SessionRecord> {
   const session = await context.store.getSession(sessionId)
   if (!session) {
-    throw new BerthError('SESSION_NOT_FOUND', `No session with id ${sessionId}.`, { status: 404 })
+    throw new BerthError('SESSION_NOT_FOUND', `No session with id ${sessionId}.`)
   }
   if (!canWrite(context, requester, session)) {
     throw new BerthError(
       'ACCESS_DENIED',
       'This session belongs to another device. Open it from the device that created it, or use a share link to view it.',
-      { status: 403 },
     )
   }
   return session

@@ -32,7 +32,6 @@ export function createAuthHook(config: Pick<BerthConfig, 'authToken' | 'staticBa
       throw new BerthError(
         'AUTH_REQUIRED',
         'This berth server needs its access token: send "Authorization: Bearer <token>", or open /login?token=<token> once in the browser.',
-        { status: 401 },
       )
     }
   }

@@ -126,7 +126,7 @@ function lockedError(root: string, holder: LockHolder | null): BerthError {
     `The data root ${root} is in use by ${who}. Only one server may use a data root at a time: ` +
       `stop that server first, or give this one another root with --data-dir or BERTH_DATA_DIR. ` +
       `Read-only tools (such as berth doctor) and the eval runner do not need the lock and may run alongside it.`,
-    { status: 409, details: { root, holder } },
+    { details: { root, holder } },
   )
 }
 

@@ -19,5 +19,5 @@ export function decodeSessionCursor(text: string): SessionCursor {
   } catch {
     // fall through to the typed error
   }
-  throw new BerthError('INVALID_CURSOR', 'The cursor is not one this server handed out.', { status: 400 })
+  throw new BerthError('INVALID_CURSOR', 'The cursor is not one this server handed out.')
 }

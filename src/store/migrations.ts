@@ -163,7 +163,7 @@ export async function migrateToLatest(
       'DATABASE_TOO_NEW',
       `${file} was written by a newer berth (it has schema steps ${state.unknown.join(', ')} that this version does not know). ` +
         'Nothing was changed. Run the newer berth version, or restore a backup made before it.',
-      { status: 500, details: { file, unknown: state.unknown } },
+      { details: { file, unknown: state.unknown } },
     )
   }
   if (state.pending.length === 0) return { applied: [], backupFile: null }

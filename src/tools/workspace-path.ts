@@ -35,7 +35,7 @@ export function toWorkspaceRelative(input: string, context: Pick<ToolContext, 'w
     'PATH_OUTSIDE_WORKSPACE',
     `The path ${input} is outside the workspace. Only files inside the workspace can be used: ` +
       "give a path relative to it (e.g. 'notes.txt' or 'site/index.html').",
-    { status: 403, details: { path: input } },
+    { details: { path: input } },
   )
 }
 

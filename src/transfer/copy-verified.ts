@@ -144,13 +144,12 @@ export function asDiskFull(error: unknown, file: string): unknown {
     'DISK_FULL',
     `The disk is full: could not write ${file} (${code}). Nothing half-written was kept; ` +
       'free some space and run the same command again to continue where it stopped.',
-    { status: 507, cause: error, details: { file } },
+    { cause: error, details: { file } },
   )
 }
 
 function changed(source: string, why: string): BerthError {
   return new BerthError('SOURCE_CHANGED', `The source file ${source} changed during the copy: ${why}.`, {
-    status: 409,
     details: { file: source },
   })
 }

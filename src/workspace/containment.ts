@@ -123,7 +123,6 @@ async function realBaseOf(base: string): Promise<string> {
   } catch (err) {
     if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') {
       throw new BerthError('WORKSPACE_NOT_FOUND', `Workspace folder does not exist: ${base}`, {
-        status: 404,
         cause: err,
       })
     }
@@ -184,14 +183,12 @@ function errno(err: unknown): string | undefined {
 
 function invalid(message: string, input: unknown): BerthError {
   return new BerthError('PATH_INVALID', `${message}: ${JSON.stringify(String(input))}`, {
-    status: 400,
     details: { path: String(input) },
   })
 }
 
 function outside(asked: string): BerthError {
   return new BerthError('PATH_OUTSIDE_WORKSPACE', `Path leads outside the workspace through a symlink: ${asked}`, {
-    status: 403,
     details: { path: asked },
   })
 }

@@ -125,7 +125,7 @@ export class Workspaces {
       `The workspace of session ${sessionId} is full: it uses ${formatBytes(used)} (${used} bytes) of its ${formatBytes(limit)} (${limit} bytes) limit, ` +
         `and this write needs ${formatBytes(incomingBytes)} (${incomingBytes} bytes) more. ` +
         'Delete files from the workspace, or raise the limit with BERTH_WORKSPACE_QUOTA (or --workspace-quota).',
-      { status: 413, details: { sessionId, usedBytes: used, incomingBytes, limitBytes: limit } },
+      { details: { sessionId, usedBytes: used, incomingBytes, limitBytes: limit } },
     )
   }
 
@@ -141,8 +141,7 @@ export class Workspaces {
     const target = await this.resolve(sessionId, relative)
     const existing = await lstatOrNull(target)
     if (existing?.isDirectory()) {
-      throw new BerthError('PATH_INVALID', `Cannot write a file over a folder: ${relative}`, {
-        status: 409,
+      throw new BerthError('PATH_IS_A_FOLDER', `Cannot write a file over a folder: ${relative}`, {
         details: { path: relative },
       })
     }
@@ -192,7 +191,6 @@ export class Workspaces {
   private checkedId(sessionId: string): string {
     if (isValidSessionId(sessionId)) return sessionId
     throw new BerthError('PATH_INVALID', `Not a valid session id: ${JSON.stringify(String(sessionId))}`, {
-      status: 400,
       details: { sessionId: String(sessionId) },
     })
   }
@@ -201,7 +199,6 @@ export class Workspaces {
     const dir = this.dirFor(sessionId, storedDir)
     if (await isDirectory(dir)) return dir
     throw new BerthError('WORKSPACE_NOT_FOUND', `No workspace folder for session ${sessionId} (looked in ${dir})`, {
-      status: 404,
       details: { sessionId, dir },
     })
   }

@@ -261,7 +261,7 @@ describe('writeFile', () => {
   it('refuses to write over a folder', async () => {
     const ws = new Workspaces({ root, quotaBytes: null })
     await ws.create(id)
-    await expectRejects(ws.writeFile(id, 'uploaded_files', 'x'), 'PATH_INVALID', 409)
+    await expectRejects(ws.writeFile(id, 'uploaded_files', 'x'), 'PATH_IS_A_FOLDER', 409)
   })
 
   it('refuses writes through a symlink leading out, creating nothing outside', async () => {

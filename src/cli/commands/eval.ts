@@ -69,7 +69,6 @@ export function registerEval(program: Command): void {
             'EVAL_RUN_NOT_FOUND',
             `No eval run ${runName} in ${storage.paths.root}.` +
               (known.length > 0 ? ` Runs there: ${known.join(', ')}.` : ''),
-            { status: 404 },
           )
         }
         const summary = summarizeRun(runName, await loadRunState(paths))
@@ -81,9 +80,7 @@ export function registerEval(program: Command): void {
 
 async function runGaiaCommand(options: GaiaOptions, command: Command): Promise<number> {
   if (options.data === undefined && options.fromHub !== true) {
-    throw new BerthError('INVALID_REQUEST', 'Say where the dataset is with --data DIR, or fetch it with --from-hub.', {
-      status: 400,
-    })
+    throw new BerthError('INVALID_REQUEST', 'Say where the dataset is with --data DIR, or fetch it with --from-hub.')
   }
   const config = configFor(command)
   const model = evalModel(config, options.model)

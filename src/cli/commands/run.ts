@@ -59,12 +59,10 @@ async function openSession(runtime: Runtime, id: string | undefined): Promise<st
   }
   const session = await store.getSession(id)
   if (session === null) {
-    throw new BerthError('SESSION_NOT_FOUND', `No session ${id} in ${storage.paths.database}.`, { status: 404 })
+    throw new BerthError('SESSION_NOT_FOUND', `No session ${id} in ${storage.paths.database}.`)
   }
   if (session.status === 'running' && inspectRootLock(storage.paths.root).locked) {
-    throw new BerthError('QUERY_IN_PROGRESS', `Session ${id} is running in the server right now; wait or cancel it.`, {
-      status: 409,
-    })
+    throw new BerthError('QUERY_IN_PROGRESS', `Session ${id} is running in the server right now; wait or cancel it.`)
   }
   return id
 }

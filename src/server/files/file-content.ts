@@ -29,19 +29,19 @@ export async function readContent(
   const file = await workspaces.resolve(sessionId, relative, { storedDir: options.storedDir ?? null })
   const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'ENOTDIR') {
-      throw new BerthError('FILE_NOT_FOUND', `No such file: ${relative}`, { status: 404 })
+      throw new BerthError('FILE_NOT_FOUND', `No such file: ${relative}`)
     }
     throw error
   })
   try {
     const info = await handle.stat()
-    if (!info.isFile()) throw new BerthError('PATH_INVALID', `Not a file: ${relative}`, { status: 400 })
+    if (!info.isFile()) throw new BerthError('PATH_INVALID', `Not a file: ${relative}`)
     if (info.size > maxBytes) {
       throw new BerthError(
         'FILE_TOO_LARGE',
         `${relative} is ${info.size} bytes, more than the ${maxBytes} bytes shown inline; ` +
           'download it instead (POST or GET /api/files/download).',
-        { status: 413, details: { path: relative, size: info.size, limit: maxBytes } },
+        { details: { path: relative, size: info.size, limit: maxBytes } },
       )
     }
     // Read only the size checked above: a file growing meanwhile cannot make this request bigger.

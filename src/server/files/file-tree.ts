@@ -52,8 +52,8 @@ export async function listTree(
   const start = await workspaces.resolve(sessionId, relative, { allowRoot: true, storedDir })
   const root = await workspaces.resolve(sessionId, '', { allowRoot: true, storedDir })
   const info = await stat(start).catch(() => null)
-  if (info === null) throw new BerthError('FILE_NOT_FOUND', `No such folder: ${relative}`, { status: 404 })
-  if (!info.isDirectory()) throw new BerthError('PATH_INVALID', `Not a folder: ${relative}`, { status: 400 })
+  if (info === null) throw new BerthError('FILE_NOT_FOUND', `No such folder: ${relative}`)
+  if (!info.isDirectory()) throw new BerthError('PATH_INVALID', `Not a folder: ${relative}`)
 
   const walker = new TreeWalker(workspaces, sessionId, root, storedDir, options.maxEntries ?? 10_000)
   const files = await walker.list(path.relative(root, start).split(path.sep).join('/'), clampDepth(depth))

@@ -40,7 +40,5 @@ export async function workspaceForRequest(
  */
 export function checkedSessionId(value: unknown): string {
   if (typeof value === 'string' && isValidSessionId(value)) return value
-  throw new BerthError('PATH_INVALID', `Not a valid session or workspace id: ${JSON.stringify(String(value))}`, {
-    status: 400,
-  })
+  throw new BerthError('PATH_INVALID', `Not a valid session or workspace id: ${JSON.stringify(String(value))}`)
 }

@@ -37,8 +37,8 @@ export async function zipWorkspace(
   const storedDir = options.storedDir ?? null
   const start = await workspaces.resolve(sessionId, relative, { allowRoot: true, storedDir })
   const info = await stat(start).catch(() => null)
-  if (info === null) throw new BerthError('FILE_NOT_FOUND', `No such folder: ${relative}`, { status: 404 })
-  if (!info.isDirectory()) throw new BerthError('PATH_INVALID', `Not a folder: ${relative}`, { status: 400 })
+  if (info === null) throw new BerthError('FILE_NOT_FOUND', `No such folder: ${relative}`)
+  if (!info.isDirectory()) throw new BerthError('PATH_INVALID', `Not a folder: ${relative}`)
   const prefix = relative.replaceAll('\\', '/').replace(/^\/+|\/+$/g, '')
 
   const zip = new ZipFile()

@@ -47,14 +47,13 @@ export const bundleRoutes: FastifyPluginAsync<{ context: ServerContext }> = asyn
     async (request) => {
       const requester = requesterOf(request, config.authToken)
       if (!requester.deviceId && !requester.admin) {
-        throw new BerthError('INVALID_REQUEST', 'Importing needs a device id (X-Device-Id) to own the session.', {
-          status: 400,
-        })
+        throw new BerthError('INVALID_REQUEST', 'Importing needs a device id (X-Device-Id) to own the session.')
       }
       if (typeof (request.body as { pipe?: unknown } | undefined)?.pipe !== 'function') {
-        throw new BerthError('INVALID_REQUEST', 'Send the bundle as the body with Content-Type: application/gzip.', {
-          status: 415,
-        })
+        throw new BerthError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          'Send the bundle as the body with Content-Type: application/gzip.',
+        )
       }
       const result = await importSessionBundle(store, workspaces, request.body as Readable, {
         deviceId: requester.deviceId,

@@ -98,14 +98,14 @@ export const fileRoutes: FastifyPluginAsync<{ context: ServerContext }> = async 
 async function sendFile(reply: FastifyReply, file: string): Promise<FastifyReply> {
   const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'ENOTDIR') {
-      throw new BerthError('FILE_NOT_FOUND', `No such file: ${path.basename(file)}`, { status: 404 })
+      throw new BerthError('FILE_NOT_FOUND', `No such file: ${path.basename(file)}`)
     }
     throw error
   })
   const info = await handle.stat()
   if (!info.isFile()) {
     await handle.close()
-    throw new BerthError('PATH_INVALID', 'Not a file; download a folder with /api/files/download-zip.', { status: 400 })
+    throw new BerthError('PATH_INVALID', 'Not a file; download a folder with /api/files/download-zip.')
   }
   const name = path.basename(file)
   return reply

@@ -15,7 +15,7 @@ export const loginRoutes: FastifyPluginAsync<{ context: ServerContext }> = async
     const token = (request.query as { token?: unknown }).token
     if (expected === undefined) return reply.redirect('/')
     if (typeof token !== 'string' || !tokenMatches(token, expected)) {
-      throw new BerthError('AUTH_REQUIRED', 'That is not this server’s token.', { status: 401 })
+      throw new BerthError('AUTH_REQUIRED', 'That is not this server’s token.')
     }
     reply.header(
       'set-cookie',

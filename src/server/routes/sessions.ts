@@ -36,7 +36,7 @@ export const sessionRoutes: FastifyPluginAsync<{ context: ServerContext }> = asy
       const query = ListQuery.parse(request.query)
       const requester = requesterOf(request, config.authToken)
       if (!requester.admin && !config.iiAgentCompat && requester.deviceId !== deviceId) {
-        throw new BerthError('ACCESS_DENIED', 'A device can list only its own sessions.', { status: 403 })
+        throw new BerthError('ACCESS_DENIED', 'A device can list only its own sessions.')
       }
       const page = await store.listSessions(deviceId, {
         limit: query.limit ?? 50,
@@ -107,9 +107,7 @@ export const sessionRoutes: FastifyPluginAsync<{ context: ServerContext }> = asy
       const { id } = SessionParams.parse(request.params)
       const session = await sessionForWrite(context, requesterOf(request, config.authToken), id)
       if (context.runs.isRunning(id)) {
-        throw new BerthError('QUERY_IN_PROGRESS', 'The session is running; cancel it before deleting it.', {
-          status: 409,
-        })
+        throw new BerthError('QUERY_IN_PROGRESS', 'The session is running; cancel it before deleting it.')
       }
       // An explicit user request: the events and the workspace go with the session.
       const { eventsDeleted } = await store.deleteSession(id)

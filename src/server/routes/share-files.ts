@@ -28,7 +28,7 @@ export const shareFileRoutes: FastifyPluginAsync<{ context: ServerContext }> = a
     const { token } = TokenParams.parse(request.params)
     const { share } = await sessionForShare(context, token)
     const session = await store.getSession(share.sessionId)
-    if (!session) throw new BerthError('SHARE_NOT_FOUND', 'The shared session no longer exists.', { status: 404 })
+    if (!session) throw new BerthError('SHARE_NOT_FOUND', 'The shared session no longer exists.')
     return { sessionId: session.id, storedDir: session.workspaceDir }
   }
 
@@ -65,6 +65,6 @@ export const shareFileRoutes: FastifyPluginAsync<{ context: ServerContext }> = a
 
 function refuseHidden(relative: string): void {
   if (relative.split(/[\\/]/).some((segment) => segment.startsWith('.') && segment !== '.')) {
-    throw new BerthError('FILE_NOT_FOUND', `No such file: ${relative}`, { status: 404 })
+    throw new BerthError('FILE_NOT_FOUND', `No such file: ${relative}`)
   }
 }

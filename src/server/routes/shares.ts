@@ -41,9 +41,7 @@ export function newShareToken(): string {
 export async function sessionForShare(context: ServerContext, token: string): Promise<{ share: ShareRecord }> {
   const share = await context.store.getShare(token)
   if (!share || !isShareActive(share)) {
-    throw new BerthError('SHARE_NOT_FOUND', 'This share link does not exist, was revoked or has expired.', {
-      status: 404,
-    })
+    throw new BerthError('SHARE_NOT_FOUND', 'This share link does not exist, was revoked or has expired.')
   }
   return { share }
 }
@@ -99,7 +97,7 @@ export const shareRoutes: FastifyPluginAsync<{ context: ServerContext }> = async
       await sessionForWrite(context, requesterOf(request, config.authToken), id)
       const share = await store.getShare(token)
       if (!share || share.sessionId !== id) {
-        throw new BerthError('SHARE_NOT_FOUND', 'No such share link for this session.', { status: 404 })
+        throw new BerthError('SHARE_NOT_FOUND', 'No such share link for this session.')
       }
       const revoked = await store.revokeShare(token)
       return { share: presentShare(revoked ?? share, publicBaseUrl(request, config)) }
@@ -111,7 +109,7 @@ export const shareRoutes: FastifyPluginAsync<{ context: ServerContext }> = async
     const { token } = TokenParams.parse(request.params)
     const { share } = await sessionForShare(context, token)
     const session = await store.getSession(share.sessionId)
-    if (!session) throw new BerthError('SHARE_NOT_FOUND', 'The shared session no longer exists.', { status: 404 })
+    if (!session) throw new BerthError('SHARE_NOT_FOUND', 'The shared session no longer exists.')
     return {
       session: {
         id: session.id,

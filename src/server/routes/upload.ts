@@ -77,7 +77,7 @@ export const uploadRoutes: FastifyPluginAsync<{ context: ServerContext }> = asyn
       if (request.isMultipart()) return { message: MESSAGE, files: await saveMultipart(context, request) }
       const parsed = UploadJsonBody.safeParse(request.body)
       if (!parsed.success) {
-        throw new BerthError('INVALID_REQUEST', `Invalid upload: ${z.prettifyError(parsed.error)}`, { status: 400 })
+        throw new BerthError('INVALID_REQUEST', `Invalid upload: ${z.prettifyError(parsed.error)}`)
       }
       const { session_id: sessionId, file } = parsed.data
       const target = await uploadTarget(context, request, sessionId)
@@ -106,7 +106,6 @@ async function uploadTarget(context: ServerContext, request: FastifyRequest, raw
       throw new BerthError(
         'INVALID_REQUEST',
         'A new session needs a device id: send the device_id cookie or an X-Device-Id header.',
-        { status: 400 },
       )
     }
     try {
@@ -164,16 +163,12 @@ async function saveMultipart(context: ServerContext, request: FastifyRequest) {
     }
     if (target === null) {
       part.file.resume() // drain it so the request can finish
-      throw new BerthError('INVALID_REQUEST', 'Send the session_id field before the files in a multipart upload.', {
-        status: 400,
-      })
+      throw new BerthError('INVALID_REQUEST', 'Send the session_id field before the files in a multipart upload.')
     }
     files.push(await saveInto(context, target, part.filename || 'file', part.file))
   }
-  if (target === null)
-    throw new BerthError('INVALID_REQUEST', 'A multipart upload needs a session_id field.', { status: 400 })
-  if (files.length === 0)
-    throw new BerthError('INVALID_REQUEST', 'A multipart upload needs at least one file part.', { status: 400 })
+  if (target === null) throw new BerthError('INVALID_REQUEST', 'A multipart upload needs a session_id field.')
+  if (files.length === 0) throw new BerthError('INVALID_REQUEST', 'A multipart upload needs at least one file part.')
   return files
 }
 
@@ -196,7 +191,7 @@ function tooLarge(limit: number | null, name: string | null): BerthError {
     limit === null
       ? `${what} is too large for the JSON upload form; send it as multipart/form-data instead.`
       : `${what} is larger than the upload limit of ${limit} bytes. Raise it with BERTH_UPLOAD_LIMIT (or --upload-limit).`
-  return new BerthError('PAYLOAD_TOO_LARGE', message, { status: 413, details: { limitBytes: limit } })
+  return new BerthError('PAYLOAD_TOO_LARGE', message, { details: { limitBytes: limit } })
 }
 
 function quotaError(target: UploadTarget, bytes: number, quota: number | null): BerthError {
@@ -205,6 +200,6 @@ function quotaError(target: UploadTarget, bytes: number, quota: number | null): 
     `The workspace of session ${target.sessionId} is full: this upload needs at least ${bytes} bytes and only ` +
       `${Math.max(target.room ?? 0, 0)} of its ${quota} bytes are free. Delete files from the workspace, or raise the ` +
       'limit with BERTH_WORKSPACE_QUOTA (or --workspace-quota).',
-    { status: 413, details: { sessionId: target.sessionId, incomingBytes: bytes, limitBytes: quota } },
+    { details: { sessionId: target.sessionId, incomingBytes: bytes, limitBytes: quota } },
   )
 }

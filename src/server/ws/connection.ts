@@ -182,7 +182,7 @@ export class SessionConnection {
   private async onCancel(): Promise<void> {
     this.assertWritable()
     const cancelled = await this.context.runs.cancel(this.options.sessionId)
-    if (!cancelled) throw new BerthError('NO_ACTIVE_QUERY', 'No active query to cancel.', { status: 409 })
+    if (!cancelled) throw new BerthError('NO_ACTIVE_QUERY', 'No active query to cancel.')
     this.send({ type: 'system', content: { message: 'Processing was canceled by the user.' } })
   }
 
@@ -224,7 +224,7 @@ export class SessionConnection {
     const { sessionId, requester } = this.options
     let session = await store.getSession(sessionId)
     if (!session) {
-      if (!isValidSessionId(sessionId)) throw new BerthError('INVALID_REQUEST', 'Invalid session id.', { status: 400 })
+      if (!isValidSessionId(sessionId)) throw new BerthError('INVALID_REQUEST', 'Invalid session id.')
       try {
         session = await store.createSession({
           id: sessionId,
@@ -239,7 +239,7 @@ export class SessionConnection {
       }
     }
     if (!canWrite(this.context, requester, session)) {
-      throw new BerthError('ACCESS_DENIED', 'This session belongs to another device.', { status: 403 })
+      throw new BerthError('ACCESS_DENIED', 'This session belongs to another device.')
     }
     await workspaces.create(sessionId)
     return session
@@ -247,7 +247,7 @@ export class SessionConnection {
 
   private assertWritable(): void {
     if (this.options.readOnly) {
-      throw new BerthError('ACCESS_DENIED', 'This is a read-only view of a shared session.', { status: 403 })
+      throw new BerthError('ACCESS_DENIED', 'This is a read-only view of a shared session.')
     }
   }
 

@@ -62,12 +62,11 @@ export function mapWriteError(error: unknown, file: string): unknown {
     return new BerthError(
       'DISK_FULL',
       `Could not write to ${file}: the disk is full (${code}). Nothing was half-written; free some space and try again.`,
-      { status: 507, cause: error, details: { file } },
+      { cause: error, details: { file } },
     )
   }
   if (code === 'SQLITE_READONLY' || code?.startsWith('SQLITE_READONLY_')) {
     return new BerthError('ROOT_NOT_WRITABLE', `Could not write to ${file}: it is read-only (${code}).`, {
-      status: 500,
       cause: error,
       details: { file },
     })

@@ -136,7 +136,6 @@ export class SqliteStore implements Store {
           'SESSION_EXISTS',
           `A session with id ${input.id} or workspace ${input.workspaceDir} exists.`,
           {
-            status: 409,
             cause: error,
           },
         )
@@ -396,7 +395,6 @@ export class SqliteStore implements Store {
     } catch (error) {
       if (String(sqliteCode(error)).startsWith('SQLITE_CONSTRAINT')) {
         throw new BerthError('SESSION_EXISTS', `Another session already uses the folder ${workspaceDir}.`, {
-          status: 409,
           cause: error,
           details: { sessionId: id, workspaceDir },
         })
@@ -633,7 +631,7 @@ function firstMessageText(payload: string | null): string | null {
 }
 
 function notFound(id: string): BerthError {
-  return new BerthError('SESSION_NOT_FOUND', `No session with id ${id}.`, { status: 404, details: { sessionId: id } })
+  return new BerthError('SESSION_NOT_FOUND', `No session with id ${id}.`, { details: { sessionId: id } })
 }
 
 function clamp(value: number, min: number, max: number): number {

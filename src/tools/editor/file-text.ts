@@ -72,5 +72,5 @@ export function occurrenceLines(haystack: string, needle: string): number[] {
 }
 
 export function toolError(message: string): BerthError {
-  return new BerthError('TOOL_FAILED', message, { status: 400 })
+  return new BerthError('TOOL_FAILED', message)
 }

@@ -33,7 +33,6 @@ export async function fetchJson(url: string, init: RequestInit, options: FetchJs
     if (options.signal.aborted) throw new BerthError('TOOL_ABORTED', `${options.what} was cancelled.`, { cause: error })
     const reason = signal.aborted ? 'it timed out' : `the connection failed (${describe(error)})`
     throw new BerthError('WEB_REQUEST_FAILED', `${options.what} failed: ${reason}. Try again later.`, {
-      status: 502,
       cause: error,
     })
   }
@@ -48,13 +47,13 @@ export async function fetchJson(url: string, init: RequestInit, options: FetchJs
     throw new BerthError(
       'WEB_REQUEST_FAILED',
       `${options.what} failed with HTTP ${response.status}: ${text.slice(0, 300).trim()}${hint}`,
-      { status: 502, details: { httpStatus: response.status } },
+      { details: { httpStatus: response.status } },
     )
   }
   try {
     return JSON.parse(text)
   } catch {
-    throw new BerthError('WEB_REQUEST_FAILED', `${options.what} returned something that is not JSON.`, { status: 502 })
+    throw new BerthError('WEB_REQUEST_FAILED', `${options.what} returned something that is not JSON.`)
   }
 }
 

@@ -52,9 +52,7 @@ export function createJinaProvider(
       const data = asRecord(body.data)
       const content = asString(data.content)
       if (content === '') {
-        throw new BerthError('WEB_REQUEST_FAILED', `Could not read ${url} with Jina: no content was returned.`, {
-          status: 502,
-        })
+        throw new BerthError('WEB_REQUEST_FAILED', `Could not read ${url} with Jina: no content was returned.`)
       }
       return { title: asString(data.title), content }
     },

@@ -43,9 +43,7 @@ export function createSerperProvider(
       const body = asRecord(await post(trimBase(scrapeBase), { url, includeMarkdown: true }, 'Serper scrape', signal))
       const content = asString(body.markdown) || asString(body.text)
       if (content === '') {
-        throw new BerthError('WEB_REQUEST_FAILED', `Could not read ${url} with Serper: no content was returned.`, {
-          status: 502,
-        })
+        throw new BerthError('WEB_REQUEST_FAILED', `Could not read ${url} with Serper: no content was returned.`)
       }
       return { title: asString(asRecord(body.metadata).title), content }
     },

@@ -39,7 +39,7 @@ export function createTavilyProvider(apiKey: string, baseUrl = 'https://api.tavi
       if (content === '') {
         const failure = asRecord(asArray(body.failed_results)[0])
         const reason = asString(failure.error) || 'no content was returned'
-        throw new BerthError('WEB_REQUEST_FAILED', `Could not read ${url} with Tavily: ${reason}.`, { status: 502 })
+        throw new BerthError('WEB_REQUEST_FAILED', `Could not read ${url} with Tavily: ${reason}.`)
       }
       const images = asArray(first.images).filter((i): i is string => typeof i === 'string')
       const gallery =
