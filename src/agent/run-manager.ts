@@ -15,7 +15,7 @@ import { feedStored, HistoryBuilder, readAllEvents } from './history.js'
 import { ImageAttachments } from './image-attachments.js'
 import { resolvePublicUrl } from './public-url.js'
 import { closingEvents, RUN_OWNER, recoverInterruptedRuns, type StopReason, toOutcome } from './run-endings.js'
-import { RunEventSink } from './run-events.js'
+import { RunEventSink, unstoredEnd } from './run-events.js'
 import type { RunManager, RunOutcome, StartRunInput } from './runs.js'
 import { SessionSlots, TransientFanOut } from './session-slots.js'
 import { buildSystemPrompt } from './system-prompt.js'
@@ -248,10 +248,17 @@ export class AgentRunManager implements RunManager {
     run.finishing = (async () => {
       const { store, logger } = this.options
       const outcome = toOutcome(end, run.progress)
+      let endStored = false
       try {
         await store.appendMany(run.sessionId, closingEvents(end, run.progress, run.reason))
+        endStored = true
         await store.setStatus(run.sessionId, end.status === 'interrupted' ? 'interrupted' : 'idle')
       } catch (error) {
+        // Followers of the log get nothing of this end, so live viewers are told, marked as not stored;
+        // before logging, which can fail as well when the log file is on the same full disk.
+        if (!endStored) {
+          for (const event of unstoredEnd(end, run.progress, error)) this.live.publish(run.sessionId, event)
+        }
         // The session stays `running` in the store; the next start's recovery closes it.
         logger.error({ err: error, session: run.sessionId }, 'could not store the end of a run')
       }

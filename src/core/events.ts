@@ -34,22 +34,31 @@ export interface TokenUsage {
 }
 
 /**
- * Sent to live viewers only, never stored: streamed tokens. The stored
- * `agent_thinking` / `agent_response` event carries the final text.
+ * Sent to live viewers only, never stored: streamed tokens (the stored
+ * `agent_thinking` / `agent_response` event carries the final text), and the
+ * end of a run that could not be stored.
  */
 export interface TransientContents {
   agent_thinking_delta: { text: string }
   agent_response_delta: { text: string }
   /** A chunk of a running shell command's output. */
   tool_output_delta: { tool_call_id: string; text: string }
+  /**
+   * The run could not store its events (the disk is full, say) and stopped.
+   * The reference's `error` frame, so an old client shows it and stops
+   * waiting; `stored: false` because the log does not have it (no id, no seq).
+   */
+  error: { message: string; error_code: string; stored: false }
+  /** The end of a run whose end could not be stored; followed by nothing more from this run. */
+  stream_complete: EventContents['stream_complete'] & { stored: false }
 }
 
 export type TransientEventType = keyof TransientContents
 
-export interface TransientEvent<T extends TransientEventType = TransientEventType> {
-  type: T
-  content: TransientContents[T]
-}
+/** A live-only event, typed by its content (a union over the types, so `type` narrows `content`). */
+export type TransientEvent<T extends TransientEventType = TransientEventType> = {
+  [K in T]: { type: K; content: TransientContents[K] }
+}[T]
 
 /** A new stored event of a known type, typed by its content. */
 export type AgentEvent<T extends StoredEventType = StoredEventType> = {

@@ -1,6 +1,10 @@
+import { open, rm, symlink } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type TestServer } from '../helpers/berth-server.js'
 import { PNG_1PX } from '../helpers/images.js'
+import { tryMount, unmount } from '../helpers/mount.js'
+import { tempDir } from '../helpers/temp-dir.js'
 import { connect, type Frame } from '../helpers/ws-client.js'
 
 let t: TestServer
@@ -221,5 +225,79 @@ describe('WebSocket protocol', () => {
     expect(types.filter((type: string) => type === 'user_message')).toHaveLength(2)
     expect(types).toContain('query_edited')
     await socket.close()
+  })
+})
+
+/** Write into `file` until the file system refuses: nothing is left free. */
+async function fillDisk(file: string): Promise<void> {
+  const handle = await open(file, 'w')
+  const chunk = Buffer.alloc(64 * 1024, 1)
+  try {
+    for (;;) await handle.write(chunk)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error
+  } finally {
+    await handle.close()
+  }
+}
+
+describe('a run that cannot store its end (data root on a full disk)', () => {
+  it('tells every live viewer with an error and the end, both marked not stored, and goes on once space is back', async (ctx) => {
+    const root = join(await tempDir(), 'small-disk')
+    if (!tryMount(root, 'size=8m')) ctx.skip('cannot mount a tmpfs here (needs root on Linux); the test did not run')
+    const filler = join(root, 'filler')
+    let server: TestServer | undefined
+    try {
+      // The log file lives elsewhere: pino's file stream throws on ENOSPC and would end the server
+      // (src/logging/logger.ts), which is not what this test is about.
+      await symlink(join(await tempDir(), 'agent_logs.txt'), join(root, 'agent_logs.txt'))
+      server = await startTestServer(root)
+      // A long answer, streamed slowly enough that the disk fills while it comes in.
+      server.llm.enqueue({ text: 'y'.repeat(600 * 1024), chunkSize: 64 * 1024, chunkDelayMs: 150 })
+      const owner = await connect(server.wsUrl({ device_id: 'dev-full' }))
+      const sessionId = (await owner.next('connection_established')).content.session_uuid as string
+      owner.send({ type: 'init_agent', content: {} })
+      await owner.next('agent_initialized')
+      const watcher = await connect(server.wsUrl({ device_id: 'dev-full', session_uuid: sessionId, after: 0 }))
+      await watcher.next('connection_established')
+
+      owner.send({ type: 'query', content: { text: 'Write a very long answer' } })
+      await owner.next('processing')
+      await watcher.next('user_message')
+      await owner.next('agent_response_delta')
+      await fillDisk(filler)
+
+      for (const viewer of [owner, watcher]) {
+        const error = await viewer.next('error')
+        expect(error).toEqual({
+          type: 'error',
+          content: { message: expect.stringContaining('disk is full'), error_code: 'DISK_FULL', stored: false },
+        })
+        const end = await viewer.next('stream_complete')
+        expect(end.content).toMatchObject({ status: 'failed', stored: false })
+        // Not stored, so not presented as stored: no id, no seq.
+        for (const frame of [error, end]) {
+          expect(frame.seq).toBeUndefined()
+          expect(frame.id).toBeUndefined()
+        }
+        // Nothing stored-looking was published for the events that failed.
+        expect(storedTypes(viewer.frames).filter((type) => type !== 'user_message')).toEqual([])
+      }
+
+      // Space is back: the same session takes the next query and stores its end as usual.
+      await rm(filler)
+      server.llm.enqueue({ text: 'Back in business.' })
+      owner.send({ type: 'query', content: { text: 'Try again' } })
+      const stored = await owner.next((f) => f.type === 'stream_complete' && typeof f.seq === 'number')
+      expect(stored.content).toMatchObject({ status: 'completed' })
+      expect(stored.content.stored).toBeUndefined()
+      expect(owner.frames.find((f) => f.type === 'agent_response')?.content.text).toBe('Back in business.')
+      await owner.close()
+      await watcher.close()
+    } finally {
+      await rm(filler, { force: true })
+      await server?.stop()
+      unmount(root)
+    }
   })
 })
