@@ -1,4 +1,5 @@
 import { memo } from 'react'
+import { unsavedRunError } from '../lib/friendly-error.js'
 import type { ChatItem } from '../state/chat-state.js'
 import { ErrorNotice } from './error-notice.js'
 import { Icon } from './icons.js'
@@ -51,7 +52,13 @@ export const ChatItemView = memo(function ChatItemView({ item }: { item: ChatIte
     case 'notice':
       return (
         <li className={`msg msg-notice tone-${item.tone}`}>
-          {item.tone === 'error' ? <ErrorNotice code={item.code} message={item.text} /> : <p>{item.text}</p>}
+          {item.tone !== 'error' ? (
+            <p>{item.text}</p>
+          ) : item.unsaved ? (
+            <ErrorNotice error={unsavedRunError(item.code, item.text)} />
+          ) : (
+            <ErrorNotice code={item.code} message={item.text} />
+          )}
         </li>
       )
   }

@@ -19,6 +19,7 @@ export function ErrorNotice(props: {
       <strong>{error.title}</strong>
       {error.detail && error.detail !== error.title ? <p>{error.detail}</p> : null}
       {error.action ? <p className="error-action">{error.action}</p> : null}
+      {error.note ? <p className="error-note">{error.note}</p> : null}
       {props.onRetry ? (
         <button type="button" className="button" onClick={props.onRetry}>
           Try again

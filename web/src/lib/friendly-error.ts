@@ -4,6 +4,8 @@ export interface FriendlyError {
   detail: string
   action: string | null
   code: string | null
+  /** Said after the rest, e.g. that this message was not saved. */
+  note: string | null
 }
 
 /** `unless`: the server's own message already says what to do. */
@@ -71,5 +73,24 @@ export function friendlyError(code: string | null | undefined, message: string):
     detail: message,
     action: advice?.unless?.test(message) ? null : (advice?.action ?? null),
     code: code ?? null,
+    note: null,
+  }
+}
+
+/**
+ * The error a run stopped with when the server could not store its end (a
+ * full disk): the run is over, and this message exists only on this page.
+ *
+ * @example
+ *   unsavedRunError('DISK_FULL', 'Could not write …').title // 'The run stopped: the server’s disk is full'
+ */
+export function unsavedRunError(code: string | null | undefined, message: string): FriendlyError {
+  const error = friendlyError(code, message)
+  const known = code ? ADVICE[code] !== undefined : false
+  const why = known ? error.title.charAt(0).toLowerCase() + error.title.slice(1) : 'something went wrong'
+  return {
+    ...error,
+    title: `The run stopped: ${why}`,
+    note: 'This message was not saved: the server could not write it, so it will be gone when you reload.',
   }
 }

@@ -153,6 +153,39 @@ describe('chat reducer', () => {
     expect(state.running).toBe(false)
   })
 
+  it('ends the running state on a run end the server could not store, and marks its error as not saved', () => {
+    seq = 0
+    let state = addLocalUserMessage(emptyChat, 'write a lot', [])
+    state = applyFrames(state, [
+      live('processing', {}),
+      stored('tool_call', { tool_call_id: 'w', tool_name: 'bash', tool_input: { command: 'yes' } }),
+      live('agent_response_delta', { text: 'Writing a long' }),
+    ])
+    expect(state.running).toBe(true)
+    const message = 'The run stopped and its end could not be saved: the disk is full (SQLITE_FULL).'
+    // An old-style error frame on its own (a client that ignores the live stream_complete) already ends the run.
+    const afterError = applyFrames(state, [live('error', { message, error_code: 'DISK_FULL', stored: false })])
+    expect(afterError.running).toBe(false)
+    state = applyFrames(afterError, [
+      live('stream_complete', { status: 'failed', turns: 1, stored: false }),
+      // A heartbeat or a late delta changes nothing.
+      live('heartbeat', {}),
+    ])
+    expect(state.running).toBe(false)
+    expect(state.lastSeq).toBe(1)
+    expect(state.items).toMatchObject([
+      { kind: 'user', delivery: 'sent' },
+      { kind: 'tool', tool: { status: 'interrupted' } },
+      { kind: 'assistant', text: 'Writing a long', streaming: false },
+      { kind: 'notice', tone: 'error', code: 'DISK_FULL', text: message, unsaved: true, seq: null },
+    ])
+    // A refused query (a live error without stored: false) is not a run end: nothing was running yet.
+    const refused = applyFrames(addLocalUserMessage(emptyChat, 'again', []), [
+      live('error', { message: 'busy', error_code: 'QUERY_IN_PROGRESS' }),
+    ])
+    expect(refused.items).toMatchObject([{ delivery: 'failed' }, { kind: 'notice', unsaved: false }])
+  })
+
   it('keeps error codes of stored errors for plain-words advice', () => {
     seq = 0
     const state = applyFrames(emptyChat, [

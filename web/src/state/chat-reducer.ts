@@ -7,7 +7,8 @@ type Content = Record<string, unknown>
 
 /**
  * Fold frames (stored events with `seq`, and live-only frames: deltas,
- * `processing`, errors) into chat items. Stored events at or below
+ * `processing`, errors, and a run's end the server could not store, marked
+ * `stored: false`) into chat items. Stored events at or below
  * `lastSeq` are dropped, so a history page and a socket resumed with
  * `after=` can overlap without duplicates; deltas build a streaming item
  * that the stored event's final text replaces. The array is copied once per
@@ -203,9 +204,18 @@ function onFileEdit(draft: Draft, content: Content, seq: number | null): void {
 }
 
 function onError(draft: Draft, content: Content, seq: number | null): void {
+  const message = text(content.message) || 'Unknown error'
+  const code = text(content.error_code) || null
+  if (seq === null && content.stored === false) {
+    // The run stopped and the server could not store its end (the disk is full): it is over all the same.
+    draft.running = false
+    closeOpenItems(draft, 'interrupted')
+    pushNotice(draft, 'error', message, code, null, true)
+    return
+  }
   // A live error right after a query means the query was refused (e.g. QUERY_IN_PROGRESS).
   if (seq === null) markSending(draft, 'failed')
-  pushNotice(draft, 'error', text(content.message) || 'Unknown error', text(content.error_code) || null, seq)
+  pushNotice(draft, 'error', message, code, seq)
 }
 
 function markSending(draft: Draft, delivery: 'sent' | 'failed'): void {
@@ -234,8 +244,15 @@ function updateTool(draft: Draft, id: string, change: (tool: ToolCard) => ToolCa
   draft.items[index] = { ...item, tool: change(item.tool) }
 }
 
-function pushNotice(draft: Draft, tone: 'info' | 'error', message: string, code: string | null, seq: number | null) {
-  const item: ChatItem = { kind: 'notice', key: keyFor(draft, seq), seq, tone, text: message, code }
+function pushNotice(
+  draft: Draft,
+  tone: 'info' | 'error',
+  message: string,
+  code: string | null,
+  seq: number | null,
+  unsaved = false,
+) {
+  const item: ChatItem = { kind: 'notice', key: keyFor(draft, seq), seq, tone, text: message, code, unsaved }
   draft.items.push(item)
 }
 

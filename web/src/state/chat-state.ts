@@ -38,7 +38,14 @@ export type ChatItem =
   | (ItemBase & { kind: 'assistant'; text: string; streaming: boolean; interrupted: string | null })
   | (ItemBase & { kind: 'thinking'; text: string; streaming: boolean })
   | (ItemBase & { kind: 'tool'; tool: ToolCard })
-  | (ItemBase & { kind: 'notice'; tone: 'info' | 'error'; text: string; code: string | null })
+  | (ItemBase & {
+      kind: 'notice'
+      tone: 'info' | 'error'
+      text: string
+      code: string | null
+      /** Said live about a run whose end the server could not store (a full disk): gone after a reload. */
+      unsaved: boolean
+    })
 
 export interface ChatState {
   items: ChatItem[]
