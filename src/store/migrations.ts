@@ -2,17 +2,27 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import { BerthError } from '../core/errors.js'
 
 /**
- * Versioned schema migrations, in order. Never edit a released one; add the
- * next. The first reproduces the reference system's DDL (a no-op on an
+ * Versioned schema migrations, in order. A database records the names it has
+ * run and never runs one again, so a released step's result must never
+ * change: add the next one instead. Its SQL may be rewritten (for speed) when
+ * a test proves the result identical. The first reproduces the reference system's DDL (a no-op on an
  * ii-agent database, which already has it), so an existing `events.db` opens
  * in place.
  */
 export type SqlDialect = 'sqlite' | 'postgres'
 
-function migrations(dialect: SqlDialect): Record<string, Migration> {
-  // SQLite keeps insertion order in rowid; PostgreSQL has none, so ties fall back to the id.
-  const tieBreaker = dialect === 'sqlite' ? 'rowid' : 'id'
-  return {
+/**
+ * How far a running step is, 0 to 1, for `berth serve`'s progress log and its
+ * 503 answers while it upgrades. Called between statements.
+ */
+export type StepProgress = (step: string, fraction: number) => void
+
+/** The creation time given to a session that has none and no events to take one from. */
+const EPOCH = '1970-01-01 00:00:00.000000'
+
+function migrations(dialect: SqlDialect, progress: StepProgress = () => {}): Record<string, Migration> {
+  const reporter = (step: string) => (fraction: number) => progress(step, fraction)
+  const steps: Record<string, Migration> = {
     '0001_reference_schema': {
       async up(db) {
         await db.schema
@@ -41,8 +51,12 @@ function migrations(dialect: SqlDialect): Record<string, Migration> {
           .execute()
       },
     },
+    // Rewritten for speed since its release; its result is the same (test/store/migration-equivalence.test.ts).
+    // Linear or n log n in the table sizes: no correlated subquery over `event`, which has no index yet.
     '0002_berth_columns': {
       async up(db) {
+        const report = reporter('0002_berth_columns')
+        report(0)
         await db.schema.alterTable('session').addColumn('name', 'varchar').execute()
         await db.schema
           .alterTable('session')
@@ -51,23 +65,31 @@ function migrations(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.alterTable('session').addColumn('updated_at', sql`datetime`).execute()
         await db.schema.alterTable('event').addColumn('seq', 'integer').execute()
 
-        // Number existing events per session in time order (insertion order on ties).
+        if (dialect === 'sqlite') await numberEventsSqlite(db, report)
+        else {
+          await sql`
+          UPDATE event SET seq = numbered.n FROM (
+            SELECT id, ROW_NUMBER() OVER (PARTITION BY session_id ORDER BY timestamp, id) AS n FROM event
+          ) AS numbered
+          WHERE event.id = numbered.id`.execute(db)
+        }
+        report(0.8)
+        // One GROUP BY for both times. Sessions the reference stored without a creation time sort by
+        // their first event; updated_at is the last event's time, else the creation time.
         await sql`
-        UPDATE event SET seq = numbered.n FROM (
-          SELECT id, ROW_NUMBER() OVER (PARTITION BY session_id ORDER BY timestamp, ${sql.raw(tieBreaker)}) AS n
-          FROM event
-        ) AS numbered
-        WHERE event.id = numbered.id`.execute(db)
-        // Sessions the reference stored without a creation time sort by their first event.
+        UPDATE session SET
+          created_at = COALESCE(session.created_at, times.first, ${EPOCH}),
+          updated_at = COALESCE(times.last, session.created_at, times.first, ${EPOCH})
+        FROM (SELECT session_id, MIN(timestamp) AS first, MAX(timestamp) AS last FROM event GROUP BY session_id) AS times
+        WHERE session.id = times.session_id`.execute(db)
+        // Sessions without events.
         await sql`
-        UPDATE session SET created_at = COALESCE(
-          (SELECT MIN(timestamp) FROM event WHERE event.session_id = session.id), '1970-01-01 00:00:00.000000')
-        WHERE created_at IS NULL`.execute(db)
-        await sql`
-        UPDATE session SET updated_at = COALESCE(
-          (SELECT MAX(timestamp) FROM event WHERE event.session_id = session.id), created_at)`.execute(db)
+        UPDATE session SET created_at = COALESCE(created_at, ${EPOCH}), updated_at = COALESCE(created_at, ${EPOCH})
+        WHERE updated_at IS NULL`.execute(db)
+        report(0.85)
 
         await db.schema.createIndex('event_session_seq').unique().on('event').columns(['session_id', 'seq']).execute()
+        report(0.97)
         await db.schema
           .createIndex('session_device_created')
           .on('session')
@@ -108,13 +130,58 @@ function migrations(dialect: SqlDialect): Record<string, Migration> {
       },
     },
   }
+  // Every step says when it starts and ends; long ones report in between.
+  return Object.fromEntries(
+    Object.entries(steps).map(([name, step]) => [
+      name,
+      {
+        async up(db: Kysely<unknown>) {
+          progress(name, 0)
+          await step.up(db)
+          progress(name, 1)
+        },
+      },
+    ]),
+  )
 }
+
+/**
+ * Number every event per session in time order, insertion order (rowid) on
+ * ties, exactly as one `ROW_NUMBER() OVER (PARTITION BY session_id ORDER BY
+ * timestamp, rowid)` over the table would. The numbers are computed in one
+ * sorted pass into a temporary table keyed by rowid, then written in rowid
+ * ranges: each page of `event` is rewritten once, in file order (writing them
+ * session by session touches pages all over the file), and progress advances
+ * between ranges.
+ */
+async function numberEventsSqlite(db: Kysely<unknown>, report: (fraction: number) => void): Promise<void> {
+  await sql`CREATE TEMP TABLE berth_event_numbering (rid INTEGER PRIMARY KEY, n INTEGER NOT NULL)`.execute(db)
+  await sql`
+  INSERT INTO temp.berth_event_numbering (rid, n)
+  SELECT rowid, ROW_NUMBER() OVER (PARTITION BY session_id ORDER BY timestamp, rowid) FROM event`.execute(db)
+  report(0.2)
+  const range = await sql<{ low: number | null; high: number | null }>`
+  SELECT MIN(rid) AS low, MAX(rid) AS high FROM temp.berth_event_numbering`.execute(db)
+  const low = Number(range.rows[0]?.low ?? 0)
+  const high = Number(range.rows[0]?.high ?? -1)
+  const width = Math.max(1, Math.ceil((high - low + 1) / SEQ_RANGES))
+  for (let start = low; start <= high; start += width) {
+    await sql`
+    UPDATE event SET seq = numbered.n FROM temp.berth_event_numbering AS numbered
+    WHERE event.rowid = numbered.rid AND numbered.rid >= ${start} AND numbered.rid < ${start + width}`.execute(db)
+    report(0.2 + (0.6 * (start + width - low)) / (high - low + 1))
+  }
+  await sql`DROP TABLE temp.berth_event_numbering`.execute(db)
+}
+
+/** Ranges `seq` is written in: enough for progress to move every few percent. */
+const SEQ_RANGES = 50
 
 export const MIGRATION_NAMES: readonly string[] = Object.keys(migrations('sqlite'))
 export const LATEST_SCHEMA = MIGRATION_NAMES[MIGRATION_NAMES.length - 1] as string
 
-export function createMigrator(db: Kysely<unknown>, dialect: SqlDialect): Migrator {
-  const list = migrations(dialect)
+export function createMigrator(db: Kysely<unknown>, dialect: SqlDialect, progress?: StepProgress): Migrator {
+  const list = migrations(dialect, progress)
   const provider: MigrationProvider = { getMigrations: async () => list }
   return new Migrator({ db, provider })
 }
@@ -156,6 +223,7 @@ export async function migrateToLatest(
   dialect: SqlDialect,
   file: string,
   backup: (state: SchemaState) => Promise<string | null>,
+  progress?: StepProgress,
 ): Promise<{ applied: string[]; backupFile: string | null }> {
   const state = await readSchemaState(db)
   if (state.unknown.length > 0) {
@@ -168,7 +236,7 @@ export async function migrateToLatest(
   }
   if (state.pending.length === 0) return { applied: [], backupFile: null }
   const backupFile = state.hasData ? await backup(state) : null
-  const { error, results } = await createMigrator(db, dialect).migrateToLatest()
+  const { error, results } = await createMigrator(db, dialect, progress).migrateToLatest()
   if (error) {
     throw new BerthError(
       'DATABASE_MIGRATION_FAILED',

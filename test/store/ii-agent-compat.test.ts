@@ -51,6 +51,9 @@ const EVENTS = [
   ],
 ] as const
 
+/** A backup file, not the fingerprint file written beside it. */
+const isBackup = (name: string) => name.startsWith('events.db.backup-') && !name.endsWith('.fingerprint')
+
 async function buildReferenceDb(file: string, withSummary = true): Promise<void> {
   const db = new Database(file)
   db.pragma('journal_mode = delete')
@@ -87,7 +90,7 @@ describe('opening an ii-agent events.db', () => {
     const store = await SqliteStore.open({ file })
     expect((await store.schemaState()).applied.at(-1)).toBe(LATEST_SCHEMA)
 
-    const backups = (await readdir(dir)).filter((name) => name.startsWith('events.db.backup-'))
+    const backups = (await readdir(dir)).filter(isBackup)
     expect(backups).toHaveLength(1)
     // The backup is the untouched reference database.
     const backup = new Database(join(dir, backups[0] as string), { readonly: true })
@@ -130,7 +133,7 @@ describe('opening an ii-agent events.db', () => {
     // Reopening migrates nothing and takes no new backup.
     const again = await SqliteStore.open({ file })
     await again.close()
-    expect((await readdir(dir)).filter((name) => name.startsWith('events.db.backup-'))).toHaveLength(1)
+    expect((await readdir(dir)).filter(isBackup)).toHaveLength(1)
   })
 
   it('adds the summary column to a database from before it existed', async () => {

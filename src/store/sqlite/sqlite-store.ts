@@ -27,8 +27,10 @@ import type {
   Subscription,
 } from '../types.js'
 import { BackgroundCheckpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from './background-checkpointer.js'
+import type { UpgradeProgress } from './schema-upgrade.js'
 import { backupSqlite, mapWriteError, openSqlite, type SqliteHandle, sqliteCode } from './sqlite-database.js'
 import { createSessionMerger, snapshotSqliteFile } from './sqlite-transfer.js'
+import { upgradeOnWorkerThread } from './upgrade-thread.js'
 
 export interface SqliteStoreOptions {
   file: string
@@ -38,8 +40,13 @@ export interface SqliteStoreOptions {
   onListenerError?: (error: unknown) => void
   /** Called when the background WAL checkpoint fails; SQLite's own checkpoint takes over. */
   onCheckpointError?: (error: Error) => void
-  /** Called with the backup path before a schema migration changes an existing file. */
-  onMigrationBackup?: (file: string, state: SchemaState) => void
+  /**
+   * Called with the backup path before a schema migration changes an existing
+   * file; `reused` when it is an earlier backup of the very same content.
+   */
+  onMigrationBackup?: (file: string, backup: { pending: string[]; reused: boolean }) => void
+  /** Where an upgrade of an existing file is (backup, then each schema step), several times a second. */
+  onUpgradeProgress?: (progress: UpgradeProgress) => void
 }
 
 interface AppendBatch {
@@ -92,18 +99,22 @@ export class SqliteStore implements Store {
   }
 
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
+    // The main thread's connection first: a file that is not a readable database is refused here, untouched.
     const sqlite = openSqlite(options.file, { readonly: options.readonly, busyTimeoutMs: options.busyTimeoutMs })
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
     try {
       if (!options.readonly) {
-        await migrateToLatest(db as unknown as Kysely<unknown>, 'sqlite', options.file, async (state) => {
-          const backup = `${options.file}.backup-${dbTimestamp()
-            .replace(/[^0-9]/g, '')
-            .slice(0, 14)}-before-${state.pending[0]}`
-          await backupSqlite(sqlite, backup)
-          options.onMigrationBackup?.(backup, state)
-          return backup
-        })
+        const state = await readSchemaState(db as unknown as Kysely<unknown>)
+        // Existing data to upgrade (backup and rewrite, minutes for millions of events): on a worker thread.
+        if (state.unknown.length === 0 && state.pending.length > 0 && state.hasData) {
+          await upgradeOnWorkerThread(options.file, {
+            busyTimeoutMs: options.busyTimeoutMs,
+            onProgress: options.onUpgradeProgress,
+            onBackup: (backup) => options.onMigrationBackup?.(backup.file, backup),
+          })
+        }
+        // A new database (nothing to back up, milliseconds), or a newer one refused.
+        await migrateToLatest(db as unknown as Kysely<unknown>, 'sqlite', options.file, async () => null)
       }
       return new SqliteStore(options.file, sqlite, db, options)
     } catch (error) {
