@@ -372,6 +372,15 @@ export const SETTINGS = {
     default: 'main',
     description: 'Branch, tag or commit of that dataset to download.',
   } satisfies SettingSpec<string>,
+  gaiaData: {
+    env: ['BERTH_GAIA_DATA'],
+    schema: z.string().trim().min(1).optional(),
+    default: undefined,
+    description:
+      'GAIA dataset folder the server runs (the `/eval` page, `POST /api/gaia/run`); unset: ' +
+      '`<root>/eval/hub/<BERTH_GAIA_DATASET>`, where `berth eval gaia --from-hub` puts it. ' +
+      'Missing and HF_TOKEN set: the server downloads it there.',
+  } satisfies SettingSpec<string | undefined>,
 } as const
 
 export type SettingName = keyof typeof SETTINGS

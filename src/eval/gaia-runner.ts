@@ -169,10 +169,13 @@ class TaskRunner {
     try {
       outcome = await this.execute(task, attempt.session_id)
     } catch (error) {
-      failure = isBerthError(error)
-        ? { code: error.code, message: error.message }
-        : { code: 'EVAL_TASK_FAILED', message: error instanceof Error ? error.message : String(error) }
-      this.deps.logger.error({ err: error, task: task.taskId, session: attempt.session_id }, 'GAIA task failed')
+      // The server shutting down before the task's run started is an interruption (run again on resume), not an error.
+      if (!isBerthError(error, 'RUNS_SHUT_DOWN')) {
+        failure = isBerthError(error)
+          ? { code: error.code, message: error.message }
+          : { code: 'EVAL_TASK_FAILED', message: error instanceof Error ? error.message : String(error) }
+        this.deps.logger.error({ err: error, task: task.taskId, session: attempt.session_id }, 'GAIA task failed')
+      }
     }
     const result = this.toResult(attempt, outcome, failure, performance.now() - started)
     await this.results.append(result)

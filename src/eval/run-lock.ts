@@ -18,7 +18,8 @@ export interface RunLock {
 export function acquireRunLock(file: string, runName: string): RunLock {
   let db: Database.Database | undefined
   try {
-    db = new Database(file, { timeout: 0 })
+    // A short wait, not none: a server listing runs probes the lock (runLockHeld) for an instant.
+    db = new Database(file, { timeout: 250 })
     db.pragma('locking_mode = EXCLUSIVE')
     db.exec('CREATE TABLE IF NOT EXISTS holder (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL)')
     // In exclusive locking mode the lock taken by this write is kept after COMMIT.
@@ -32,7 +33,7 @@ export function acquireRunLock(file: string, runName: string): RunLock {
       throw new BerthError(
         'EVAL_RUN_LOCKED',
         `Eval run ${runName} is already being run by another berth process; wait for it, stop it, or pick another --run-name.`,
-        { status: 409, details: { runName, lock: file } },
+        { details: { runName, lock: file } },
       )
     }
     throw error
@@ -43,5 +44,29 @@ export function acquireRunLock(file: string, runName: string): RunLock {
       open?.close()
       open = undefined
     },
+  }
+}
+
+/**
+ * Whether some process holds a run's lock now, for listing runs: a read
+ * needs a shared lock, which the holder's exclusive one refuses. Read-only
+ * and instant; a runner acquiring at that very moment waits for it
+ * (acquireRunLock's busy timeout) instead of failing.
+ *
+ * @example
+ *   runLockHeld(paths.lock) // true while `berth eval gaia --run-name smoke` runs
+ */
+export function runLockHeld(file: string): boolean {
+  let db: Database.Database | undefined
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 0 })
+    db.prepare('SELECT pid FROM holder').get()
+    return false
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    // A missing file or table: no runner ever held it.
+    return typeof code === 'string' && code.startsWith('SQLITE_BUSY')
+  } finally {
+    db?.close()
   }
 }

@@ -7,6 +7,7 @@ import { createErrorHandler } from './errors.js'
 import { SiteServer, WORKSPACE_PREFIX } from './files/site-server.js'
 import { registerOpenApi } from './openapi.js'
 import { bundleRoutes } from './routes/bundles.js'
+import { evalRoutes } from './routes/eval.js'
 import { fileRoutes } from './routes/files.js'
 import { healthRoutes } from './routes/health.js'
 import { loginRoutes } from './routes/login.js'
@@ -56,6 +57,7 @@ export async function createServer(context: ServerContext): Promise<FastifyInsta
   await app.register(modelRoutes, { context })
   await app.register(shareRoutes, { context })
   await app.register(shareFileRoutes, { context })
+  await app.register(evalRoutes, { context })
   await app.register(websocketRoutes, { context })
   await app.register(webUiRoutes, { context })
   return app

@@ -40,7 +40,7 @@ interface CachedFile {
 
 /**
  * The React UI built by Vite into `dist/web`: `index.html` for `/`,
- * `/session/*` and `/share/*` (client-side routes), hashed `/assets/*`
+ * `/session/*`, `/share/*` and `/eval` (client-side routes), hashed `/assets/*`
  * cached for a year. Only these paths are claimed, so `/api`, `/ws`,
  * `/workspace`, health and metrics are never shadowed. Files are read once
  * and kept in memory with their gzip form; a missing build says plainly
@@ -82,7 +82,7 @@ export const webUiRoutes: FastifyPluginAsync<{ context: ServerContext; root?: st
   }
 
   const hide = { schema: { hide: true } }
-  for (const url of ['/', '/index.html', '/session/*', '/share/*']) app.get(url, hide, sendIndex)
+  for (const url of ['/', '/index.html', '/session/*', '/share/*', '/eval', '/eval/*']) app.get(url, hide, sendIndex)
 
   app.get('/assets/:name', hide, async (request, reply) => {
     const { name } = request.params as { name: string }
