@@ -67,6 +67,7 @@ export const ERROR_CATALOGUE = {
   SHARE_NOT_FOUND: { status: 404, title: 'No such share link' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request is too large' },
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
+  SERVER_STARTING: { status: 503, title: 'The server is starting; try again shortly' },
   // the WebSocket protocol (the reference's codes)
   INVALID_JSON: { status: 400, title: 'The message is not valid JSON' },
   UNKNOWN_MESSAGE_TYPE: { status: 400, title: 'Unknown message type' },
