@@ -207,6 +207,42 @@ describe('WebSocket protocol', () => {
     await owner.close()
   })
 
+  it('refuses a share-link viewer’s cancel, query and edit with ACCESS_DENIED, even with the owner’s device id; the run goes on', async () => {
+    t.llm.enqueue({ text: 'Working on it...', hang: true })
+    const owner = await connect(t.wsUrl({ device_id: 'dev-shared' }))
+    const sessionId = (await owner.next('connection_established')).content.session_uuid as string
+    owner.send({ type: 'query', content: { text: 'A long task' } })
+    await owner.next('processing')
+    const share = await api(`/api/sessions/${sessionId}/share`, { method: 'POST', device: 'dev-shared', body: '{}' })
+    expect(share.status).toBe(200)
+    const token = share.body.share.token as string
+
+    // Presenting the owner's device id passes the device check: only the share link's read-only rule refuses.
+    for (const device of [{}, { device_id: 'dev-shared' }]) {
+      const viewer = await connect(t.wsUrl({ share: token, after: 0, ...device }))
+      expect((await viewer.next('connection_established')).content).toMatchObject({ read_only: true, running: true })
+      for (const type of ['cancel_processing', 'cancel', 'query', 'edit_query']) {
+        viewer.send({ type, content: type.endsWith('query') ? { text: 'Do something else' } : {} })
+        const refused = await viewer.next('error')
+        expect([type, refused.content.error_code]).toEqual([type, 'ACCESS_DENIED'])
+        expect(refused.content.message).toContain('read-only')
+      }
+      await viewer.close()
+    }
+
+    const info = await api(`/api/sessions/${sessionId}/info`, { device: 'dev-shared' })
+    expect(info.body.running).toBe(true)
+    const { body } = await api(`/api/sessions/${sessionId}/events`, { device: 'dev-shared' })
+    expect(body.events.map((e: any) => e.event_type)).toEqual(['user_message'])
+    expect(owner.frames.some((f) => f.type === 'agent_response_interrupted' || f.type === 'stream_complete')).toBe(
+      false,
+    )
+
+    owner.send({ type: 'cancel_processing', content: {} })
+    expect((await owner.next('agent_response_interrupted')).content.reason).toBe('cancelled')
+    await owner.close()
+  })
+
   it('edit_query takes the last exchange out of the model’s history but keeps it in the log', async () => {
     t.llm.enqueue({ text: 'Answer to the first wording.' }, { text: 'Answer to the edited wording.' })
     const socket = await connect(t.wsUrl({ device_id: 'dev-e' }))
