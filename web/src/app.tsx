@@ -1,6 +1,7 @@
 import { useState } from 'react'
 import { SessionsDrawer } from './components/sessions-drawer.js'
 import { ChatPage } from './pages/chat-page.js'
+import { EvalPage } from './pages/eval-page.js'
 import { SharePage } from './pages/share-page.js'
 import { useRoute } from './routes.js'
 
@@ -26,6 +27,8 @@ export function App() {
       ) : null}
       {route.page === 'share' ? (
         <SharePage token={route.token} drawerOpen={drawerOpen} onMenu={toggle} />
+      ) : route.page === 'eval' ? (
+        <EvalPage runName={route.runName} drawerOpen={drawerOpen} onMenu={toggle} />
       ) : (
         <ChatPage sessionId={route.sessionId} drawerOpen={drawerOpen} onMenu={toggle} />
       )}

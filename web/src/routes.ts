@@ -1,13 +1,16 @@
 import { useEffect, useState } from 'react'
 
-export type Route = { page: 'chat'; sessionId: string | null } | { page: 'share'; token: string }
+export type Route =
+  | { page: 'chat'; sessionId: string | null }
+  | { page: 'share'; token: string }
+  | { page: 'eval'; runName: string | null }
 
 const ID = /^[A-Za-z0-9_-]{1,128}$/
 
 /**
  * The UI's addresses: `/` starts a new session, `/session/<id>` (or the
  * reference's `/?session=<id>` and `/?id=<id>`) continues one,
- * `/share/<token>` is the read-only shared view.
+ * `/share/<token>` is the read-only shared view, `/eval` (or `/eval/<run>`) the GAIA runs.
  *
  * @example
  *   parseRoute('/share/abc', '') // { page: 'share', token: 'abc' }
@@ -15,6 +18,8 @@ const ID = /^[A-Za-z0-9_-]{1,128}$/
 export function parseRoute(pathname: string, search: string): Route {
   const share = pathname.match(/^\/share\/([^/]+)\/?$/)
   if (share?.[1]) return { page: 'share', token: decodeURIComponent(share[1]) }
+  const evalRun = pathname.match(/^\/eval(?:\/([^/]+))?\/?$/)
+  if (evalRun) return { page: 'eval', runName: evalRun[1] ? decodeURIComponent(evalRun[1]) : null }
   const session = pathname.match(/^\/session\/([^/]+)\/?$/)
   const query = new URLSearchParams(search)
   const id = session?.[1] ? decodeURIComponent(session[1]) : (query.get('session') ?? query.get('id'))

@@ -1,4 +1,5 @@
 import { type ReactNode, useEffect } from 'react'
+import { navigate } from '../routes.js'
 import { StorageStatus } from './storage-status.js'
 
 /** The bar on every screen: the sessions drawer button, a title, the storage badge, and the page's actions. */
@@ -23,6 +24,18 @@ export function AppHeader(props: { title: string; drawerOpen: boolean; onMenu: (
       <h1 className="app-title" title={props.title}>
         {props.title}
       </h1>
+      <a
+        className="header-link"
+        href="/eval"
+        title="GAIA benchmark runs"
+        onClick={(e) => {
+          if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return
+          e.preventDefault()
+          navigate('/eval')
+        }}
+      >
+        GAIA
+      </a>
       <StorageStatus />
       <div className="header-actions">{props.children}</div>
     </header>

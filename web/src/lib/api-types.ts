@@ -111,3 +111,61 @@ export function frameOfApiEvent(event: ApiEvent): Frame {
     timestamp: event.timestamp,
   }
 }
+
+/** GAIA runs (src/eval/eval-summary.ts, src/eval/eval-service.ts, src/eval/eval-views.ts). */
+export interface EvalScoreLine {
+  tasks: number
+  finished: number
+  correct: number
+  scored: number
+  accuracy: number | null
+  errors: number
+  interrupted: number
+}
+
+export interface EvalRunSummary extends EvalScoreLine {
+  run_name: string
+  split: string | null
+  model: string | null
+  levels: Record<string, EvalScoreLine>
+  tokens: { input: number; output: number }
+  attempts: number
+  skipped_lines: string[]
+}
+
+export interface EvalRunInfo {
+  run_name: string
+  status: 'running' | 'finished' | 'stopped'
+  runner: 'server' | 'other' | null
+  planned: number | null
+  created_at: string | null
+  updated_at: string | null
+  error: { code: string; message: string } | null
+  summary: EvalRunSummary
+}
+
+export interface EvalTaskRow {
+  task_id: string
+  level: string
+  question: string
+  attempt: number
+  status: 'running' | 'completed' | 'error' | 'interrupted'
+  prediction: string | null
+  true_answer: string | null
+  correct: boolean | null
+  session_id: string
+  started_at: string
+  ended_at: string | null
+  duration_ms: number | null
+  error: { code: string; message: string } | null
+}
+
+export interface EvalRunDetail {
+  run: EvalRunInfo
+  tasks: EvalTaskRow[]
+}
+
+export interface EvalRunList {
+  runs: EvalRunInfo[]
+  dataset: { dir: string; splits: Record<'validation' | 'test', boolean>; downloadable: boolean }
+}

@@ -1,4 +1,6 @@
 import {
+  type EvalRunDetail,
+  type EvalRunList,
   type EventPage,
   type FileContent,
   type FileNode,
@@ -113,6 +115,22 @@ export const serverApi = {
     const response = await fetch('/readyz', { headers: { accept: 'application/json' } })
     return (await response.json()) as ReadyReport
   },
+}
+
+/** GAIA runs in the server (src/server/routes/eval.ts). */
+export const evalApi = {
+  runs: () => api<EvalRunList>('/api/eval/runs'),
+  run: (name: string) => api<EvalRunDetail>(`/api/eval/runs/${enc(name)}`),
+  /** The reference's route; `wait: false` answers at once with the new run's name. */
+  start: (body: { set_to_run: string; run_name: string; max_tasks: number; model_id?: string; concurrency: number }) =>
+    api<{ status: string; run_name: string; planned: number }>('/api/gaia/run', { body: { ...body, wait: false } }),
+  stop: (name: string) => api<EvalRunDetail>(`/api/eval/runs/${enc(name)}/stop`, { method: 'POST', body: {} }),
+  /** A read-only share link to a task's session (eval sessions belong to no browser's device). */
+  replay: (name: string, sessionId: string) =>
+    api<{ share: ShareInfo; path: string }>(`/api/eval/runs/${enc(name)}/sessions/${enc(sessionId)}/share`, {
+      method: 'POST',
+      body: {},
+    }),
 }
 
 /** Where a workspace's files come from: the owner's file routes, or a share link's read-only ones. */
