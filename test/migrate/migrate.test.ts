@@ -180,6 +180,31 @@ describe('berth migrate from a berth root', () => {
     expect(await readFile(join(target, 'workspace', S_FILES, 'uploaded_files', 'photo.bin'))).toEqual(binaryBytes())
   })
 
+  it('berth migrate --move: a target file of the same size but other bytes is a conflict, and the source is kept', async () => {
+    const source = await tempDir()
+    const target = await tempDir()
+    await buildBerthRoot(source)
+    const ours = join(source, 'workspace', S_LONG, 'uploaded_files', 'data.csv')
+    const theirs = join(target, 'workspace', S_LONG, 'uploaded_files', 'data.csv')
+    // Same paths, same size (8 bytes), different bytes: only reading the content tells them apart.
+    await buildFolder(join(target, 'workspace', S_LONG), { 'uploaded_files/data.csv': 'x,y\n3,4\n' })
+    expect((await lstat(theirs)).size).toBe((await lstat(ours)).size)
+
+    const child = startBerth(['migrate', '--from', source, '--to', target, '--move', '--json'], { cwd: target })
+    expect(await child.exited).toBe(1)
+    const report = JSON.parse(child.output().stdout)
+    expect(report.status).toBe('incomplete')
+    expect(report.folders.different).toEqual([
+      expect.objectContaining({ name: `workspace/${S_LONG}`, reasons: ['uploaded_files/data.csv differs in content'] }),
+    ])
+    expect(report.sessions.conflicts.map((c: { id: string }) => c.id)).toEqual([S_LONG])
+    // Ours is kept (and with it the database, whose session could not move); theirs is untouched.
+    expect(await readFile(ours, 'utf8')).toBe('a,b\n1,2\n')
+    expect(await readdir(join(source, 'workspace'))).toEqual([S_LONG])
+    expect(await readdir(source)).toContain('events.db')
+    expect(await readFile(theirs, 'utf8')).toBe('x,y\n3,4\n')
+  })
+
   it('is wired into the berth command line, with a JSON plan and exit code 0 for a clean dry run', async () => {
     const source = await tempDir()
     const parent = await tempDir()
