@@ -45,6 +45,29 @@ export const byteSize = z.union([z.number(), z.string()]).transform((value, ctx)
 
 const optionalSecret = z.string().trim().min(1).optional()
 
+/** `https://a.example, http://localhost:3000` or `*`: origins as browsers send them (scheme, host, port; no path). */
+export const corsOriginList = z.string().transform((value, ctx): string[] => {
+  const origins = value
+    .split(',')
+    .map((item) => item.trim().replace(/\/+$/, ''))
+    .filter((item) => item !== '')
+  for (const origin of origins) {
+    if (origin === '*') continue
+    let parsed: URL | null = null
+    try {
+      parsed = new URL(origin)
+    } catch {}
+    if (parsed === null || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${origin}" is not an origin; write scheme://host[:port], e.g. https://ui.example.com, or *`,
+      })
+      return z.NEVER
+    }
+  }
+  return origins
+})
+
 export const SETTINGS = {
   dataDir: {
     flag: 'dataDir',
@@ -342,6 +365,14 @@ export const SETTINGS = {
       'Compatibility switch for an old ii-agent frontend on another origin: read and write a session by its id ' +
       'alone, as the reference does. Insecure on a public server; off by default.',
   } satisfies SettingSpec<boolean>,
+  corsOrigins: {
+    env: ['BERTH_CORS_ORIGINS'],
+    schema: corsOriginList,
+    default: [],
+    description:
+      'Comma-separated origins whose pages may call the API (e.g. an ii-agent frontend at https://ui.example.com); ' +
+      'they may send cookies. `*` lets any origin call it without credentials. `null` (sandboxed pages) is never allowed.',
+  } satisfies SettingSpec<string[]>,
   enableTerminal: {
     env: ['BERTH_ENABLE_TERMINAL'],
     schema: z.stringbool(),

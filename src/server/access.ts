@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { BerthError } from '../core/errors.js'
 import type { SessionRecord } from '../store/types.js'
 import type { ServerContext } from './context.js'
@@ -28,7 +28,29 @@ export function requesterOf(request: FastifyRequest, authToken: string | undefin
     typeof query?.device_id === 'string' ? query.device_id : undefined,
   ]
   const deviceId = candidates.find((value) => value !== undefined && DEVICE_ID.test(value)) ?? null
-  return { deviceId, admin: authToken !== undefined && presentedToken(request) === authToken }
+  return { deviceId, admin: authToken !== undefined && tokenMatches(presentedToken(request), authToken) }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is asking, resolved once per request (`registerRequester`). */
+    requester: Requester
+  }
+}
+
+/**
+ * Resolve the requester once per request, before the auth hook and every
+ * handler read it as `request.requester`.
+ *
+ * @example
+ *   registerRequester(app, config.authToken)
+ *   app.get('/x', async (request) => request.requester.deviceId)
+ */
+export function registerRequester(app: FastifyInstance, authToken: string | undefined): void {
+  app.decorateRequest('requester', null as unknown as Requester)
+  app.addHook('onRequest', async (request) => {
+    request.requester = requesterOf(request, authToken)
+  })
 }
 
 /** The token a request presents: `Authorization: Bearer`, the `berth_token` cookie, or `?token=`. */

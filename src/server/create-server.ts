@@ -1,11 +1,15 @@
-import { createServer as createHttpServer } from 'node:http'
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http'
 import { createRequire } from 'node:module'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify'
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { registerRequester } from './access.js'
 import { createAuthHook } from './auth-hook.js'
 import type { ServerContext } from './context.js'
-import { createErrorHandler } from './errors.js'
+import { registerCors } from './cors.js'
+import { registerErrorHandlers } from './errors.js'
 import { SiteServer, WORKSPACE_PREFIX } from './files/site-server.js'
 import { registerOpenApi } from './openapi.js'
+import { registerRequestLog } from './request-log.js'
 import { bundleRoutes } from './routes/bundles.js'
 import { evalRoutes } from './routes/eval.js'
 import { fileRoutes } from './routes/files.js'
@@ -30,7 +34,10 @@ const BERTH_VERSION = (createRequire(import.meta.url)('../../package.json') as {
  *   const app = await createServer(context)
  *   await app.listen({ host, port })
  */
-export async function createServer(context: ServerContext): Promise<FastifyInstance> {
+export async function createServer(
+  context: ServerContext,
+  options: { adopt?: AdoptableServer } = {},
+): Promise<FastifyInstance> {
   // Request lines would drown the log; fastify's own warnings and errors still come through.
   const httpLogger = context.logger.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger
   const sites = new SiteServer(context.workspaces)
@@ -38,9 +45,16 @@ export async function createServer(context: ServerContext): Promise<FastifyInsta
     loggerInstance: httpLogger,
     trustProxy: true,
     routerOptions: { maxParamLength: 500 },
-    serverFactory: withSiteFastPath(sites, (...args) => app.recordRequest(...args)),
+    serverFactory: withSiteFastPath(sites, (...args) => app.recordRequest(...args), options.adopt),
   })
-  app.setErrorHandler(createErrorHandler(context.logger))
+  // Routes declare zod schemas; fastify validates (and coerces) with them once, before the handler.
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  registerErrorHandlers(app, context.logger)
+  registerRequestLog(app, context.logger)
+  // Hook order matters: who is asking, then CORS (a preflight carries no token), then the token check.
+  registerRequester(app, context.config.authToken)
+  await registerCors(app, context.config.corsOrigins)
   app.addHook('onRequest', createAuthHook(context.config))
 
   await registerOpenApi(app, BERTH_VERSION)
@@ -64,23 +78,38 @@ export async function createServer(context: ServerContext): Promise<FastifyInsta
 }
 
 /**
- * fastify's own HTTP/1 server, with deployed-site files held in memory
- * answered before fastify sees the request (`SiteServer.serveFromMemory`);
- * everything else, and every other case of those URLs, goes to fastify.
+ * A server that listens already (berth serve's `UpgradeGate`): the app takes
+ * it over instead of creating one, and the caller neither calls `listen` nor
+ * relies on `app.close()` to close it. It hands requests over to `adopt`'s
+ * handler once the app is ready.
+ */
+export interface AdoptableServer {
+  readonly server: Server
+  adopt(handler: RequestListener): void
+}
+
+/**
+ * fastify's own HTTP/1 server (or an adopted one), with deployed-site files
+ * held in memory answered before fastify sees the request
+ * (`SiteServer.serveFromMemory`); everything else, and every other case of
+ * those URLs, goes to fastify.
  */
 function withSiteFastPath(
   sites: SiteServer,
   record: (method: string, route: string, status: number, seconds: number) => void,
+  adopt?: AdoptableServer,
 ): FastifyServerFactory {
   return (handler, options) => {
-    const server = createHttpServer(options.http ?? {}, (req, res) => {
+    const listener: RequestListener = (req, res) => {
       const start = performance.now()
       if (sites.serveFromMemory(req, res)) {
         record(req.method ?? 'GET', `${WORKSPACE_PREFIX}*`, 200, (performance.now() - start) / 1000)
         return
       }
       handler(req, res)
-    })
+    }
+    adopt?.adopt(listener)
+    const server = adopt?.server ?? createHttpServer(options.http ?? {}, listener)
     // As fastify sets up the server it creates itself (its options are loosely typed here).
     const { keepAliveTimeout, requestTimeout, connectionTimeout, maxRequestsPerSocket } = options
     if (typeof keepAliveTimeout === 'number') server.keepAliveTimeout = keepAliveTimeout

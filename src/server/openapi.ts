@@ -1,13 +1,15 @@
 import swagger from '@fastify/swagger'
 import type { FastifyInstance } from 'fastify'
+import { jsonSchemaTransform } from 'fastify-type-provider-zod'
 
 /**
  * The OpenAPI 3 document of the HTTP API, built by @fastify/swagger from the
- * JSON schemas every route declares, served at `GET /openapi.json`.
+ * zod schemas every route declares (the same ones that validate requests), served at `GET /openapi.json`.
  * Registered before the routes so it sees them all.
  */
 export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
   await app.register(swagger, {
+    transform: jsonSchemaTransform,
     openapi: {
       info: {
         title: 'berth',

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import { BerthError } from '../../core/errors.js'
 import type { SessionRecord } from '../../store/types.js'
 import { isValidSessionId } from '../../workspace/containment.js'
-import { requesterOf, sessionForRead } from '../access.js'
+import { sessionForRead } from '../access.js'
 import type { ServerContext } from '../context.js'
 
 /** A session whose workspace a request may read or write, with the stored folder the workspace module falls back on. */
@@ -27,7 +27,7 @@ export async function workspaceForRequest(
   workspaceId: string,
 ): Promise<WorkspaceTarget> {
   const sessionId = checkedSessionId(workspaceId)
-  const session = await sessionForRead(context, requesterOf(request, context.config.authToken), sessionId)
+  const session = await sessionForRead(context, request.requester, sessionId)
   return { sessionId, storedDir: session.workspaceDir, session }
 }
 

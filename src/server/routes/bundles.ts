@@ -1,12 +1,12 @@
 import { PassThrough, type Readable } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { importSessionBundle } from '../../bundle/import-session-bundle.js'
 import { writeSessionBundle } from '../../bundle/write-session-bundle.js'
 import { BerthError } from '../../core/errors.js'
-import { requesterOf, sessionForRead } from '../access.js'
+import { sessionForRead } from '../access.js'
 import type { ServerContext } from '../context.js'
-import { jsonSchema } from '../schema.js'
 
 const SessionParams = z.object({ id: z.string().min(1).max(128) })
 
@@ -15,15 +15,16 @@ const SessionParams = z.object({ id: z.string().min(1).max(128) })
  * `berth import`: download one session, or upload a bundle to become a
  * session of the requesting device.
  */
-export const bundleRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (app, { context }) => {
-  const { config, store, workspaces } = context
+export const bundleRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (plugin, { context }) => {
+  const app = plugin.withTypeProvider<ZodTypeProvider>()
+  const { store, workspaces } = context
 
   app.get(
     '/api/sessions/:id/export',
-    { schema: { params: jsonSchema(SessionParams), tags: ['sessions'] } },
+    { schema: { params: SessionParams, tags: ['sessions'] } },
     async (request, reply) => {
-      const { id } = SessionParams.parse(request.params)
-      await sessionForRead(context, requesterOf(request, config.authToken), id)
+      const { id } = request.params
+      await sessionForRead(context, request.requester, id)
       const body = new PassThrough()
       writeSessionBundle(store, workspaces, id, body).catch((error: unknown) => {
         context.logger.error({ err: error, session: id }, 'exporting a session failed mid-stream')
@@ -45,7 +46,7 @@ export const bundleRoutes: FastifyPluginAsync<{ context: ServerContext }> = asyn
     '/api/sessions/import',
     { schema: { tags: ['sessions'] }, bodyLimit: Number.MAX_SAFE_INTEGER },
     async (request) => {
-      const requester = requesterOf(request, config.authToken)
+      const { requester } = request
       if (!requester.deviceId && !requester.admin) {
         throw new BerthError('INVALID_REQUEST', 'Importing needs a device id (X-Device-Id) to own the session.')
       }

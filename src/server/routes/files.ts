@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises'
 import path from 'node:path'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import mime from 'mime-types'
 import { z } from 'zod'
 import { BerthError } from '../../core/errors.js'
@@ -10,7 +11,6 @@ import { readContent } from '../files/file-content.js'
 import { listTree, MAX_TREE_DEPTH } from '../files/file-tree.js'
 import { workspaceForRequest } from '../files/workspace-access.js'
 import { zipWorkspace } from '../files/zip-stream.js'
-import { jsonSchema } from '../schema.js'
 
 const WorkspaceId = z.string().min(1).max(128).describe('The session id (the workspace folder name).')
 const FilePath = z.string().max(4096).describe('Relative to the workspace, e.g. `site/index.html`.')
@@ -22,19 +22,21 @@ const ListBody = z.object({
 const FileBody = z.object({ workspace_id: WorkspaceId, path: FilePath })
 const FolderBody = z.object({ workspace_id: WorkspaceId, path: FilePath.optional() })
 
-// The tree is recursive; its JSON schema describes one level and lets `children` repeat it loosely.
+// The tree is recursive: `children` repeats the node (a getter, as zod 4 spells recursion).
 const FileNodeSchema = z.object({
   name: z.string(),
   type: z.enum(['file', 'folder']),
   path: z.string(),
   language: z.string(),
   size: z.number().int().optional(),
-  children: z.array(z.record(z.string(), z.unknown())).optional(),
+  get children(): z.ZodOptional<z.ZodArray<typeof FileNodeSchema>> {
+    return z.array(FileNodeSchema).optional()
+  },
   partial: z.boolean().optional(),
 })
 const ListReply = z.object({ files: z.array(FileNodeSchema), truncated: z.boolean() })
 const ContentReply = z.object({ content: z.string(), encoding: z.enum(['utf-8', 'base64']) })
-const binaryReply = { description: 'The file (or zip) itself, streamed.', type: 'string', format: 'binary' }
+const BinaryReply = z.unknown().describe('The file (or zip) itself, streamed.')
 
 /**
  * The workspace file routes of the reference (`POST /api/files/list`,
@@ -42,14 +44,15 @@ const binaryReply = { description: 'The file (or zip) itself, streamed.', type: 
  * so a plain browser link works. Every `workspace_id` and `path` goes through
  * the one containment function; access is the session's device or the token.
  */
-export const fileRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (app, { context }) => {
+export const fileRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (plugin, { context }) => {
+  const app = plugin.withTypeProvider<ZodTypeProvider>()
   const { workspaces } = context
 
   app.post(
     '/api/files/list',
-    { schema: { tags: ['files'], body: jsonSchema(ListBody), response: { 200: jsonSchema(ListReply) } } },
+    { schema: { tags: ['files'], body: ListBody, response: { 200: ListReply } } },
     async (request) => {
-      const body = ListBody.parse(request.body)
+      const { body } = request
       const target = await workspaceForRequest(context, request, body.workspace_id)
       return listTree(workspaces, target.sessionId, body.path ?? '', body.depth ?? MAX_TREE_DEPTH, target)
     },
@@ -57,40 +60,38 @@ export const fileRoutes: FastifyPluginAsync<{ context: ServerContext }> = async 
 
   app.post(
     '/api/files/content',
-    { schema: { tags: ['files'], body: jsonSchema(FileBody), response: { 200: jsonSchema(ContentReply) } } },
+    { schema: { tags: ['files'], body: FileBody, response: { 200: ContentReply } } },
     async (request) => {
-      const body = FileBody.parse(request.body)
+      const { body } = request
       const target = await workspaceForRequest(context, request, body.workspace_id)
       return readContent(workspaces, target.sessionId, body.path, target)
     },
   )
 
-  const download = async (request: FastifyRequest, reply: FastifyReply, input: unknown) => {
-    const { workspace_id, path: relative } = FileBody.parse(input)
+  const download = async (request: FastifyRequest, reply: FastifyReply, input: z.output<typeof FileBody>) => {
+    const { workspace_id, path: relative } = input
     const target = await workspaceForRequest(context, request, workspace_id)
     return sendFile(reply, await workspaces.resolve(target.sessionId, relative, { storedDir: target.storedDir }))
   }
-  const downloadZip = async (request: FastifyRequest, reply: FastifyReply, input: unknown) => {
-    const { workspace_id, path: relative } = FolderBody.parse(input)
+  const downloadZip = async (request: FastifyRequest, reply: FastifyReply, input: z.output<typeof FolderBody>) => {
+    const { workspace_id, path: relative } = input
     const target = await workspaceForRequest(context, request, workspace_id)
     const zip = await zipWorkspace(workspaces, target.sessionId, relative ?? '', target)
     reply.header('content-type', 'application/zip').header('content-disposition', contentDisposition(zip.fileName))
     return reply.send(zip.stream)
   }
-  const fileSchema = { tags: ['files'], response: { 200: binaryReply } }
-  app.post('/api/files/download', { schema: { ...fileSchema, body: jsonSchema(FileBody) } }, (request, reply) =>
+  const fileSchema = { tags: ['files'], response: { 200: BinaryReply } }
+  app.post('/api/files/download', { schema: { ...fileSchema, body: FileBody } }, (request, reply) =>
     download(request, reply, request.body),
   )
-  app.get('/api/files/download', { schema: { ...fileSchema, querystring: jsonSchema(FileBody) } }, (request, reply) =>
+  app.get('/api/files/download', { schema: { ...fileSchema, querystring: FileBody } }, (request, reply) =>
     download(request, reply, request.query),
   )
-  app.post('/api/files/download-zip', { schema: { ...fileSchema, body: jsonSchema(FolderBody) } }, (request, reply) =>
+  app.post('/api/files/download-zip', { schema: { ...fileSchema, body: FolderBody } }, (request, reply) =>
     downloadZip(request, reply, request.body),
   )
-  app.get(
-    '/api/files/download-zip',
-    { schema: { ...fileSchema, querystring: jsonSchema(FolderBody) } },
-    (request, reply) => downloadZip(request, reply, request.query),
+  app.get('/api/files/download-zip', { schema: { ...fileSchema, querystring: FolderBody } }, (request, reply) =>
+    downloadZip(request, reply, request.query),
   )
 }
 

@@ -1,10 +1,10 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { BerthError } from '../../core/errors.js'
-import { requesterOf, sessionForRead, sessionForWrite } from '../access.js'
+import { sessionForRead, sessionForWrite } from '../access.js'
 import type { ServerContext } from '../context.js'
 import { presentEvent, presentSession } from '../presenters.js'
-import { jsonSchema } from '../schema.js'
 
 const DeviceParams = z.object({ device_id: z.string().min(1).max(128) })
 const SessionParams = z.object({ id: z.string().min(1).max(128) })
@@ -25,16 +25,16 @@ const RenameBody = z.object({ name: z.string().trim().min(1).max(200) })
  * Sessions and their events, with the reference's paths and shapes plus
  * cursor paging (no 1000-event cap), rename and delete.
  */
-export const sessionRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (app, { context }) => {
+export const sessionRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (plugin, { context }) => {
+  const app = plugin.withTypeProvider<ZodTypeProvider>()
   const { store, workspaces, config } = context
 
   app.get(
     '/api/sessions/:device_id',
-    { schema: { params: jsonSchema(DeviceParams), querystring: jsonSchema(ListQuery), tags: ['sessions'] } },
+    { schema: { params: DeviceParams, querystring: ListQuery, tags: ['sessions'] } },
     async (request) => {
-      const { device_id: deviceId } = DeviceParams.parse(request.params)
-      const query = ListQuery.parse(request.query)
-      const requester = requesterOf(request, config.authToken)
+      const { device_id: deviceId } = request.params
+      const { query, requester } = request
       if (!requester.admin && !config.iiAgentCompat && requester.deviceId !== deviceId) {
         throw new BerthError('ACCESS_DENIED', 'A device can list only its own sessions.')
       }
@@ -49,11 +49,11 @@ export const sessionRoutes: FastifyPluginAsync<{ context: ServerContext }> = asy
 
   app.get(
     '/api/sessions/:id/events',
-    { schema: { params: jsonSchema(SessionParams), querystring: jsonSchema(EventsQuery), tags: ['sessions'] } },
+    { schema: { params: SessionParams, querystring: EventsQuery, tags: ['sessions'] } },
     async (request) => {
-      const { id } = SessionParams.parse(request.params)
-      const query = EventsQuery.parse(request.query)
-      const session = await sessionForRead(context, requesterOf(request, config.authToken), id)
+      const { id } = request.params
+      const { query } = request
+      const session = await sessionForRead(context, request.requester, id)
       const workspaceDir = workspaces.dirFor(session.id, session.workspaceDir)
       const [page, total] = await Promise.all([
         store.readEvents(id, { after: query.after ?? 0, limit: query.limit ?? 1000 }),
@@ -68,54 +68,50 @@ export const sessionRoutes: FastifyPluginAsync<{ context: ServerContext }> = asy
     },
   )
 
-  app.get(
-    '/api/sessions/:id/info',
-    { schema: { params: jsonSchema(SessionParams), tags: ['sessions'] } },
-    async (request) => {
-      const { id } = SessionParams.parse(request.params)
-      const session = await sessionForRead(context, requesterOf(request, config.authToken), id)
-      return { session: presentSession(session, workspaces), running: context.runs.isRunning(id) }
-    },
-  )
+  app.get('/api/sessions/:id/info', { schema: { params: SessionParams, tags: ['sessions'] } }, async (request) => {
+    const { id } = request.params
+    const session = await sessionForRead(context, request.requester, id)
+    return { session: presentSession(session, workspaces), running: context.runs.isRunning(id) }
+  })
 
   app.post(
     '/api/sessions/:id/summary',
-    { schema: { params: jsonSchema(SessionParams), body: jsonSchema(SummaryBody), tags: ['sessions'] } },
+    { schema: { params: SessionParams, body: SummaryBody, tags: ['sessions'] } },
     async (request) => {
-      const { id } = SessionParams.parse(request.params)
-      const { summary } = SummaryBody.parse(request.body)
-      await sessionForWrite(context, requesterOf(request, config.authToken), id)
+      const { id } = request.params
+      const { summary } = request.body
+      await sessionForWrite(context, request.requester, id)
       await store.setSummary(id, summary)
       return { message: 'Summary updated successfully' }
     },
   )
 
-  const rename = async (request: FastifyRequest) => {
-    const { id } = SessionParams.parse(request.params)
-    const { name } = RenameBody.parse(request.body)
-    await sessionForWrite(context, requesterOf(request, config.authToken), id)
-    return { session: presentSession(await store.renameSession(id, name), workspaces) }
+  const renameSchema = { params: SessionParams, body: RenameBody, tags: ['sessions'] }
+  for (const method of ['PATCH', 'POST'] as const) {
+    app.route({
+      method,
+      url: method === 'PATCH' ? '/api/sessions/:id' : '/api/sessions/:id/rename',
+      schema: renameSchema,
+      handler: async (request) => {
+        const { id } = request.params
+        await sessionForWrite(context, request.requester, id)
+        return { session: presentSession(await store.renameSession(id, request.body.name), workspaces) }
+      },
+    })
   }
-  const renameSchema = { params: jsonSchema(SessionParams), body: jsonSchema(RenameBody), tags: ['sessions'] }
-  app.patch('/api/sessions/:id', { schema: renameSchema }, rename)
-  app.post('/api/sessions/:id/rename', { schema: renameSchema }, rename)
 
-  app.delete(
-    '/api/sessions/:id',
-    { schema: { params: jsonSchema(SessionParams), tags: ['sessions'] } },
-    async (request) => {
-      const { id } = SessionParams.parse(request.params)
-      const session = await sessionForWrite(context, requesterOf(request, config.authToken), id)
-      if (context.runs.isRunning(id)) {
-        throw new BerthError('QUERY_IN_PROGRESS', 'The session is running; cancel it before deleting it.')
-      }
-      // An explicit user request: the events and the workspace go with the session.
-      const { eventsDeleted } = await store.deleteSession(id)
-      await workspaces.remove(id, session.workspaceDir).catch((error: unknown) => {
-        context.logger.warn({ err: error, session: id }, 'session deleted but its workspace could not be removed')
-      })
-      context.logger.info({ session: id, eventsDeleted }, 'session deleted on request')
-      return { deleted: true, events_deleted: eventsDeleted }
-    },
-  )
+  app.delete('/api/sessions/:id', { schema: { params: SessionParams, tags: ['sessions'] } }, async (request) => {
+    const { id } = request.params
+    const session = await sessionForWrite(context, request.requester, id)
+    if (context.runs.isRunning(id)) {
+      throw new BerthError('QUERY_IN_PROGRESS', 'The session is running; cancel it before deleting it.')
+    }
+    // An explicit user request: the events and the workspace go with the session.
+    const { eventsDeleted } = await store.deleteSession(id)
+    await workspaces.remove(id, session.workspaceDir).catch((error: unknown) => {
+      context.logger.warn({ err: error, session: id }, 'session deleted but its workspace could not be removed')
+    })
+    context.logger.info({ session: id, eventsDeleted }, 'session deleted on request')
+    return { deleted: true, events_deleted: eventsDeleted }
+  })
 }

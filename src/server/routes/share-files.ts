@@ -1,10 +1,10 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { BerthError } from '../../core/errors.js'
 import type { ServerContext } from '../context.js'
 import { readContent } from '../files/file-content.js'
 import { listTree, MAX_TREE_DEPTH } from '../files/file-tree.js'
-import { jsonSchema } from '../schema.js'
 import { sessionForShare } from './shares.js'
 
 const TokenParams = z.object({ token: z.string().min(16).max(64) })
@@ -21,45 +21,43 @@ const ContentInput = z.object({ path: FilePath })
  * level by default) and `/content`, as GET (query) or POST (JSON body).
  * Hidden files stay out, as in the tree: a link shows what the tree shows.
  */
-export const shareFileRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (app, { context }) => {
+export const shareFileRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (plugin, { context }) => {
+  const app = plugin.withTypeProvider<ZodTypeProvider>()
   const { workspaces, store } = context
 
-  const target = async (request: FastifyRequest) => {
-    const { token } = TokenParams.parse(request.params)
+  const target = async (token: string) => {
     const { share } = await sessionForShare(context, token)
     const session = await store.getSession(share.sessionId)
     if (!session) throw new BerthError('SHARE_NOT_FOUND', 'The shared session no longer exists.')
     return { sessionId: session.id, storedDir: session.workspaceDir }
   }
 
-  const list = async (request: FastifyRequest, input: unknown) => {
-    const { path, depth } = ListInput.parse(input ?? {})
-    const { sessionId, storedDir } = await target(request)
+  const list = async (token: string, input: z.output<typeof ListInput> | undefined) => {
+    const { path, depth } = input ?? {}
+    const { sessionId, storedDir } = await target(token)
     refuseHidden(path ?? '')
     return listTree(workspaces, sessionId, path ?? '', depth ?? 1, { storedDir })
   }
-  const content = async (request: FastifyRequest, input: unknown) => {
-    const { path } = ContentInput.parse(input ?? {})
-    const { sessionId, storedDir } = await target(request)
+  const content = async (token: string, input: z.output<typeof ContentInput>) => {
+    const { path } = input
+    const { sessionId, storedDir } = await target(token)
     refuseHidden(path)
     return readContent(workspaces, sessionId, path, { storedDir })
   }
 
-  const params = jsonSchema(TokenParams)
+  const params = TokenParams
   const tags = ['shares']
-  app.post('/api/share/:token/files/list', { schema: { tags, params, body: jsonSchema(ListInput) } }, (request) =>
-    list(request, request.body),
+  app.post('/api/share/:token/files/list', { schema: { tags, params, body: ListInput.optional() } }, (request) =>
+    list(request.params.token, request.body),
   )
-  app.get('/api/share/:token/files/list', { schema: { tags, params, querystring: jsonSchema(ListInput) } }, (request) =>
-    list(request, request.query),
+  app.get('/api/share/:token/files/list', { schema: { tags, params, querystring: ListInput } }, (request) =>
+    list(request.params.token, request.query),
   )
-  app.post('/api/share/:token/files/content', { schema: { tags, params, body: jsonSchema(ContentInput) } }, (request) =>
-    content(request, request.body),
+  app.post('/api/share/:token/files/content', { schema: { tags, params, body: ContentInput } }, (request) =>
+    content(request.params.token, request.body),
   )
-  app.get(
-    '/api/share/:token/files/content',
-    { schema: { tags, params, querystring: jsonSchema(ContentInput) } },
-    (request) => content(request, request.query),
+  app.get('/api/share/:token/files/content', { schema: { tags, params, querystring: ContentInput } }, (request) =>
+    content(request.params.token, request.query),
   )
 }
 

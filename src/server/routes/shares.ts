@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { BerthError } from '../../core/errors.js'
 import { dbTimestamp, isoUtc } from '../../core/time.js'
 import type { ShareRecord } from '../../store/types.js'
-import { requesterOf, sessionForWrite } from '../access.js'
+import { sessionForWrite } from '../access.js'
 import { publicBaseUrl } from '../base-url.js'
 import type { ServerContext } from '../context.js'
 import { isShareActive, presentEvent, presentShare } from '../presenters.js'
-import { jsonSchema } from '../schema.js'
 
 const SessionParams = z.object({ id: z.string().min(1).max(128) })
 const TokenParams = z.object({ token: z.string().min(16).max(64) })
@@ -50,16 +50,17 @@ export async function sessionForShare(context: ServerContext, token: string): Pr
  * Share links: the owner creates (or reuses), lists and revokes them; anyone
  * holding a token reads the session through `/api/share/<token>/…`.
  */
-export const shareRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (app, { context }) => {
+export const shareRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (plugin, { context }) => {
+  const app = plugin.withTypeProvider<ZodTypeProvider>()
   const { store, config } = context
 
   app.post(
     '/api/sessions/:id/share',
-    { schema: { params: jsonSchema(SessionParams), body: jsonSchema(CreateBody), tags: ['shares'] } },
+    { schema: { params: SessionParams, body: CreateBody.optional(), tags: ['shares'] } },
     async (request) => {
-      const { id } = SessionParams.parse(request.params)
-      const body = CreateBody.parse(request.body ?? {})
-      const requester = requesterOf(request, config.authToken)
+      const { id } = request.params
+      const body = request.body ?? {}
+      const { requester } = request
       await sessionForWrite(context, requester, id)
       const base = publicBaseUrl(request, config)
       if (!body.new && body.expires_in == null) {
@@ -78,23 +79,19 @@ export const shareRoutes: FastifyPluginAsync<{ context: ServerContext }> = async
     },
   )
 
-  app.get(
-    '/api/sessions/:id/shares',
-    { schema: { params: jsonSchema(SessionParams), tags: ['shares'] } },
-    async (request) => {
-      const { id } = SessionParams.parse(request.params)
-      await sessionForWrite(context, requesterOf(request, config.authToken), id)
-      const base = publicBaseUrl(request, config)
-      return { shares: (await store.listShares(id)).map((share) => presentShare(share, base)) }
-    },
-  )
+  app.get('/api/sessions/:id/shares', { schema: { params: SessionParams, tags: ['shares'] } }, async (request) => {
+    const { id } = request.params
+    await sessionForWrite(context, request.requester, id)
+    const base = publicBaseUrl(request, config)
+    return { shares: (await store.listShares(id)).map((share) => presentShare(share, base)) }
+  })
 
   app.delete(
     '/api/sessions/:id/shares/:token',
-    { schema: { params: jsonSchema(RevokeParams), tags: ['shares'] } },
+    { schema: { params: RevokeParams, tags: ['shares'] } },
     async (request) => {
-      const { id, token } = RevokeParams.parse(request.params)
-      await sessionForWrite(context, requesterOf(request, config.authToken), id)
+      const { id, token } = request.params
+      await sessionForWrite(context, request.requester, id)
       const share = await store.getShare(token)
       if (!share || share.sessionId !== id) {
         throw new BerthError('SHARE_NOT_FOUND', 'No such share link for this session.')
@@ -105,8 +102,8 @@ export const shareRoutes: FastifyPluginAsync<{ context: ServerContext }> = async
   )
 
   // Public, read-only: what a share link shows.
-  app.get('/api/share/:token', { schema: { params: jsonSchema(TokenParams), tags: ['shares'] } }, async (request) => {
-    const { token } = TokenParams.parse(request.params)
+  app.get('/api/share/:token', { schema: { params: TokenParams, tags: ['shares'] } }, async (request) => {
+    const { token } = request.params
     const { share } = await sessionForShare(context, token)
     const session = await store.getSession(share.sessionId)
     if (!session) throw new BerthError('SHARE_NOT_FOUND', 'The shared session no longer exists.')
@@ -125,10 +122,10 @@ export const shareRoutes: FastifyPluginAsync<{ context: ServerContext }> = async
 
   app.get(
     '/api/share/:token/events',
-    { schema: { params: jsonSchema(TokenParams), querystring: jsonSchema(EventsQuery), tags: ['shares'] } },
+    { schema: { params: TokenParams, querystring: EventsQuery, tags: ['shares'] } },
     async (request) => {
-      const { token } = TokenParams.parse(request.params)
-      const query = EventsQuery.parse(request.query)
+      const { token } = request.params
+      const { query } = request
       const { share } = await sessionForShare(context, token)
       const page = await store.readEvents(share.sessionId, { after: query.after ?? 0, limit: query.limit ?? 1000 })
       return {

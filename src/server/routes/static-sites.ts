@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
+import { z } from 'zod'
 import type { BerthConfig } from '../../config/config.js'
 import type { ServerContext } from '../context.js'
 import { type SiteServer, WORKSPACE_PREFIX } from '../files/site-server.js'
@@ -6,7 +7,7 @@ import { type SiteServer, WORKSPACE_PREFIX } from '../files/site-server.js'
 const siteSchema = {
   tags: ['sites'],
   summary: 'A file of a deployed site (public, sandboxed by CSP)',
-  params: { type: 'object', properties: { '*': { type: 'string' } } },
+  params: z.object({ '*': z.string() }),
 }
 
 /**

@@ -2,13 +2,13 @@ import { mkdir } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import multipart from '@fastify/multipart'
 import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { BerthError, isBerthError } from '../../core/errors.js'
-import { requesterOf, sessionForWrite } from '../access.js'
+import { sessionForWrite } from '../access.js'
 import type { ServerContext } from '../context.js'
 import { saveUpload } from '../files/save-upload.js'
 import { checkedSessionId } from '../files/workspace-access.js'
-import { jsonSchema } from '../schema.js'
 
 const UploadJsonBody = z.object({
   session_id: z.string().min(1).max(128),
@@ -40,7 +40,8 @@ const JSON_FORM_CEILING = 512 * 1024 * 1024
  * sanitised, free name. A session id that does not exist yet is created for
  * the requester's device; an existing one must belong to it (or the token).
  */
-export const uploadRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (app, { context }) => {
+export const uploadRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (plugin, { context }) => {
+  const app = plugin.withTypeProvider<ZodTypeProvider>()
   const { config } = context
   const limit = config.uploadLimit
   await app.register(multipart, {
@@ -69,17 +70,15 @@ export const uploadRoutes: FastifyPluginAsync<{ context: ServerContext }> = asyn
         description:
           'JSON: `{session_id, file:{path, content}}` answers `{message, file}`. Multipart: a `session_id` field, then ' +
           'one or more `file` parts, answers `{message, files}`. Limits: BERTH_UPLOAD_LIMIT per file, the workspace quota.',
-        body: { content: { 'application/json': { schema: jsonSchema(UploadJsonBody) } } },
-        response: { 200: { anyOf: [jsonSchema(UploadJsonReply), jsonSchema(UploadMultipartReply)] } },
+        // The JSON form; a multipart body is streamed (request.body stays unset) and checked part by part.
+        body: UploadJsonBody.nullish(),
+        response: { 200: z.union([UploadJsonReply, UploadMultipartReply]) },
       },
     },
     async (request) => {
       if (request.isMultipart()) return { message: MESSAGE, files: await saveMultipart(context, request) }
-      const parsed = UploadJsonBody.safeParse(request.body)
-      if (!parsed.success) {
-        throw new BerthError('INVALID_REQUEST', `Invalid upload: ${z.prettifyError(parsed.error)}`)
-      }
-      const { session_id: sessionId, file } = parsed.data
+      if (request.body == null) throw new BerthError('INVALID_REQUEST', 'Send a JSON body or a multipart form.')
+      const { session_id: sessionId, file } = request.body
       const target = await uploadTarget(context, request, sessionId)
       const bytes = decodeContent(file.content)
       const saved = await saveInto(context, target, file.path, bytes)
@@ -98,9 +97,9 @@ interface UploadTarget {
 
 /** Check access (creating the session for this device when new), and find `uploaded_files/` through the one door. */
 async function uploadTarget(context: ServerContext, request: FastifyRequest, rawId: string): Promise<UploadTarget> {
-  const { store, workspaces, config } = context
+  const { store, workspaces } = context
   const sessionId = checkedSessionId(rawId)
-  const requester = requesterOf(request, config.authToken)
+  const { requester } = request
   if ((await store.getSession(sessionId)) === null) {
     if (requester.deviceId === null) {
       throw new BerthError(

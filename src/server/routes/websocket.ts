@@ -2,7 +2,7 @@ import websocket from '@fastify/websocket'
 import type { FastifyPluginAsync } from 'fastify'
 import { newId } from '../../core/ids.js'
 import { isValidSessionId } from '../../workspace/containment.js'
-import { requesterOf } from '../access.js'
+import { canWrite } from '../access.js'
 import { publicBaseUrl } from '../base-url.js'
 import type { ServerContext } from '../context.js'
 import { SessionConnection } from '../ws/connection.js'
@@ -41,7 +41,7 @@ export const websocketRoutes: FastifyPluginAsync<{ context: ServerContext }> = a
       return
     }
     const query = parsed.data
-    const requester = requesterOf(request, context.config.authToken)
+    const { requester } = request
     let sessionId: string
     let readOnly = false
     try {
@@ -56,10 +56,7 @@ export const websocketRoutes: FastifyPluginAsync<{ context: ServerContext }> = a
         sessionId = query.session_uuid
         const existing = await context.store.getSession(sessionId)
         // Reattaching to someone else's session is refused; the share link is the way to watch it.
-        if (
-          existing &&
-          !(requester.admin || context.config.iiAgentCompat || existing.deviceId === requester.deviceId)
-        ) {
+        if (existing && !canWrite(context, requester, existing)) {
           socket.send(
             JSON.stringify({
               type: 'error',
