@@ -29,7 +29,8 @@ export class RunEventSink {
   /**
    * Store events in one transaction, in order; false when they were dropped
    * because the run was stopped. A store failure (DISK_FULL) is thrown: the
-   * events were neither stored nor published, and the run ends failed.
+   * events were neither stored nor published, the run ends failed, and if its
+   * end cannot be stored either the manager tells live viewers (`unstoredEnd`).
    */
   async append(...events: AgentEvent[]): Promise<boolean> {
     if (events.length === 0) return true
@@ -37,12 +38,7 @@ export class RunEventSink {
       this.logger.debug({ types: events.map((e) => e.type) }, 'run stopped; events not stored')
       return false
     }
-    try {
-      await this.store.appendMany(this.sessionId, events)
-    } catch (error) {
-      this.logger.error({ err: error, types: events.map((e) => e.type) }, 'run events could not be stored')
-      throw error
-    }
+    await this.store.appendMany(this.sessionId, events)
     this.stored += events.length
     for (const event of events) this.history.add(event.type, event.content)
     return true

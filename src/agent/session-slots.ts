@@ -69,8 +69,9 @@ export class SessionSlots {
 }
 
 /**
- * Live-only events of each session (streamed tokens, shell output) to
- * whoever listens; a failing listener is logged and the others still get it.
+ * Live-only events of each session (streamed tokens, shell output, and the
+ * end of a run that could not be stored) to whoever listens; a failing
+ * listener is logged and the others still get it.
  *
  * @example
  *   const stop = fanOut.listen(sessionId, (event) => socket.send(JSON.stringify(event)))

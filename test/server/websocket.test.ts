@@ -218,7 +218,7 @@ describe('WebSocket protocol', () => {
     const token = share.body.share.token as string
 
     // Presenting the owner's device id passes the device check: only the share link's read-only rule refuses.
-    for (const device of [{}, { device_id: 'dev-shared' }]) {
+    for (const device of [{}, { device_id: 'dev-shared' }] as Record<string, string>[]) {
       const viewer = await connect(t.wsUrl({ share: token, after: 0, ...device }))
       expect((await viewer.next('connection_established')).content).toMatchObject({ read_only: true, running: true })
       for (const type of ['cancel_processing', 'cancel', 'query', 'edit_query']) {
