@@ -332,9 +332,10 @@ function lockedHere(runName: string): BerthError {
 function missingDataset(dir: string, split: GaiaSplit, cause: BerthError): BerthError {
   return new BerthError(
     'EVAL_DATASET_NOT_FOUND',
-    `No GAIA ${split} dataset in ${dir} (${cause.message}) Point BERTH_GAIA_DATA at a folder with ` +
+    `${cause.message} To run GAIA from the server, point BERTH_GAIA_DATA at a folder with ` +
       `2023/${split}/metadata.jsonl, set HF_TOKEN so the server downloads it, or fetch it once with ` +
-      `\`berth eval gaia --from-hub --split ${split} --run-name <name>\`.`,
+      `\`berth eval gaia --from-hub --data ${dir} --split ${split} --run-name <name> --end 1\`` +
+      ' (downloads, then runs one task).',
     { cause, details: { dir, split, setting: 'BERTH_GAIA_DATA' } },
   )
 }

@@ -1,10 +1,13 @@
 import { mkdtempSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { evalEnv, readResults, writeDataset } from '../eval/fixtures.js'
 import { startBerth } from '../helpers/berth-process.js'
+import { startTestServer, type TestServer } from '../helpers/berth-server.js'
 import { apiClient, serverForFile } from './harness.js'
 
 /** The dataset the server runs (BERTH_GAIA_DATA), written before the first start. */
@@ -227,7 +230,7 @@ describe('GAIA routes', () => {
     expect(missing.status).toBe(404)
     expect(missing.body).toMatchObject({ status: 'error', code: 'EVAL_DATASET_NOT_FOUND' })
     expect(missing.body.message).toContain('BERTH_GAIA_DATA')
-    expect(missing.body.message).toContain('berth eval gaia --from-hub --split test')
+    expect(missing.body.message).toContain(`berth eval gaia --from-hub --data ${DATA} --split test`)
     const native = await post('/api/eval/runs', { run_name: 'no-data', split: 'test' })
     expect(native.status).toBe(404)
     expect(native.body.code).toBe('EVAL_DATASET_NOT_FOUND')
@@ -254,5 +257,69 @@ describe('GAIA routes with a server token', () => {
     expect(run.status).toBe(401)
     expect(guarded().llm.requests).toHaveLength(0)
     expect((await guardedApi('/api/eval/runs', { token: 'eval-secret-token' })).status).toBe(200)
+  })
+})
+
+describe('GAIA routes with HF_TOKEN and no dataset yet', () => {
+  const HUB_TOKEN = 'hf_route_token'
+  const SHA = 'feedfacefeedfacefeedfacefeedfacefeedface'
+  const metadata = `${JSON.stringify({ task_id: 'h1', Question: 'Two plus two?', Level: 1, 'Final answer': '4' })}\n`
+  const hubPaths: string[] = []
+  let hub: Server
+  let t: TestServer
+  let data = ''
+
+  beforeAll(async () => {
+    // A stand-in for the hub's two routes (file list, file), gated by the token as GAIA is.
+    hub = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://hub')
+      hubPaths.push(url.pathname)
+      if (req.headers.authorization !== `Bearer ${HUB_TOKEN}`) {
+        res.writeHead(401).end()
+      } else if (url.pathname === '/api/datasets/gaia-benchmark/GAIA/revision/main') {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        const siblings = [{ rfilename: '2023/validation/metadata.jsonl', size: Buffer.byteLength(metadata) }]
+        res.end(JSON.stringify({ sha: SHA, siblings }))
+      } else if (url.pathname === `/datasets/gaia-benchmark/GAIA/resolve/${SHA}/2023/validation/metadata.jsonl`) {
+        res.end(metadata)
+      } else {
+        res.writeHead(404).end()
+      }
+    })
+    await new Promise<void>((resolve) => hub.listen(0, '127.0.0.1', resolve))
+    const root = await mkdtemp(join(tmpdir(), 'berth-server-'))
+    data = join(root, 'downloaded-gaia')
+    t = await startTestServer(root, {
+      env: {
+        BERTH_GAIA_DATA: data,
+        HF_TOKEN: HUB_TOKEN,
+        HF_ENDPOINT: `http://127.0.0.1:${(hub.address() as AddressInfo).port}`,
+      },
+    })
+  })
+  afterAll(async () => {
+    await t?.stop()
+    await new Promise((resolve) => hub?.close(resolve))
+    if (t) await rm(t.root, { recursive: true, force: true })
+  })
+
+  it('downloads the split into BERTH_GAIA_DATA on the first run, then runs it', async () => {
+    const hubApi = apiClient(() => t.server.url)
+    expect((await hubApi('/api/eval/runs')).body.dataset).toMatchObject({
+      dir: data,
+      splits: { validation: false },
+      downloadable: true,
+    })
+    t.llm.enqueue({ text: 'FINAL ANSWER: 4' })
+    const answer = await hubApi('/api/gaia/run', { method: 'POST', body: JSON.stringify({ max_tasks: 1 }) })
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200)
+    expect(answer.body.summary).toMatchObject({ total_tasks_processed_by_script: 1, accuracy: 1 })
+    expect(await readFile(join(data, '2023', 'validation', 'metadata.jsonl'), 'utf8')).toBe(metadata)
+    expect(hubPaths[0]).toBe('/api/datasets/gaia-benchmark/GAIA/revision/main')
+    // Once there, it is not fetched again.
+    const fetched = hubPaths.length
+    t.llm.enqueue({ text: 'FINAL ANSWER: 4' })
+    expect((await hubApi('/api/gaia/run', { method: 'POST', body: JSON.stringify({ max_tasks: 1 }) })).status).toBe(200)
+    expect(hubPaths).toHaveLength(fetched)
   })
 })
