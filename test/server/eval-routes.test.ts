@@ -244,6 +244,14 @@ describe('GAIA routes', () => {
     expect((await api('/api/eval/runs/never-ran')).body.code).toBe('EVAL_RUN_NOT_FOUND')
     const unknownModel = await post('/api/eval/runs', { run_name: 'nokey', model_id: 'anthropic:claude-sonnet-4-0' })
     expect(unknownModel.body.code).toBe('LLM_NOT_CONFIGURED')
+    // The same zod schemas document the routes.
+    const paths = (await api('/openapi.json')).body.paths
+    expect(Object.keys(paths)).toEqual(expect.arrayContaining(['/api/gaia/run', '/api/eval/runs/{name}/stop']))
+    expect(
+      paths['/api/gaia/run'].post.requestBody.content['application/json'].schema.properties.max_tasks,
+    ).toMatchObject({
+      default: 5,
+    })
   })
 })
 
