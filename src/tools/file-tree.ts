@@ -61,29 +61,3 @@ export async function listTree(dir: string, opts: { depth: number; maxEntries: n
   }
   return { entries, truncated: false }
 }
-
-/**
- * Count regular files below a folder (hidden ones included, symlinks not
- * followed), up to `limit`.
- *
- * @example
- *   await countFiles('/data/workspace/abc/site') // 3
- */
-export async function countFiles(dir: string, limit = 100_000): Promise<number> {
-  let count = 0
-  const pending = [dir]
-  while (pending.length > 0 && count < limit) {
-    const current = pending.pop() as string
-    let children: Dirent[]
-    try {
-      children = await readdir(current, { withFileTypes: true })
-    } catch {
-      continue
-    }
-    for (const child of children) {
-      if (child.isDirectory()) pending.push(path.join(current, child.name))
-      else if (child.isFile()) count++
-    }
-  }
-  return Math.min(count, limit)
-}

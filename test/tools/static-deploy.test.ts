@@ -1,5 +1,6 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runTool } from '../../src/tools/run-tool.js'
 import { createStaticDeployTool } from '../../src/tools/static-deploy.js'
@@ -22,27 +23,29 @@ describe('static_deploy', () => {
     })
   })
 
-  it('gives folders a trailing slash and a file count', async () => {
+  it('gives folders a trailing slash, and returns the bare URL that the reference frontend loads as is', async () => {
     context = await makeToolContext()
     await mkdir(path.join(context.workspaceDir, 'site/css'), { recursive: true })
     for (const file of ['site/index.html', 'site/css/a.css', 'site/css/b.css']) {
       await writeFile(path.join(context.workspaceDir, file), 'x')
     }
     const result = await runTool(deploy, { file_path: '/workspace/site' }, context)
-    const [url, note] = result.output.split('\n')
-    expect(url).toBe(`https://berth.example.com/workspace/${context.sessionId}/site/`)
-    expect(note).toMatch(/^This folder holds 3 files;.*serves the index\.html/)
+    expect(result).toEqual({ output: `https://berth.example.com/workspace/${context.sessionId}/site/` })
     const root = await runTool(deploy, { file_path: '.' }, context)
-    expect(root.output.split('\n')[0]).toBe(`https://berth.example.com/workspace/${context.sessionId}/`)
+    expect(root).toEqual({ output: `https://berth.example.com/workspace/${context.sessionId}/` })
+    // What used to follow the URL is in the description, where the model reads it.
+    expect(deploy.description).toMatch(/The result is the URL and nothing else/)
+    expect(deploy.description).toMatch(/serves the index\.html/)
   })
 
-  it('never hands out 0.0.0.0', async () => {
+  it('never hands out 0.0.0.0, and says so in the log instead of the result', async () => {
+    const warnings: string[] = []
     context = await makeToolContext({ publicUrl: 'http://0.0.0.0:8000' })
+    context.logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) })
     await writeFile(path.join(context.workspaceDir, 'a.html'), 'x')
     const result = await runTool(deploy, { file_path: 'a.html' }, context)
-    expect(result.output).not.toContain('0.0.0.0/')
-    expect(result.output.split('\n')[0]).toBe(`http://localhost:8000/workspace/${context.sessionId}/a.html`)
-    expect(result.output).toMatch(/localhost was used instead/)
+    expect(result).toEqual({ output: `http://localhost:8000/workspace/${context.sessionId}/a.html` })
+    expect(warnings.join('')).toMatch(/localhost was used instead/)
   })
 
   it('refuses missing paths and paths outside the workspace', async () => {
