@@ -24,6 +24,7 @@ import { staticSiteRoutes } from './routes/static-sites.js'
 import { uploadRoutes } from './routes/upload.js'
 import { webUiRoutes } from './routes/web-ui.js'
 import { websocketRoutes } from './routes/websocket.js'
+import { registerOpenSessions } from './ws/open-sessions.js'
 
 const BERTH_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version
 
@@ -54,6 +55,7 @@ export async function createServer(
   registerRequestLog(app, context.logger)
   // Hook order matters: who is asking, then CORS (a preflight carries no token), then the token check.
   registerRequester(app, context.config.authToken)
+  registerOpenSessions(app)
   await registerCors(app, context.config.corsOrigins)
   app.addHook('onRequest', createAuthHook(context.config))
 

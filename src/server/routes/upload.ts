@@ -101,18 +101,17 @@ async function uploadTarget(context: ServerContext, request: FastifyRequest, raw
   const sessionId = checkedSessionId(rawId)
   const { requester } = request
   if ((await store.getSession(sessionId)) === null) {
-    if (requester.deviceId === null) {
+    // The reference frontend names no device: under compat, the device that opened a live socket for this id.
+    const deviceId =
+      requester.deviceId ?? (context.config.iiAgentCompat ? request.server.openSessions.deviceOf(sessionId) : null)
+    if (deviceId == null) {
       throw new BerthError(
         'INVALID_REQUEST',
         'A new session needs a device id: send the device_id cookie or an X-Device-Id header.',
       )
     }
     try {
-      await store.createSession({
-        id: sessionId,
-        workspaceDir: workspaces.dirFor(sessionId),
-        deviceId: requester.deviceId,
-      })
+      await store.createSession({ id: sessionId, workspaceDir: workspaces.dirFor(sessionId), deviceId })
     } catch (error) {
       if (!isBerthError(error, 'SESSION_EXISTS')) throw error // created by a request racing this one: check it below
     }

@@ -79,6 +79,10 @@ export const websocketRoutes: FastifyPluginAsync<{ context: ServerContext }> = a
       socket.close(1008, 'share link not found')
       return
     }
+    if ((await context.store.getSession(sessionId)) === null) {
+      // Remembered until the socket closes, so an upload for this id before the first query finds its device.
+      socket.once('close', app.openSessions.claim(sessionId, requester.deviceId))
+    }
     const connection = new SessionConnection(socket, context, {
       sessionId,
       requester,
