@@ -26,10 +26,7 @@ export function createLogger(options: LoggerOptions): Logger {
   if (options.file) {
     // Synchronous appends: a line is in the file when the call returns, so a
     // crash right after an error still leaves the error in the log.
-    streams.push({
-      level: options.level,
-      stream: pino.destination({ dest: options.file, append: true, mkdir: true, sync: true }),
-    })
+    streams.push({ level: options.level, stream: logFile(options.file) })
   }
   if (options.terminal ?? true) {
     streams.push({
@@ -39,4 +36,27 @@ export function createLogger(options: LoggerOptions): Logger {
   }
   if (streams.length === 0) return pino({ level: 'silent' })
   return pino({ level: options.level, base: { pid: process.pid } }, pino.multistream(streams))
+}
+
+/**
+ * The log file, which must never take the process down: on a full disk a
+ * write fails (ENOSPC) and the stream emits `error`, which would throw with no
+ * listener. The failed lines stay buffered and are written with the next line
+ * once there is room again; the trouble is said once on stderr per episode.
+ */
+function logFile(file: string): DestinationStream {
+  const destination = pino.destination({ dest: file, append: true, mkdir: true, sync: true })
+  let failing = false
+  destination.on('error', (error: NodeJS.ErrnoException) => {
+    if (failing) return
+    failing = true
+    process.stderr.write(
+      `berth: cannot write the log file ${file} (${error.code ?? error.message}); ` +
+        'its lines are kept in memory and written once it can be written again\n',
+    )
+  })
+  destination.on('write', () => {
+    failing = false
+  })
+  return destination
 }
