@@ -2,11 +2,13 @@ import { mkdir } from 'node:fs/promises'
 import type { BerthConfig } from '../config/config.js'
 import { createLogger, type Logger } from '../logging/logger.js'
 import { acquireRootLock, type RootLock } from '../storage/root-lock.js'
+import type { UpgradeProgress } from '../store/sqlite/schema-upgrade.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import type { Store } from '../store/store.js'
 import { chooseSandbox, noShell, removeStaleScratch, type ShellSandbox } from '../tools/bash/sandbox.js'
 import { Workspaces } from '../workspace/workspaces.js'
 import { logStorageReport, prepareDataRoot, type StorageReport } from './storage-report.js'
+import { upgradeLog } from './upgrade-log.js'
 
 /**
  * Who is opening the root. A `server` takes the one-per-root lock; a `writer`
@@ -42,6 +44,14 @@ export async function openRuntime(
     terminalLogs?: boolean
     /** False for a writer that runs no agent shell (`berth import`): no sandbox is chosen. Default: not a reader. */
     shells?: boolean
+    /**
+     * Runs once the root is checked, logging started and the lock taken, before
+     * the store opens (and perhaps upgrades for minutes): `berth serve` opens its
+     * port here. A failure releases the lock.
+     */
+    beforeStore?: (ready: { logger: Logger; storage: StorageReport }) => Promise<void>
+    /** Where an upgrade of the existing database is (it is also logged). */
+    onUpgradeProgress?: (progress: UpgradeProgress) => void
   },
 ): Promise<Runtime> {
   const readOnly = options.role === 'reader'
@@ -54,18 +64,26 @@ export async function openRuntime(
   const lock = options.role === 'server' ? acquireRootLock(storage.paths.root, options.command) : null
   if (options.role === 'server') logStorageReport(logger, storage)
   try {
+    await options.beforeStore?.({ logger, storage })
+    const progressLog = upgradeLog(logger)
     const store = await SqliteStore.open({
       file: storage.paths.database,
       readonly: readOnly,
       onListenerError: (error) => logger.error({ err: error }, 'an event subscriber failed'),
       onCheckpointError: (error) =>
         logger.warn({ err: error }, 'the background WAL checkpoint failed; SQLite checkpoints inline instead'),
-      onMigrationBackup: (file, state) =>
+      onMigrationBackup: (file, backup) =>
         logger.info(
-          { backup: file, pending: state.pending },
-          `Backed up the database to ${file} before updating its schema`,
+          { backup: file, pending: backup.pending, reused: backup.reused },
+          backup.reused
+            ? `A backup of this very database from before its schema update exists at ${file}; not taking another`
+            : `Backed up the database to ${file} before updating its schema`,
         ),
-    })
+      onUpgradeProgress: (progress) => {
+        progressLog.progress(progress)
+        options.onUpgradeProgress?.(progress)
+      },
+    }).finally(() => progressLog.stop())
     if (!readOnly) await mkdir(storage.paths.workspaces, { recursive: true })
     const workspaces = new Workspaces({ root: storage.paths.workspaces, quotaBytes: config.workspaceQuota })
     const shells = options.shells ?? !readOnly

@@ -236,7 +236,20 @@ export async function migrateToLatest(
   }
   if (state.pending.length === 0) return { applied: [], backupFile: null }
   const backupFile = state.hasData ? await backup(state) : null
-  const { error, results } = await createMigrator(db, dialect, progress).migrateToLatest()
+  // Kysely runs SQLite migrations without a transaction (its adapter reports no transactional DDL), but
+  // SQLite has it: all pending steps commit together or not at all, so a crash mid-step leaves the file as
+  // it was and the next start runs them again. Kysely uses this one connection, so its statements join in.
+  if (dialect === 'sqlite') await sql`BEGIN IMMEDIATE`.execute(db)
+  let { error, results } = await createMigrator(db, dialect, progress).migrateToLatest()
+  if (dialect === 'sqlite') {
+    try {
+      await sql.raw(error ? 'ROLLBACK' : 'COMMIT').execute(db)
+    } catch (commitError) {
+      await sql`ROLLBACK`.execute(db).catch(() => undefined)
+      error ??= commitError
+      results = []
+    }
+  }
   if (error) {
     throw new BerthError(
       'DATABASE_MIGRATION_FAILED',

@@ -112,10 +112,10 @@ async function backupBeforeUpgrade(
   }
   // A temporary copy left by a process killed while writing it is incomplete by construction.
   for (const name of names) {
-    const mark = name.lastIndexOf(PARTIAL_MARK)
-    if (!name.startsWith(prefix) || mark < 0) continue
-    const pid = Number(name.slice(mark + PARTIAL_MARK.length))
-    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) await rm(join(dir, name), { force: true })
+    // The copy, its rollback journal, or a fingerprint being written.
+    const pid = Number(/\.partial-(\d+)(?:-journal|-wal|-shm)?$/.exec(name)?.[1])
+    if (!name.startsWith(prefix) || !Number.isInteger(pid)) continue
+    if (pid !== process.pid && !isAlive(pid)) await rm(join(dir, name), { force: true })
   }
 
   const stamp = dbTimestamp()
@@ -146,11 +146,13 @@ async function backupBeforeUpgrade(
   }
   await syncFile(partial)
   hooks.point?.('backup-copied')
+  // The fingerprint first: it only counts once a backup of its name and size exists, and from the
+  // rename on, a retry finds both.
+  const record: FingerprintFile = { fingerprint: print, backup: basename(target), bytes: (await stat(partial)).size }
+  await writeDurably(`${target}${FINGERPRINT_SUFFIX}`, `${JSON.stringify(record)}\n`)
   await rename(partial, target)
   await syncDirectory(dir)
   hooks.point?.('backup-renamed')
-  const record: FingerprintFile = { fingerprint: print, backup: basename(target), bytes: (await stat(target)).size }
-  await writeDurably(`${target}${FINGERPRINT_SUFFIX}`, `${JSON.stringify(record)}\n`)
   hooks.onProgress?.({ step: BACKUP_STEP, fraction: 1 })
   return { file: target, reused: false }
 }
