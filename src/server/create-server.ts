@@ -21,6 +21,7 @@ import { sessionRoutes } from './routes/sessions.js'
 import { shareFileRoutes } from './routes/share-files.js'
 import { shareRoutes } from './routes/shares.js'
 import { staticSiteRoutes } from './routes/static-sites.js'
+import { summaryRoutes } from './routes/summary.js'
 import { uploadRoutes } from './routes/upload.js'
 import { webUiRoutes } from './routes/web-ui.js'
 import { websocketRoutes } from './routes/websocket.js'
@@ -71,6 +72,7 @@ export async function createServer(
   await app.register(sessionRoutes, { context })
   await app.register(bundleRoutes, { context })
   await app.register(modelRoutes, { context })
+  await app.register(summaryRoutes, { context })
   await app.register(shareRoutes, { context })
   await app.register(shareFileRoutes, { context })
   await app.register(evalRoutes, { context })
