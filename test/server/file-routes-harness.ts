@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { afterEach } from 'vitest'
 import type { RunManager } from '../../src/agent/runs.js'
 import { loadConfig } from '../../src/config/config.js'
-import { createLogger } from '../../src/logging/logger.js'
+import { createLogger, type Logger } from '../../src/logging/logger.js'
 import { prepareDataRoot } from '../../src/runtime/storage-report.js'
 import type { ServerContext } from '../../src/server/context.js'
 import { createServer } from '../../src/server/create-server.js'
@@ -37,7 +37,10 @@ afterEach(async () => {
  * berth's real HTTP app on a temp data root, listening on a loopback port:
  * a real SqliteStore and Workspaces; `runs` is a stub (the file routes never use it).
  */
-export async function startFileServer(env: Record<string, string> = {}): Promise<FileServer> {
+export async function startFileServer(
+  env: Record<string, string> = {},
+  options: { logger?: Logger } = {},
+): Promise<FileServer> {
   const root = await tempDir('berth-files-')
   const config = loadConfig({ flags: { dataDir: root }, env, envFile: false })
   const storage = await prepareDataRoot({ dataDir: root, env: {} })
@@ -46,7 +49,7 @@ export async function startFileServer(env: Record<string, string> = {}): Promise
   await mkdir(storage.paths.workspaces, { recursive: true })
   const workspaces = new Workspaces({ root: storage.paths.workspaces, quotaBytes: config.workspaceQuota })
   const runs = { isRunning: () => false } as unknown as RunManager
-  const logger = createLogger({ level: 'silent', terminal: false })
+  const logger = options.logger ?? createLogger({ level: 'silent', terminal: false })
   const sandbox = hostShell('file route tests run no shell')
   const context: ServerContext = { config, store, workspaces, storage, logger, runs, sandbox }
   const app = await createServer(context)
