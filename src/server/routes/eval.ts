@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { BerthError, ERROR_CATALOGUE, isBerthError } from '../../core/errors.js'
+import { BerthError, ERROR_CATALOGUE, isBerthError, isErrorCode } from '../../core/errors.js'
 import { runLabel } from '../../eval/eval-run-files.js'
 import { EvalService } from '../../eval/eval-service.js'
 import { referenceSummary } from '../../eval/eval-views.js'
@@ -60,7 +60,7 @@ export const evalRoutes: FastifyPluginAsync<{ context: ServerContext }> = async 
     runs: context.runs,
     logger: context.logger.child({ part: 'eval' }),
   })
-  // Before the run manager goes: tasks are recorded as interrupted and resume on the next start.
+  // On shutdown no task starts any more; running ones are recorded as interrupted and run again on the next start.
   app.addHook('onClose', async () => service.close())
 
   app.post('/api/gaia/run', { schema: { body: GaiaRunBody, tags: ['eval'] } }, async (request, reply) => {
@@ -83,8 +83,7 @@ export const evalRoutes: FastifyPluginAsync<{ context: ServerContext }> = async 
       await run.done
       const failure = service.failureOf(runName)
       if (failure !== null) {
-        const known = ERROR_CATALOGUE[failure.code as keyof typeof ERROR_CATALOGUE]
-        void reply.code(known?.status ?? 500)
+        void reply.code(isErrorCode(failure.code) ? ERROR_CATALOGUE[failure.code].status : 500)
         return { status: 'error', code: failure.code, message: failure.message, run_name: runName }
       }
       const { paths, state, summary } = await service.state(runName)
