@@ -160,7 +160,7 @@ function RunList(props: { list: EvalRunList | null; selected: string | null }) {
               <tr
                 key={run.run_name}
                 data-run={run.run_name}
-                aria-selected={run.run_name === props.selected}
+                aria-current={run.run_name === props.selected ? 'true' : undefined}
                 className={run.run_name === props.selected ? 'selected' : undefined}
               >
                 <td>
