@@ -17,6 +17,9 @@ export type SqlDialect = 'sqlite' | 'postgres'
  */
 export type StepProgress = (step: string, fraction: number) => void
 
+/** The name progress reports use for the commit that ends an upgrade (all steps are one transaction). */
+export const COMMIT_STEP = 'commit'
+
 /** The creation time given to a session that has none and no events to take one from. */
 const EPOCH = '1970-01-01 00:00:00.000000'
 
@@ -243,7 +246,9 @@ export async function migrateToLatest(
   let { error, results } = await createMigrator(db, dialect, progress).migrateToLatest()
   if (dialect === 'sqlite') {
     try {
+      if (!error) progress?.(COMMIT_STEP, 0)
       await sql.raw(error ? 'ROLLBACK' : 'COMMIT').execute(db)
+      if (!error) progress?.(COMMIT_STEP, 1)
     } catch (commitError) {
       await sql`ROLLBACK`.execute(db).catch(() => undefined)
       error ??= commitError

@@ -98,6 +98,7 @@ async function backupBeforeUpgrade(
 ): Promise<{ file: string; reused: boolean }> {
   const dir = dirname(file)
   const prefix = `${basename(file)}.backup-`
+  hooks.onProgress?.({ step: BACKUP_STEP, fraction: 0 })
   const print = fingerprint(db, state)
   const names = await readdir(dir)
   for (const name of names) {
@@ -125,7 +126,6 @@ async function backupBeforeUpgrade(
   for (let n = 2; names.includes(basename(target)); n++)
     target = `${file}.backup-${stamp}-${n}-before-${state.pending[0]}`
   const partial = `${target}${PARTIAL_MARK}${process.pid}`
-  hooks.onProgress?.({ step: BACKUP_STEP, fraction: 0 })
   let copying = false
   await db.backup(partial, {
     progress: ({ totalPages, remainingPages }) => {

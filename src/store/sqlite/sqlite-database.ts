@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
 import BetterSqlite3 from 'better-sqlite3'
 import { BerthError } from '../../core/errors.js'
 
@@ -19,6 +20,7 @@ export interface OpenSqliteOptions {
 export function openSqlite(file: string, options: OpenSqliteOptions = {}): SqliteHandle {
   let db: SqliteHandle | undefined
   try {
+    assertWholeFile(file)
     db = new BetterSqlite3(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false })
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`)
     // Reading the schema is the first real access: a corrupt or foreign file fails here.
@@ -35,6 +37,52 @@ export function openSqlite(file: string, options: OpenSqliteOptions = {}): Sqlit
   } catch (error) {
     db?.close()
     throw unreadable(file, error)
+  }
+}
+
+/**
+ * A database file cut short (a copy that stopped half-way, a full disk while
+ * restoring) can still have an intact first page: SQLite opens it and only
+ * fails on a later page, after berth has switched it to WAL. The header says
+ * how many pages the file has (when its "valid-for" counter matches the
+ * change counter); fewer bytes than that is refused before anything is
+ * written. A missing or empty file is a new database; anything that is not a
+ * SQLite header is left for SQLite to refuse. With a non-empty `-wal` beside
+ * it the check is skipped: a checkpoint cut short writes page 1 before the
+ * pages that extend the file, and SQLite completes it from the WAL.
+ */
+function assertWholeFile(file: string): void {
+  if (nonEmpty(`${file}-wal`)) return
+  let fd: number
+  try {
+    fd = openSync(file, 'r')
+  } catch {
+    return
+  }
+  try {
+    const size = fstatSync(fd).size
+    if (size === 0) return
+    const header = Buffer.alloc(100)
+    const read = readSync(fd, header, 0, 100, 0)
+    if (header.subarray(0, 16).toString('latin1') !== 'SQLite format 3\u0000') return
+    if (read < 100) throw new Error(`the file is ${size} bytes, shorter than a SQLite header (truncated)`)
+    const rawPageSize = header.readUInt16BE(16)
+    const pageSize = rawPageSize === 1 ? 65536 : rawPageSize
+    const pages = header.readUInt32BE(28)
+    const valid = header.readUInt32BE(24) === header.readUInt32BE(92)
+    if (valid && pages > 0 && size < pages * pageSize) {
+      throw new Error(`the file is ${size} bytes but its header counts ${pages} pages of ${pageSize} bytes (truncated)`)
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function nonEmpty(file: string): boolean {
+  try {
+    return statSync(file).size > 0
+  } catch {
+    return false
   }
 }
 

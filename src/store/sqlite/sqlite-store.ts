@@ -438,6 +438,21 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** The connection's durability settings, as SQLite reports them (doctor, tests). */
+  connectionSettings(): {
+    journalMode: string
+    synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'
+    foreignKeys: boolean
+  } {
+    this.assertOpen()
+    const level = Number(this.sqlite.pragma('synchronous', { simple: true }))
+    return {
+      journalMode: String(this.sqlite.pragma('journal_mode', { simple: true })),
+      synchronous: (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[level] ?? 'OFF',
+      foreignKeys: Number(this.sqlite.pragma('foreign_keys', { simple: true })) === 1,
+    }
+  }
+
   /** `PRAGMA integrity_check`: `['ok']` when the file is sound. */
   async checkIntegrity(): Promise<string[]> {
     this.assertOpen()
