@@ -62,3 +62,73 @@ export async function generateLargeDb(
   db.close()
   return { file, events, seconds: (performance.now() - start) / 1000 }
 }
+
+/** A naive UTC timestamp as the reference system stores it: `YYYY-MM-DD HH:MM:SS.ffffff`. */
+const referenceTime = (ms: number, micros: number) =>
+  `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}.${String((ms % 1000) * 1000 + micros).padStart(6, '0')}`
+
+/**
+ * An `events.db` as the reference ii-agent writes it: its DDL only (no berth
+ * columns, no index on `event`), uuid4 ids, Python json.dumps payloads, naive
+ * UTC timestamps with 6 fractional digits. Sessions run 8 at a time, so the
+ * events of concurrent sessions interleave in the table as they do in use.
+ * One in 50 sessions has no `created_at`, one in 100 has no events.
+ */
+export function generateReferenceDb(
+  file: string,
+  sessions: number,
+  eventsPerSession: number,
+  ddl: string,
+): { events: number; seconds: number } {
+  const start = performance.now()
+  const db = new Database(file)
+  db.pragma('journal_mode = DELETE')
+  db.pragma('synchronous = OFF')
+  db.exec(ddl)
+  const insertSession = db.prepare(
+    'INSERT INTO session (id, workspace_dir, created_at, device_id, summary) VALUES (?, ?, ?, ?, ?)',
+  )
+  const insertEvent = db.prepare(
+    'INSERT INTO event (id, session_id, timestamp, event_type, event_payload) VALUES (?, ?, ?, ?, ?)',
+  )
+  const CONCURRENT = 8
+  let events = 0
+  db.transaction(() => {
+    for (let first = 0; first < sessions; first += CONCURRENT) {
+      const group = Array.from({ length: Math.min(CONCURRENT, sessions - first) }, (_, i) => {
+        const s = first + i
+        const id = crypto.randomUUID()
+        const createdMs = Date.UTC(2025, 0, 1) + s * 60_000
+        insertSession.run(
+          id,
+          `/app/workspace/${id}`,
+          s % 50 === 7 ? null : referenceTime(createdMs, s % 1000),
+          `device-${s % 100}`,
+          s % 3 === 0 ? `Session ${s}` : null,
+        )
+        // The events of a session without any go to the next one, so the total stays sessions × eventsPerSession.
+        const count = s % 100 === 42 ? 0 : s % 100 === 43 ? 2 * eventsPerSession : eventsPerSession
+        return { id, createdMs, count }
+      })
+      for (let e = 0; e < 2 * eventsPerSession; e++) {
+        for (const session of group) {
+          if (e >= session.count) continue
+          const type = e % 10 === 0 ? 'user_message' : 'tool_result'
+          const content = type === 'user_message' ? { text: `message ${e}`, files: [] } : toolPayload(e)
+          // Two events in a row share a timestamp now and then: ties are ordered by insertion.
+          const ms = session.createdMs + 1000 + Math.floor(e / 2) * 250
+          insertEvent.run(
+            crypto.randomUUID(),
+            session.id,
+            referenceTime(ms, 0),
+            type,
+            pythonJsonDumps({ type, content }),
+          )
+          events++
+        }
+      }
+    }
+  })()
+  db.close()
+  return { events, seconds: (performance.now() - start) / 1000 }
+}
