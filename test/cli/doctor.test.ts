@@ -1,9 +1,11 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { LATEST_SCHEMA } from '../../src/store/migrations.js'
+import { LATEST_SCHEMA, MIGRATION_NAMES } from '../../src/store/migrations.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import { runBerth } from '../helpers/berth-process.js'
+import { REFERENCE_DDL } from '../helpers/ii-agent-schema.js'
 import { tryMount, unmount } from '../helpers/mount.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
@@ -62,6 +64,30 @@ describe('berth doctor', () => {
     expect(result.code).toBe(1)
     expect(result.stdout).toContain('[FAIL] database')
     expect(result.stdout).toContain(join(root, 'events.db'))
+  })
+
+  it('lists the schema steps an ii-agent database lacks, in text and JSON, without running them', async () => {
+    const root = await tempDir()
+    const file = join(root, 'events.db')
+    const db = new Database(file)
+    db.exec(REFERENCE_DDL)
+    db.prepare("INSERT INTO session (id, workspace_dir, created_at) VALUES ('s1', '/app/workspace/s1', NULL)").run()
+    db.close()
+    const bytes = await readFile(file)
+    const { mtimeMs } = await stat(file)
+
+    const { code, report } = await doctorJson(root)
+    expect(code).toBe(0)
+    expect(report.database.pendingMigrations).toEqual([...MIGRATION_NAMES])
+    expect(report.checks.find((c: { name: string }) => c.name === 'schema')).toMatchObject({ status: 'warn' })
+    const text = await runBerth(['doctor', '--data-dir', root], { cwd: root })
+    expect(text.stdout).toContain('Pending schema steps (not run by doctor')
+    for (const name of MIGRATION_NAMES) expect(text.stdout).toContain(`\n  ${name}`)
+
+    // Nothing ran: same bytes, same mtime, no backup, no WAL.
+    expect((await readFile(file)).equals(bytes)).toBe(true)
+    expect((await stat(file)).mtimeMs).toBe(mtimeMs)
+    expect(await readdir(root)).toEqual(['events.db'])
   })
 
   it('says EPHEMERAL and exits 1 when the root is on tmpfs', async (ctx) => {

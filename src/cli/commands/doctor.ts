@@ -32,6 +32,14 @@ function formatReport(report: DoctorReport): string {
     '',
     report.ok ? 'All checks passed.' : 'Some checks FAILED (see above).',
   ]
+  const pending = report.database.pendingMigrations
+  if (pending.length > 0) {
+    lines.push(
+      '',
+      `Pending schema steps (not run by doctor; the next start backs up ${s.database ?? 'the database'} and applies them):`,
+      ...pending.map((name) => `  ${name}`),
+    )
+  }
   if (report.workspaces.withoutSession.length > 0) {
     lines.push(
       '',
