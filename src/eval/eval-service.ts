@@ -89,7 +89,8 @@ export class EvalService {
   private readonly active = new Map<string, ActiveRun>()
   private readonly starting = new Set<string>()
   private readonly endedHere = new Map<string, EndedHere>()
-  private download: Promise<void> | null = null
+  /** Downloads in progress, per split: starts that need the same split wait for one download. */
+  private readonly downloads = new Map<GaiaSplit, Promise<void>>()
   private closing = false
 
   constructor(private readonly deps: EvalServiceDeps) {}
@@ -301,7 +302,7 @@ export class EvalService {
 
   /**
    * The split from the dataset folder; when it is missing and HF_TOKEN is
-   * set, downloaded there first (one download at a time).
+   * set, downloaded there first (once, however many starts wait for it).
    */
   private async loadDataset(split: GaiaSplit): Promise<GaiaDataset> {
     const dir = this.datasetDir()
@@ -311,14 +312,19 @@ export class EvalService {
       if (!isBerthError(error, 'EVAL_DATASET_NOT_FOUND')) throw error
       if (this.deps.config.hfToken === undefined) throw missingDataset(dir, split, error)
     }
-    this.download ??= fetchGaiaFromHub(this.deps.config, this.deps.root, split, { target: dir })
-      .then(({ snapshot }) => {
-        this.deps.logger.info({ dir, sha: snapshot.sha, files: snapshot.files.length }, 'GAIA dataset downloaded')
-      })
-      .finally(() => {
-        this.download = null
-      })
-    await this.download
+    let download = this.downloads.get(split)
+    if (download === undefined) {
+      download = fetchGaiaFromHub(this.deps.config, this.deps.root, split, { target: dir })
+        .then(({ snapshot }) => {
+          this.deps.logger.info(
+            { dir, split, sha: snapshot.sha, files: snapshot.files.length },
+            'GAIA dataset downloaded',
+          )
+        })
+        .finally(() => this.downloads.delete(split))
+      this.downloads.set(split, download)
+    }
+    await download
     return loadGaiaDataset(dir, split)
   }
 }
