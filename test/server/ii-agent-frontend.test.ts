@@ -137,7 +137,14 @@ const isReply = (frame: Frame) => frame.type === 'workspace_info' || frame.type 
 const lastSegment = (path: string) => path.replace(/\/+$/, '').split('/').pop() as string
 
 describe('the reference frontend against berth with BERTH_II_AGENT_COMPAT=true', () => {
-  const server = serverForFile({ BERTH_II_AGENT_COMPAT: 'true', BERTH_CORS_ORIGINS: FRONTEND })
+  const server = serverForFile({
+    BERTH_II_AGENT_COMPAT: 'true',
+    BERTH_CORS_ORIGINS: FRONTEND,
+    // The GAIA request must find no dataset and fetch none.
+    BERTH_GAIA_DATA: undefined,
+    HF_TOKEN: undefined,
+    HUGGING_FACE_HUB_TOKEN: undefined,
+  })
   const base = () => server().server.url
   const DEVICE = '0b9e7c1e-5d7f-4a8e-9f3c-2a6d4b1e8c70'
   const PROMPT = 'Make me a one-page site about the attached notes'
@@ -362,6 +369,57 @@ describe('the reference frontend against berth with BERTH_II_AGENT_COMPAT=true',
       expect(pre.headers.get('access-control-allow-origin'), path).toBe(FRONTEND)
       expect(pre.headers.get('vary') ?? '', path).toMatch(/origin/i)
     }
+  })
+
+  it('the Stop button: cancel_processing ends the run and the next query on the same socket is answered', async () => {
+    const t = server()
+    const socket = await openFromPage(t, DEVICE)
+    await socket.next('connection_established')
+    socket.send({ type: 'workspace_info_request', content: {} })
+    await socket.next('workspace_info')
+    t.llm.enqueue({ text: 'Working on it', hang: true }, { text: 'Fresh answer' })
+    socket.send({ type: 'query', content: { text: 'A long task', resume: false, files: [], tool_args: {} } })
+    await socket.next('agent_response_delta')
+    // handleStopAgent: the page turns its spinner off by itself and reads no answer.
+    socket.send({ type: 'cancel_processing', content: {} })
+    expect((await socket.next('stream_complete')).content.status).toBe('interrupted')
+    expect(socket.frames.some((f) => f.type === 'error')).toBe(false)
+    // The next question goes to the same socket with resume: true.
+    socket.send({ type: 'query', content: { text: 'Something short', resume: true, files: [], tool_args: {} } })
+    expect((await socket.next('agent_response')).content.text).toBe('Fresh answer')
+    await socket.next('stream_complete')
+    // The Terminal tab without BERTH_ENABLE_TERMINAL: an error frame, whose message the page toasts.
+    socket.send({ type: 'terminal_command', content: { command: 'ls' } })
+    const refused = await socket.next('error')
+    expect(refused.content.error_code).toBe('BASH_TOOL_UNAVAILABLE')
+    expect(typeof refused.content.message).toBe('string')
+    await socket.close()
+  })
+
+  it('an upload sent before workspace_info arrived (session_id "") is refused, readably', async () => {
+    const early = readable(
+      await fromPage(base(), '/api/upload', { json: { session_id: '', file: { path: 'a.txt', content: 'a' } } }),
+    )
+    expect(early.status).toBe(400)
+    expect(early.body.code).toBe('INVALID_REQUEST')
+  })
+
+  it("the GAIA page's POST /api/gaia/run (commented out in the reference) gets a readable answer", async () => {
+    const run = readable(
+      await fromPage(base(), '/api/gaia/run', {
+        json: {
+          set_to_run: 'validation',
+          run_name: 'gaia-run-1',
+          max_tasks: 1,
+          model_id: MODEL,
+          model_provider: 'chutes',
+        },
+      }),
+    )
+    // No dataset on this server: the page would throw on !ok; data.status and data.message say why.
+    expect(run.status).toBe(404)
+    expect(run.body).toMatchObject({ status: 'error', code: 'EVAL_DATASET_NOT_FOUND' })
+    expect(typeof run.body.message).toBe('string')
   })
 
   it('gives an unlisted origin and Origin: null nothing to read, preflight included', async () => {
