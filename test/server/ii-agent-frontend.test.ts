@@ -93,6 +93,25 @@ function preflightDenial(response: Response, origin: string, method: string, req
   return missing.length > 0 ? `headers not allowed: ${missing.join(', ')}` : null
 }
 
+/**
+ * The bodies the frontend's Next routes send berth for a path the page gives them (an absolute path under
+ * workspaceInfo), by each route's own rule: list takes the last segment as the workspace; content the
+ * second-to-last as the workspace and the last as the file; download and download-zip the segment after
+ * the first literal `workspace`, and the rest as the path.
+ */
+const nextBodies = {
+  list: (path: string) => ({ workspace_id: lastSegment(path), path: '' }),
+  content: (path: string) => {
+    const parts = path.replace(/\/+$/, '').split('/')
+    return { workspace_id: parts.at(-2), path: parts.at(-1) }
+  },
+  download: (path: string) => {
+    const parts = path.split('/')
+    const at = parts.indexOf('workspace')
+    return { workspace_id: parts[at + 1], path: parts.slice(at + 2).join('/') }
+  },
+}
+
 /** A request from the frontend's Next server (app/api/**\/route.ts): JSON, no Origin, no cookie, no device. */
 async function fromNextServer(base: string, path: string, init: { method?: 'GET' | 'POST'; json?: unknown } = {}) {
   const response = await fetch(`${base}${path}`, {
@@ -301,9 +320,8 @@ describe('the reference frontend against berth with BERTH_II_AGENT_COMPAT=true',
   })
 
   it("the Next server's file routes: list, content, download and download-zip by {workspace_id, path}", async () => {
-    const workspaceId = lastSegment(chat.workspacePath)
-    // app/api/files/route.ts: the whole tree, from the workspace root.
-    const list = await fromNextServer(base(), '/api/files/list', { json: { workspace_id: workspaceId, path: '' } })
+    // The Code tab posts workspaceInfo to the Next route, which lists from the root of the last segment.
+    const list = await fromNextServer(base(), '/api/files/list', { json: nextBodies.list(chat.workspacePath) })
     expect(list.response.status).toBe(200)
     const files = JSON.parse(list.bytes.toString()).files as any[]
     const byName = Object.fromEntries(files.map((node) => [node.name, node]))
@@ -313,38 +331,36 @@ describe('the reference frontend against berth with BERTH_II_AGENT_COMPAT=true',
     ])
     expect(byName['summary.md']).toMatchObject({ type: 'file', path: 'summary.md' })
     expect(typeof byName['summary.md'].language).toBe('string')
+    // The route hands the page `${workspaceInfo}/${path}`; the page opens and downloads by those paths.
+    const pagePath = (node: { path: string }) => `${chat.workspacePath}/${node.path}`
 
-    // app/api/files/content/route.ts sends the second-to-last segment as workspace_id and the last as path:
-    // right for a file at the top of the workspace.
     const content = await fromNextServer(base(), '/api/files/content', {
-      json: { workspace_id: workspaceId, path: 'summary.md' },
+      json: nextBodies.content(pagePath(byName['summary.md'])),
     })
     expect(content.response.status).toBe(200)
     expect(JSON.parse(content.bytes.toString()).content).toBe('# Notes\n')
 
-    // download and download-zip: the id after the literal `workspace` segment, the rest as the path.
     const download = await fromNextServer(base(), '/api/files/download', {
-      json: { workspace_id: workspaceId, path: 'site/index.html' },
+      json: nextBodies.download(pagePath(byName.site.children[0])),
     })
     expect(download.response.status).toBe(200)
     expect(download.bytes.toString()).toBe('<h1>Notes</h1>\n')
     // The route takes the name with /filename="?([^"]+)"?/.
     expect(download.response.headers.get('content-disposition')?.match(/filename="?([^"]+)"?/)?.[1]).toBe('index.html')
 
-    const zip = await fromNextServer(base(), '/api/files/download-zip', {
-      json: { workspace_id: workspaceId, path: '' },
-    })
-    expect(zip.response.status).toBe(200)
-    expect(zip.response.headers.get('content-type')).toBe('application/zip')
-    expect(zip.bytes.subarray(0, 2).toString()).toBe('PK')
-    expect(zip.response.headers.get('content-disposition')).toMatch(/filename="?[^"]+\.zip"?/)
+    for (const folder of [chat.workspacePath, pagePath(byName.site)]) {
+      const zip = await fromNextServer(base(), '/api/files/download-zip', { json: nextBodies.download(folder) })
+      expect(zip.response.status, folder).toBe(200)
+      expect(zip.response.headers.get('content-type')).toBe('application/zip')
+      expect(zip.bytes.subarray(0, 2).toString()).toBe('PK')
+      expect(zip.response.headers.get('content-disposition')).toMatch(/filename="?[^"]+\.zip"?/)
+    }
   })
 
   it("the content route's nested-file bug: the folder name arrives as workspace_id, and berth reads nothing else", async () => {
-    // `${workspace}/site/index.html` becomes {workspace_id: 'site', path: 'index.html'}.
-    const nested = await fromNextServer(base(), '/api/files/content', {
-      json: { workspace_id: 'site', path: 'index.html' },
-    })
+    const body = nextBodies.content(`${chat.workspacePath}/site/index.html`)
+    expect(body).toEqual({ workspace_id: 'site', path: 'index.html' })
+    const nested = await fromNextServer(base(), '/api/files/content', { json: body })
     expect(nested.response.status).toBe(404)
     expect(JSON.parse(nested.bytes.toString()).code).toBe('SESSION_NOT_FOUND')
   })
