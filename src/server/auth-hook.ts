@@ -3,8 +3,20 @@ import type { BerthConfig } from '../config/config.js'
 import { BerthError } from '../core/errors.js'
 import { isStaticSiteRequest } from './routes/static-sites.js'
 
-/** Paths anyone may reach even when BERTH_AUTH_TOKEN is set: health, share views, deployed sites, the UI shell. */
-const PUBLIC_PREFIXES = ['/healthz', '/readyz', '/share/', '/api/share/', '/workspace/', '/assets/', '/login']
+/**
+ * Paths anyone may reach even when BERTH_AUTH_TOKEN is set: health, share views, deployed sites, the UI
+ * shell, and the operator's maintenance banner (the reference frontend's Next server asks for it with no token).
+ */
+const PUBLIC_PREFIXES = [
+  '/healthz',
+  '/readyz',
+  '/share/',
+  '/api/share/',
+  '/workspace/',
+  '/assets/',
+  '/login',
+  '/api/maintenance_message',
+]
 const PUBLIC_EXACT = new Set(['/', '/index.html', '/favicon.ico', '/favicon.svg'])
 
 export function isPublicPath(url: string): boolean {
