@@ -379,6 +379,14 @@ export const SETTINGS = {
     default: false,
     description: "Allow the WebSocket's terminal_command (runs shell commands in the session's workspace).",
   } satisfies SettingSpec<boolean>,
+  maintenanceMessage: {
+    env: ['BERTH_MAINTENANCE_MESSAGE'],
+    schema: z.string().trim().min(1).optional(),
+    default: undefined,
+    description:
+      'Banner text for `GET /api/maintenance_message`; unset: the text of `<root>/maintenance.txt` when that ' +
+      'file exists (read on every request, so it can be changed without a restart).',
+  } satisfies SettingSpec<string | undefined>,
   hfToken: {
     env: ['HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN'],
     schema: optionalSecret,

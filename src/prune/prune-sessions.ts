@@ -28,7 +28,8 @@ export interface PrunePlan {
 /**
  * List the sessions that have not changed for `olderThanMs`: each with its
  * events and the bytes of its folder. Nothing is deleted; retention only
- * ever happens when a person runs `berth prune` (invariant 5).
+ * ever happens when a person asks for it (`berth prune`, `POST /admin/cleanup`;
+ * invariant 5).
  *
  * @example
  *   const plan = await planPrune(store, workspaces, { olderThanMs: parseDuration('30d') })
@@ -36,19 +37,34 @@ export interface PrunePlan {
 export async function planPrune(
   store: Store,
   workspaces: Workspaces,
-  options: { olderThanMs: number; now?: Date },
+  options: {
+    olderThanMs: number
+    now?: Date
+    /** Stop once the candidates so far hold this many bytes (least recently active first); 0 or unset: no limit. */
+    targetBytes?: number
+    /** Stop at this many candidates. */
+    maxSessions?: number
+    /** A run going on in this process (the server's `RunManager`): kept like a session marked running. */
+    isRunning?: (sessionId: string) => boolean
+  },
 ): Promise<PrunePlan> {
   const now = options.now ?? new Date()
   const cutoff = dbTimestamp(BigInt(now.getTime() - options.olderThanMs) * 1000n)
   const candidates: PruneCandidate[] = []
   const running: string[] = []
+  let bytes = 0
   for (const session of await store.sessionsUpdatedBefore(cutoff)) {
-    if (session.status === 'running') {
+    // Limits stop the walk early, so only the sessions that will go are sized (a size is a tree walk).
+    if (options.maxSessions !== undefined && candidates.length >= options.maxSessions) break
+    if (options.targetBytes && bytes >= options.targetBytes) break
+    if (session.status === 'running' || options.isRunning?.(session.id)) {
       running.push(session.id)
       continue
     }
     const dir = workspaces.dirFor(session.id, session.workspaceDir)
     const folder = (await isDirectory(dir)) ? dir : null
+    const size = folder === null ? 0 : await diskUsage(folder)
+    bytes += size
     candidates.push({
       id: session.id,
       name: session.name,
@@ -56,7 +72,7 @@ export async function planPrune(
       lastActive: session.updatedAt ?? session.createdAt,
       events: await store.countEvents(session.id),
       folder,
-      bytes: folder === null ? 0 : await diskUsage(folder),
+      bytes: size,
     })
   }
   return { cutoff, candidates, running }

@@ -10,6 +10,7 @@ import { registerErrorHandlers } from './errors.js'
 import { SiteServer, WORKSPACE_PREFIX } from './files/site-server.js'
 import { registerOpenApi } from './openapi.js'
 import { registerRequestLog } from './request-log.js'
+import { adminRoutes } from './routes/admin.js'
 import { bundleRoutes } from './routes/bundles.js'
 import { evalRoutes } from './routes/eval.js'
 import { fileRoutes } from './routes/files.js'
@@ -76,6 +77,7 @@ export async function createServer(
   await app.register(shareRoutes, { context })
   await app.register(shareFileRoutes, { context })
   await app.register(evalRoutes, { context })
+  await app.register(adminRoutes, { context })
   await app.register(websocketRoutes, { context })
   await app.register(webUiRoutes, { context })
   return app
