@@ -29,6 +29,8 @@ export interface UpgradeResult {
 
 /** The name progress reports use for the pre-migration backup. */
 export const BACKUP_STEP = 'backup'
+/** The name progress reports use for copying the upgrade from the WAL into the database file. */
+export const CHECKPOINT_STEP = 'checkpoint'
 /** Pages the online backup copies between progress reports (8 MiB at 4 KiB pages). */
 const BACKUP_PAGES_PER_STEP = 2048
 
@@ -47,7 +49,7 @@ export async function upgradeSqliteFile(
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite }) })
   try {
     const reachedSteps = new Set<string>()
-    return await migrateToLatest(
+    const result = await migrateToLatest(
       db,
       'sqlite',
       file,
@@ -65,6 +67,14 @@ export async function upgradeSqliteFile(
         }
       },
     )
+    if (result.applied.length > 0) {
+      // The rewrite sits in the WAL (as large as the tables). Copied back now, before anyone appends, or the
+      // first commit after the upgrade would run SQLite's own checkpoint of all of it inline.
+      options.onProgress?.({ step: CHECKPOINT_STEP, fraction: 0 })
+      sqlite.pragma('wal_checkpoint(TRUNCATE)')
+      options.onProgress?.({ step: CHECKPOINT_STEP, fraction: 1 })
+    }
+    return result
   } finally {
     await db.destroy()
   }
