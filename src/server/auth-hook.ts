@@ -7,17 +7,8 @@ import { isStaticSiteRequest } from './routes/static-sites.js'
  * Paths anyone may reach even when BERTH_AUTH_TOKEN is set: health, share views, deployed sites, the UI
  * shell, and the operator's maintenance banner (the reference frontend's Next server asks for it with no token).
  */
-const PUBLIC_PREFIXES = [
-  '/healthz',
-  '/readyz',
-  '/share/',
-  '/api/share/',
-  '/workspace/',
-  '/assets/',
-  '/login',
-  '/api/maintenance_message',
-]
-const PUBLIC_EXACT = new Set(['/', '/index.html', '/favicon.ico', '/favicon.svg'])
+const PUBLIC_PREFIXES = ['/healthz', '/readyz', '/share/', '/api/share/', '/workspace/', '/assets/', '/login']
+const PUBLIC_EXACT = new Set(['/', '/index.html', '/favicon.ico', '/favicon.svg', '/api/maintenance_message'])
 
 export function isPublicPath(url: string): boolean {
   const path = url.split('?')[0] ?? url

@@ -23,6 +23,9 @@ describe('server token (BERTH_AUTH_TOKEN)', () => {
     expect((await api('/readyz')).status).toBe(200)
     expect((await api('/api/share/not-a-real-token-but-long-enough')).status).toBe(404)
     expect((await api('/workspace/00000000-0000-4000-8000-000000000000/index.html')).status).toBe(404)
+    // The operator's banner: the reference frontend's Next server asks for it without a token.
+    expect(await api('/api/maintenance_message')).toMatchObject({ status: 200, body: { message: null } })
+    expect((await api('/api/maintenance_messages')).status).toBe(401)
 
     await expect(connect(t.wsUrl({ device_id: 'dev' }))).rejects.toThrow(/401/)
     // A share viewer follows live without the token, but a bogus share token is still refused.
