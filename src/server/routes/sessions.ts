@@ -2,6 +2,8 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { BerthError } from '../../core/errors.js'
+import type { Store } from '../../store/store.js'
+import type { EventPage, StoredEvent } from '../../store/types.js'
 import { sessionForRead, sessionForWrite } from '../access.js'
 import type { ServerContext } from '../context.js'
 import { presentEvent, presentSession } from '../presenters.js'
@@ -20,6 +22,20 @@ const EventsQuery = z.object({
 })
 const SummaryBody = z.object({ summary: z.string().trim().min(1).max(500) })
 const RenameBody = z.object({ name: z.string().trim().min(1).max(200) })
+
+const COMPAT_REPLAY_MAX = 100_000
+
+/** Events from the start, page after page, until the log ends or `max` were read. */
+async function readUpTo(store: Store, sessionId: string, max: number): Promise<EventPage> {
+  const events: StoredEvent[] = []
+  let after = 0
+  for (;;) {
+    const page = await store.readEvents(sessionId, { after, limit: Math.min(10_000, max - events.length) })
+    events.push(...page.events)
+    if (page.nextAfter === null || events.length >= max) return { events, nextAfter: page.nextAfter }
+    after = page.nextAfter
+  }
+}
 
 /**
  * Sessions and their events, with the reference's paths and shapes plus
@@ -55,8 +71,13 @@ export const sessionRoutes: FastifyPluginAsync<{ context: ServerContext }> = asy
       const { query } = request
       const session = await sessionForRead(context, request.requester, id)
       const workspaceDir = workspaces.dirFor(session.id, session.workspaceDir)
+      // The reference frontend reads one page and never follows next_after: under compat an unpaged request
+      // gets the whole log (up to COMPAT_REPLAY_MAX), so its replay does not stop at 1000 events.
+      const wholeLog = config.iiAgentCompat && query.limit === undefined && query.after === undefined
       const [page, total] = await Promise.all([
-        store.readEvents(id, { after: query.after ?? 0, limit: query.limit ?? 1000 }),
+        wholeLog
+          ? readUpTo(store, id, COMPAT_REPLAY_MAX)
+          : store.readEvents(id, { after: query.after ?? 0, limit: query.limit ?? 1000 }),
         store.countEvents(id),
       ])
       return {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { connect } from '../helpers/ws-client.js'
+import { startFileServer } from './file-routes-harness.js'
 import { apiClient, serverForFile } from './harness.js'
 
 // An upload names its session but no device, as the reference frontend sends it before its first query.
@@ -56,5 +57,33 @@ describe('with compat off', () => {
     expect(refused.status).toBe(400)
     expect(refused.body.message).toMatch(/device id/)
     await socket.close()
+  })
+})
+
+describe('replaying a long session the way the reference frontend does (one GET, no paging)', () => {
+  const SESSION = '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b'
+  const events = Array.from({ length: 1205 }, (_, i) => ({
+    type: 'agent_response' as const,
+    content: { text: `#${i}` },
+  }))
+
+  it('gets the whole log under compat, and pages of 1000 otherwise', async () => {
+    for (const compat of [true, false]) {
+      const server = await startFileServer(compat ? { BERTH_II_AGENT_COMPAT: 'true' } : {})
+      await server.session(SESSION, 'dev-a')
+      await server.context.store.appendMany(SESSION, events)
+      const response = await fetch(`${server.url}/api/sessions/${SESSION}/events`, {
+        headers: compat ? {} : { 'x-device-id': 'dev-a' },
+      })
+      const body = (await response.json()) as {
+        events: { event_payload: { content: { text: string } } }[]
+        next_after: number | null
+        total_count: number
+      }
+      expect(body.total_count).toBe(1205)
+      expect(body.events).toHaveLength(compat ? 1205 : 1000)
+      expect(body.next_after).toBe(compat ? null : 1000)
+      expect(body.events.at(-1)?.event_payload.content.text).toBe(compat ? '#1204' : '#999')
+    }
   })
 })
