@@ -146,6 +146,8 @@ describe('berth serve upgrading an ii-agent database', () => {
     await paused.exited
     const server = await startServer({ cwd: root, env: { BERTH_DATA_DIR: undefined }, args: ['--data-dir', root] })
     expect(server.output().stderr).toContain('not taking another')
+    // The port that answered 503s during the upgrade is the one the app serves on.
+    expect(server.output().stderr).toContain(`Port ${server.port} is open`)
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200)
     const sessions = await fetch(`${server.url}/api/sessions/device-1?device_id=device-1`)
     expect(sessions.status).toBe(200)
