@@ -104,8 +104,8 @@ async function runTurn(input: AgentLoopInput): Promise<LoopEnd | null> {
 
   const head: AgentEvent[] = []
   if (step.reasoning.length > 0) head.push({ type: 'agent_thinking', content: { text: step.reasoning } })
-  if (step.text.length > 0) head.push({ type: 'agent_response', content: { text: step.text } })
   if (step.toolCalls.length === 0) {
+    if (step.text.length > 0) head.push({ type: 'agent_response', content: { text: step.text } })
     if (!(await input.sink.append(...head))) return INTERRUPTED
     progress.step.text = ''
     if (step.text.length === 0) {
@@ -118,7 +118,10 @@ async function runTurn(input: AgentLoopInput): Promise<LoopEnd | null> {
     progress.answer = step.text
     return { status: 'completed' }
   }
-  if (step.text.length > 0) progress.answer = step.text
+  if (step.text.length > 0) {
+    head.push({ type: 'agent_message', content: { text: step.text } })
+    progress.answer = step.text
+  }
   return runToolCalls(input, step.toolCalls, head)
 }
 

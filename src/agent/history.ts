@@ -12,7 +12,7 @@ const EVENT_PAGE = 5000
  * The loop feeds it each event it stores, and a restart feeds it the stored
  * events, so both see the same history by construction.
  *
- * Mapping: `user_message` → user; `agent_response` text and the `tool_call`s
+ * Mapping: `user_message` → user; `agent_response` / `agent_message` text and the `tool_call`s
  * that follow it → one assistant message; `tool_result` → tool message.
  * `agent_thinking` (reasoning) is not sent back to models, but ends the
  * current assistant message. A call left without a result (interrupt, error,
@@ -52,6 +52,7 @@ export class HistoryBuilder {
         this.lastUserIndex = -1
         return
       case 'agent_response':
+      case 'agent_message':
         this.addText(str(c.text))
         return
       case 'tool_call':

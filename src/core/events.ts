@@ -11,7 +11,14 @@ export interface EventContents {
   tool_result: { tool_call_id: string; tool_name: string; result: unknown; is_error?: boolean }
   /** The whole new file, as the reference sends it. */
   file_edit: { path: string; content: string; total_lines: number }
+  /** The run's answer: the text of the model's last step, or what `complete` was given. */
   agent_response: { text: string }
+  /**
+   * Text the model wrote beside tool calls, on its way to the answer. Its own
+   * type because the reference frontend ends a run at any `agent_response` (the
+   * reference never sent this text at all, so old clients skip it).
+   */
+  agent_message: { text: string }
   /** Upstream ii-agent's name for a run stopped by cancel, shutdown or a crash. */
   agent_response_interrupted: { text: string; reason: 'cancelled' | 'shutdown' | 'crashed' }
   system: { message: string }

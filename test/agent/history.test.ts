@@ -53,11 +53,27 @@ describe('rebuildHistory', () => {
     ])
   })
 
+  it('keeps the text of a step with its calls (agent_message, or agent_response as older berth stored it)', () => {
+    for (const type of ['agent_message', 'agent_response']) {
+      const messages = rebuildHistory([
+        stored('user_message', { text: 'go' }),
+        stored(type, { text: 'Looking.' }),
+        stored('tool_call', { tool_call_id: 'a', tool_name: 'bash', tool_input: { command: 'ls' } }),
+        stored('tool_result', { tool_call_id: 'a', tool_name: 'bash', result: 'x' }),
+      ])
+      expect(messages[1], type).toEqual({
+        role: 'assistant',
+        text: 'Looking.',
+        toolCalls: [{ id: 'a', name: 'bash', input: { command: 'ls' } }],
+      })
+    }
+  })
+
   it('keeps the text of a step with its calls; a call after a result starts a new assistant message', () => {
     const messages = rebuildHistory([
       stored('user_message', { text: 'go' }),
       stored('agent_thinking', { text: 'I should look first' }),
-      stored('agent_response', { text: 'Looking.' }),
+      stored('agent_message', { text: 'Looking.' }),
       stored('tool_call', { tool_call_id: 'a', tool_name: 'bash', tool_input: { command: 'ls' } }),
       stored('tool_result', { tool_call_id: 'a', tool_name: 'bash', result: 'x' }),
       stored('agent_thinking', { text: 'now write' }),

@@ -83,7 +83,8 @@ describe('AgentRunManager (in-process model)', () => {
     expect(await eventsOf(store, sessionId)).toEqual([
       { type: 'user_message', content: { text: 'write a note', files: [] } },
       { type: 'agent_thinking', content: { text: 'Plan: write' } },
-      { type: 'agent_response', content: { text: 'Writing the note.' } },
+      // Text beside tool calls is not the answer: an ii-agent frontend ends the run at agent_response.
+      { type: 'agent_message', content: { text: 'Writing the note.' } },
       {
         type: 'tool_call',
         content: { tool_call_id: 'c1', tool_name: 'write_note', tool_input: { name: 'a.txt', body: 'hello' } },

@@ -74,7 +74,7 @@ describe('a scripted task through the real OpenAI SDK', () => {
     expect(events.map((e) => e.type)).toEqual([
       'user_message',
       'agent_thinking',
-      'agent_response',
+      'agent_message',
       'tool_call',
       'file_edit',
       'tool_result',

@@ -100,7 +100,8 @@ describe('chat reducer', () => {
     ])
     // Tokens of the next step that overtook the stored event stay as a new streaming item.
     state = applyFrames(state, [live('agent_response_delta', { text: 'Step one. Step' })])
-    state = applyFrames(state, [stored('agent_response', { text: 'Step one.' })])
+    state = applyFrames(state, [stored('agent_message', { text: 'Step one.' })])
+    expect(state.running).toBe(true)
     expect(state.items.slice(2)).toMatchObject([
       { kind: 'assistant', text: 'Step one.', streaming: false },
       { kind: 'assistant', text: ' Step', streaming: true },

@@ -57,6 +57,7 @@ const HANDLERS: Record<string, Handler> = {
   agent_response_delta: (draft, content) => appendStreaming(draft, 'assistant', text(content.text)),
   agent_thinking: (draft, content, seq) => finishStreaming(draft, 'thinking', text(content.text), seq),
   agent_response: (draft, content, seq) => finishStreaming(draft, 'assistant', text(content.text), seq),
+  agent_message: (draft, content, seq) => finishStreaming(draft, 'assistant', text(content.text), seq),
   agent_response_interrupted: onInterrupted,
   tool_call: onToolCall,
   tool_output_delta: (draft, content) =>
