@@ -6,7 +6,7 @@ import { Kysely, SqliteDialect } from 'kysely'
 import { syncDirectory, syncFile } from '../../core/fsync.js'
 import { dbTimestamp } from '../../core/time.js'
 import { migrateToLatest, type SchemaState } from '../migrations.js'
-import { openSqlite, type SqliteHandle } from './sqlite-database.js'
+import { mapWriteError, openSqlite, type SqliteHandle } from './sqlite-database.js'
 
 /** Where an upgrade is: the pre-migration backup, or a schema step; `fraction` from 0 to 1. */
 export interface UpgradeProgress {
@@ -136,26 +136,13 @@ async function backupBeforeUpgrade(
   for (let n = 2; names.includes(basename(target)); n++)
     target = `${file}.backup-${stamp}-${n}-before-${state.pending[0]}`
   const partial = `${target}${PARTIAL_MARK}${process.pid}`
-  let copying = false
-  await db.backup(partial, {
-    progress: ({ totalPages, remainingPages }) => {
-      hooks.onProgress?.({ step: BACKUP_STEP, fraction: totalPages > 0 ? 1 - remainingPages / totalPages : 1 })
-      if (!copying && remainingPages > 0) {
-        copying = true
-        hooks.point?.('backup-copying')
-      }
-      return BACKUP_PAGES_PER_STEP
-    },
-  })
-  // One self-contained file: no -wal/-shm siblings to forget when moving it.
-  const copy = new BetterSqlite3(partial)
   try {
-    copy.pragma('journal_mode = DELETE')
-  } finally {
-    copy.close()
+    await copyDatabase(db, partial, hooks)
+  } catch (error) {
+    // Our own incomplete copy (a full disk, most likely): nothing worth keeping.
+    for (const suffix of ['', '-journal']) await rm(`${partial}${suffix}`, { force: true })
+    throw mapWriteError(mapFsError(error, partial), partial)
   }
-  await syncFile(partial)
-  hooks.point?.('backup-copied')
   // The fingerprint first: it only counts once a backup of its name and size exists, and from the
   // rename on, a retry finds both.
   const record: FingerprintFile = { fingerprint: print, backup: basename(target), bytes: (await stat(partial)).size }
@@ -165,6 +152,35 @@ async function backupBeforeUpgrade(
   hooks.point?.('backup-renamed')
   hooks.onProgress?.({ step: BACKUP_STEP, fraction: 1 })
   return { file: target, reused: false }
+}
+
+/** The online copy, switched to a rollback journal (one self-contained file), fsynced. */
+async function copyDatabase(db: SqliteHandle, destination: string, hooks: UpgradeHooks): Promise<void> {
+  let copying = false
+  await db.backup(destination, {
+    progress: ({ totalPages, remainingPages }) => {
+      hooks.onProgress?.({ step: BACKUP_STEP, fraction: totalPages > 0 ? 1 - remainingPages / totalPages : 1 })
+      if (!copying && remainingPages > 0) {
+        copying = true
+        hooks.point?.('backup-copying')
+      }
+      return BACKUP_PAGES_PER_STEP
+    },
+  })
+  const copy = new BetterSqlite3(destination)
+  try {
+    copy.pragma('journal_mode = DELETE')
+  } finally {
+    copy.close()
+  }
+  await syncFile(destination)
+  hooks.point?.('backup-copied')
+}
+
+/** ENOSPC from the file system reads as SQLite's SQLITE_FULL, so both become DISK_FULL. */
+function mapFsError(error: unknown, file: string): unknown {
+  if ((error as NodeJS.ErrnoException | null)?.code !== 'ENOSPC') return error
+  return Object.assign(new Error(`no space left writing ${file}`), { code: 'SQLITE_FULL' })
 }
 
 /**
