@@ -98,6 +98,12 @@ export class SqliteStore implements Store {
     this.committer = new GroupCommitter(this.prepareAppendWriter(), (batches) => this.feed.publish(batches.flat()))
   }
 
+  /**
+   * Open (and bring up to date) the database. An existing file with pending
+   * schema steps is upgraded on a worker thread behind a backup
+   * (`upgrade-thread.ts`), reporting `onUpgradeProgress`; this thread stays
+   * free meanwhile.
+   */
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
     // The main thread's connection first: a file that is not a readable database is refused here, untouched.
     const sqlite = openSqlite(options.file, { readonly: options.readonly, busyTimeoutMs: options.busyTimeoutMs })
