@@ -80,6 +80,8 @@ export const ERROR_CATALOGUE = {
   WORKSPACE_QUOTA_EXCEEDED: { status: 413, title: 'The workspace quota is used up' },
   FILE_NOT_FOUND: { status: 404, title: 'No such file' },
   FILE_TOO_LARGE: { status: 413, title: 'The file is too large' },
+  FILE_TYPE_MISMATCH: { status: 415, title: 'The file contents do not match its type' },
+  DOCUMENT_UNREADABLE: { status: 422, title: 'The document cannot be read' },
   // migrate, backup/restore, session bundles, prune
   MIGRATE_SOURCE_INVALID: { status: 400, title: 'The migration source is not a data folder' },
   MIGRATE_REFUSED: { status: 409, title: 'The migration was refused' },
