@@ -165,6 +165,10 @@ function toolResultEvent(call: LlmToolCall, result: ToolResult): AgentEvent {
       tool_name: call.name,
       result: result.output,
       ...(result.isError === true ? { is_error: true } : {}),
+      // Paths only: the bytes stay in the workspace, and the history reads them from there (image-attachments.ts).
+      ...(result.images && result.images.length > 0
+        ? { images: result.images.map((image) => ({ path: image.path, media_type: image.mediaType })) }
+        : {}),
     },
   }
 }

@@ -13,7 +13,8 @@ const EVENT_PAGE = 5000
  * events, so both see the same history by construction.
  *
  * Mapping: `user_message` → user; `agent_response` / `agent_message` text and the `tool_call`s
- * that follow it → one assistant message; `tool_result` → tool message.
+ * that follow it → one assistant message; `tool_result` → tool message
+ * (its `images` are paths, read from the workspace before each model call).
  * `agent_thinking` (reasoning) is not sent back to models, but ends the
  * current assistant message. A call left without a result (interrupt, error,
  * crash) gets a synthetic `INTERRUPTED_RESULT`, so every provider accepts it.
@@ -31,7 +32,7 @@ export class HistoryBuilder {
   private assistant: { text: string; toolCalls: LlmToolCall[] } | null = null
   private results: LlmMessage[] = []
   private readonly open = new Map<string, string>()
-  /** The files each user message came with (`user_message.files`), for `attachedFiles`. */
+  /** The files each user message came with (`user_message.files`), and the images of each tool result, for `attachedFiles`. */
   private readonly files = new WeakMap<LlmMessage, readonly string[]>()
   private afterResult = false
   private unnamed = 0
@@ -85,7 +86,8 @@ export class HistoryBuilder {
 
   /**
    * The workspace-relative files a user message of `messages()` was sent
-   * with (none for other messages), e.g. to attach the images among them.
+   * with, or the images a tool result returned (`tool_result.images`); none
+   * for other messages. `ImageAttachments` reads and attaches them.
    */
   attachedFiles(message: LlmMessage): readonly string[] {
     return this.files.get(message) ?? []
@@ -140,13 +142,16 @@ export class HistoryBuilder {
     if (id === undefined || !this.open.has(id)) return
     this.open.delete(id)
     this.afterResult = true
-    this.results.push({
+    const message: LlmMessage = {
       role: 'tool',
       toolCallId: id,
       toolName: str(c.tool_name) || (this.toolName(id) ?? ''),
       content: resultText(c.result),
       ...(c.is_error === true ? { isError: true } : {}),
-    })
+    }
+    const images = resultImageList(c)
+    if (images.length > 0) this.files.set(message, images)
+    this.results.push(message)
   }
 
   private firstOpenNamed(name: string): string | undefined {
@@ -231,6 +236,15 @@ export async function readAllEvents(store: Store, sessionId: string): Promise<St
 /** A `user_message`'s files: its strings, in order (anything else a client stored is ignored). */
 function attachedFileList(c: Record<string, unknown>): string[] {
   return Array.isArray(c.files) ? c.files.filter((f): f is string => typeof f === 'string' && f.length > 0) : []
+}
+
+/** A `tool_result`'s image paths (`images: [{ path, media_type }]`); entries of another shape are ignored. */
+function resultImageList(c: Record<string, unknown>): string[] {
+  if (!Array.isArray(c.images)) return []
+  return c.images.flatMap((image) => {
+    const path = (image as { path?: unknown } | null)?.path
+    return typeof path === 'string' && path.length > 0 ? [path] : []
+  })
 }
 
 /** A stored result as text: a string as is, the reference's list of blocks as their text, anything else as JSON. */

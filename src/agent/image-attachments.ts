@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises'
+import { type FileHandle, open } from 'node:fs/promises'
 import { isBerthError } from '../core/errors.js'
 import type { LlmImage, LlmMessage } from '../llm/types.js'
 import { resolveInside } from '../workspace/containment.js'
@@ -28,13 +28,40 @@ const HEAD_BYTES = 12
 /** What became of one attached file: an image for the model, a note for the model, or nothing (not an image). */
 type Loaded = { image: LlmImage } | { note: string } | null
 
+/** What an open file is, judged by its first bytes and its size (see `checkImage`). */
+export type ImageCheck =
+  | { kind: 'image'; mediaType: string; size: number }
+  | { kind: 'too-big'; mediaType: string; size: number }
+  | { kind: 'not-an-image' }
+  | { kind: 'not-a-file' }
+
 /**
- * Turns the image files a user attached to their messages (`user_message`
- * `files`, workspace-relative) into images on the model request, as the
- * reference agent does. Files are read through the workspace's one door
- * (`resolveInside`), recognised by their first bytes, and read once per run.
- * An image that cannot be sent (too big, gone, outside the workspace) gets a
- * one-line note in the message instead, so the model knows it exists.
+ * The image type of an open file by its first bytes (never its name), and
+ * whether a model accepts its size. Shared by the attachments below and
+ * `display_image` (src/tools/display-image.ts), so both accept the same files.
+ *
+ * @example
+ *   const check = await checkImage(handle) // { kind: 'image', mediaType: 'image/png', size: 68 }
+ */
+export async function checkImage(handle: FileHandle): Promise<ImageCheck> {
+  const stats = await handle.stat()
+  if (!stats.isFile()) return { kind: 'not-a-file' }
+  const head = Buffer.alloc(HEAD_BYTES)
+  const { bytesRead } = await handle.read(head, 0, HEAD_BYTES, 0)
+  const mediaType = SIGNATURES.find((signature) => signature.matches(head.subarray(0, bytesRead)))?.mediaType
+  if (mediaType === undefined) return { kind: 'not-an-image' }
+  return { kind: stats.size > MAX_IMAGE_BYTES ? 'too-big' : 'image', mediaType, size: stats.size }
+}
+
+/**
+ * Turns the image files of the history into images on the model request:
+ * those a user attached to their messages (`user_message` `files`), as the
+ * reference agent does, and those tools returned (`tool_result` `images`, e.g.
+ * `display_image`). Files are read through the workspace's one door
+ * (`resolveInside`), recognised by their first bytes, and read once per run
+ * (a tool's image once per call). An image that cannot be sent (too big,
+ * gone, outside the workspace) gets a one-line note in the message instead,
+ * so the model knows it exists.
  *
  * @example
  *   const images = new ImageAttachments(workspaceDir)
@@ -51,13 +78,16 @@ export class ImageAttachments {
     let budget = MAX_IMAGES_PER_REQUEST
     for (let index = out.length - 1; index >= 0; index--) {
       const message = out[index] as LlmMessage
-      if (message.role !== 'user') continue
+      if (message.role === 'assistant') continue
       const files = filesOf(message)
       if (files.length === 0) continue
+      // A user's files may be anything (only images are shown); a tool said its files are images.
+      const fromTool = message.role === 'tool'
       const images: LlmImage[] = []
       const notes: string[] = []
       for (const file of files) {
-        const loaded = await this.load(file)
+        // Per call: a later display of the same path, rewritten meanwhile, shows the new bytes.
+        const loaded = await this.load(file, fromTool ? message.toolCallId : null)
         if (loaded === null) continue
         if ('note' in loaded) notes.push(loaded.note)
         else if (budget > 0) {
@@ -76,37 +106,38 @@ export class ImageAttachments {
     return out
   }
 
-  private load(file: string): Promise<Loaded> {
-    let pending = this.loaded.get(file)
+  private load(file: string, toolCallId: string | null): Promise<Loaded> {
+    const key = toolCallId === null ? file : `${toolCallId}\0${file}`
+    let pending = this.loaded.get(key)
     if (pending === undefined) {
-      pending = this.read(file)
-      this.loaded.set(file, pending)
+      pending = this.read(file, toolCallId !== null)
+      this.loaded.set(key, pending)
     }
     return pending
   }
 
-  private async read(file: string): Promise<Loaded> {
+  private async read(file: string, fromTool: boolean): Promise<Loaded> {
     // Upload responses carry the path with a leading slash (`/uploaded_files/a.png`); it is still workspace-relative.
     const relative = file.replace(/^\/+/, '')
     let handle: Awaited<ReturnType<typeof open>>
     try {
       handle = await open(await resolveInside(this.workspaceDir, relative), 'r')
     } catch (error) {
-      if (isGone(error)) return isImageName(file) ? { note: `(${file} is no longer in the workspace)` } : null
+      if (isGone(error)) {
+        return fromTool || isImageName(file) ? { note: `(${file} is no longer in the workspace)` } : null
+      }
       // An attachment never fails the run: the model is told, and the run goes on.
       return { note: `(${file} is not shown: ${isBerthError(error) ? error.message : describeFsError(error)})` }
     }
     try {
-      const stats = await handle.stat()
-      if (!stats.isFile()) return null
-      const head = Buffer.alloc(HEAD_BYTES)
-      const { bytesRead } = await handle.read(head, 0, HEAD_BYTES, 0)
-      const mediaType = SIGNATURES.find((signature) => signature.matches(head.subarray(0, bytesRead)))?.mediaType
-      if (mediaType === undefined) return null
-      if (stats.size > MAX_IMAGE_BYTES) return tooBig(file, stats.size)
+      const check = await checkImage(handle)
+      if (check.kind === 'not-a-file' || check.kind === 'not-an-image') {
+        return fromTool ? { note: `(${file} is not shown: it is no longer an image file)` } : null
+      }
+      if (check.kind === 'too-big') return tooBig(file, check.size)
       const bytes = await handle.readFile()
       if (bytes.length > MAX_IMAGE_BYTES) return tooBig(file, bytes.length)
-      return { image: { mediaType, base64: bytes.toString('base64') } }
+      return { image: { mediaType: check.mediaType, base64: bytes.toString('base64') } }
     } finally {
       await handle.close()
     }

@@ -8,7 +8,14 @@ export interface EventContents {
   /** The model's reasoning for one step; live viewers also get it streamed as `agent_thinking_delta`. */
   agent_thinking: { text: string }
   tool_call: { tool_call_id: string; tool_name: string; tool_input: unknown }
-  tool_result: { tool_call_id: string; tool_name: string; result: unknown; is_error?: boolean }
+  /** `images`: files in the workspace a tool returned for the model to see (paths, never bytes). */
+  tool_result: {
+    tool_call_id: string
+    tool_name: string
+    result: unknown
+    is_error?: boolean
+    images?: { path: string; media_type: string }[]
+  }
   /** The whole new file, as the reference sends it. */
   file_edit: { path: string; content: string; total_lines: number }
   /** The run's answer: the text of the model's last step, or what `complete` was given. */

@@ -1,9 +1,9 @@
-import type { ContentBlockParam, MessageParam, Tool } from '@anthropic-ai/sdk/resources/messages'
-import type { LlmMessage, LlmToolSpec } from './types.js'
+import type { ContentBlockParam, ImageBlockParam, MessageParam, Tool } from '@anthropic-ai/sdk/resources/messages'
+import type { LlmImage, LlmMessage, LlmToolSpec } from './types.js'
 
 /**
  * Our history in the Messages API shape. Tool results become `tool_result`
- * blocks of a user turn, and consecutive turns of one role are merged, since
+ * blocks of a user turn (with the tool's images as image blocks inside), and consecutive turns of one role are merged, since
  * the API wants user and assistant to alternate.
  *
  * @example
@@ -21,12 +21,7 @@ export function toAnthropicMessages(messages: readonly LlmMessage[]): MessagePar
     switch (message.role) {
       case 'user':
         push('user', [
-          ...(message.images ?? []).map(
-            (image): ContentBlockParam => ({
-              type: 'image',
-              source: { type: 'base64', media_type: image.mediaType as 'image/png', data: image.base64 },
-            }),
-          ),
+          ...(message.images ?? []).map(imageBlock),
           { type: 'text', text: message.content.length > 0 ? message.content : '(empty message)' },
         ])
         break
@@ -49,7 +44,14 @@ export function toAnthropicMessages(messages: readonly LlmMessage[]): MessagePar
           {
             type: 'tool_result',
             tool_use_id: message.toolCallId,
-            content: message.content,
+            // Images a tool returned go inside its result, as the API allows.
+            content:
+              message.images && message.images.length > 0
+                ? [
+                    ...(message.content.length > 0 ? [{ type: 'text' as const, text: message.content }] : []),
+                    ...message.images.map(imageBlock),
+                  ]
+                : message.content,
             ...(message.isError ? { is_error: true } : {}),
           },
         ])
@@ -65,6 +67,11 @@ export function toAnthropicTools(tools: readonly LlmToolSpec[]): Tool[] {
     description: tool.description,
     input_schema: { type: 'object', ...tool.inputSchema },
   }))
+}
+
+function imageBlock(image: LlmImage): ImageBlockParam {
+  // The SDK types the four formats berth sends (image-attachments.ts recognises no others).
+  return { type: 'image', source: { type: 'base64', media_type: image.mediaType as 'image/png', data: image.base64 } }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -34,8 +34,9 @@ export function jsonToolSystemPrompt(system: string, tools: readonly LlmToolSpec
 
 /**
  * The history for a model without native tool calling: earlier calls are
- * written back as the JSON blocks the model produced, results as user
- * messages; consecutive user messages are merged so roles alternate.
+ * written back as the JSON blocks the model produced, results (with the
+ * images tools returned) as user messages; consecutive user messages are
+ * merged so roles alternate.
  *
  * @example
  *   replayAsText([{ role: 'tool', toolCallId: 'c1', toolName: 'bash', content: 'ok' }])
@@ -54,7 +55,13 @@ export function replayAsText(messages: readonly LlmMessage[]): LlmMessage[] {
     if (message.role === 'user') pushUser(message.content, message.images)
     else if (message.role === 'tool') {
       const label = message.isError ? 'Tool error' : 'Tool result'
-      pushUser(`[${label} for call ${message.toolCallId} (${message.toolName})]\n${message.content}`, undefined)
+      // The images a tool returned ride on the same user message; the text says whose they are.
+      const count = message.images?.length ?? 0
+      const attached = count === 0 ? '' : `\n(${count === 1 ? 'its image is' : `its ${count} images are`} attached)`
+      pushUser(
+        `[${label} for call ${message.toolCallId} (${message.toolName})]\n${message.content}${attached}`,
+        message.images,
+      )
     } else {
       const blocks = message.toolCalls.map((call) => {
         const args =

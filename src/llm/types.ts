@@ -27,7 +27,15 @@ export interface LlmImage {
 export type LlmMessage =
   | { role: 'user'; content: string; images?: LlmImage[] }
   | { role: 'assistant'; text: string; toolCalls: LlmToolCall[] }
-  | { role: 'tool'; toolCallId: string; toolName: string; content: string; isError?: boolean }
+  | {
+      role: 'tool'
+      toolCallId: string
+      toolName: string
+      content: string
+      isError?: boolean
+      /** Images the tool returned (e.g. `display_image`); each provider sends them where its API allows. */
+      images?: LlmImage[]
+    }
 
 export interface LlmRequest {
   system: string

@@ -1,9 +1,10 @@
 import type { z } from 'zod'
 import { isBerthError } from '../core/errors.js'
 import type { LlmToolCall } from '../llm/types.js'
+import { normalizeRelativePath } from '../workspace/containment.js'
 import { describeParameters } from './json-schema.js'
 import { capOutput, DEFAULT_MAX_OUTPUT_CHARS } from './output-cap.js'
-import type { Tool, ToolContext, ToolResult } from './tool.js'
+import type { Tool, ToolContext, ToolImage, ToolResult } from './tool.js'
 
 // Tools are stored in arrays of mixed input types; execute() is only ever
 // called with what the tool's own schema produced.
@@ -20,7 +21,7 @@ export interface RunToolOptions {
  * anything the model did. Bad input becomes an error result that says what
  * to fix; a tool's exception becomes an error result (BerthError messages
  * are written for the model, e.g. PATH_OUTSIDE_WORKSPACE); the output is
- * capped, keeping head and tail.
+ * capped, keeping head and tail; images keep only workspace-relative paths.
  *
  * @example
  *   const result = await runTool(bashTool, { command: 'ls' }, context)
@@ -45,7 +46,9 @@ export async function runTool(
     result = failureResult(tool, error, context)
   }
   const output = typeof result.output === 'string' ? result.output : String(result.output)
-  return { ...result, output: capOutput(output, max) }
+  const { images, ...rest } = result
+  const kept = keptImages(images)
+  return { ...rest, output: capOutput(output, max), ...(kept.length > 0 ? { images: kept } : {}) }
 }
 
 /**
@@ -92,6 +95,25 @@ export function unknownToolResult(name: string, tools: readonly AnyTool[]): Tool
     output: `Unknown tool \`${shown}\`. Available tools: ${tools.map((t) => t.name).join(', ')}. Call one of these by its exact name.`,
     isError: true,
   }
+}
+
+/**
+ * The images a result may store: workspace-relative paths with a media type.
+ * Anything else is dropped, so the event never names a file outside the
+ * workspace; the history reads them through the one door again anyway.
+ */
+function keptImages(images: ToolResult['images']): ToolImage[] {
+  if (!Array.isArray(images)) return []
+  const kept: ToolImage[] = []
+  for (const image of images) {
+    if (typeof image?.path !== 'string' || typeof image.mediaType !== 'string') continue
+    try {
+      kept.push({ path: normalizeRelativePath(image.path), mediaType: image.mediaType })
+    } catch {
+      // An absolute or `..` path: not a workspace file.
+    }
+  }
+  return kept
 }
 
 /** Some models send the arguments object as a JSON string, sometimes twice encoded. */

@@ -32,10 +32,24 @@ export interface ToolContext {
   toolCallId: string
 }
 
+/** An image a tool returns: a file in the session's workspace, never its bytes. */
+export interface ToolImage {
+  /** Workspace-relative, e.g. `screenshots/step-3.png`. */
+  path: string
+  /** As recognised by the file's first bytes (`checkImage` in src/agent/image-attachments.ts). */
+  mediaType: string
+}
+
 export interface ToolResult {
   /** Fed back to the model and stored as `tool_result.result`. */
   output: string
   isError?: boolean
+  /**
+   * Images for the model to see, stored as `tool_result.images` (paths only).
+   * A tool that makes an image writes it into the workspace first
+   * (`ToolContext.workspaces.writeFile`: atomic, within the quota).
+   */
+  images?: ToolImage[]
   /** Set by `complete`: the run ends with this answer. */
   finalAnswer?: string
 }
