@@ -290,7 +290,8 @@ export const SETTINGS = {
     schema: optionalSecret,
     default: undefined,
     description:
-      'API key for Tavily: enables the web_search and visit_webpage tools (first choice when several are set).',
+      'API key for Tavily: web_search and visit_webpage use it first when several keys are set (without any key ' +
+      'they use DuckDuckGo and a plain fetch).',
   } satisfies SettingSpec<string | undefined>,
   tavilyBaseUrl: {
     env: ['TAVILY_BASE_URL'],
@@ -302,7 +303,8 @@ export const SETTINGS = {
     env: ['JINA_API_KEY'],
     schema: optionalSecret,
     default: undefined,
-    description: 'API key for Jina (search through s.jina.ai, pages through r.jina.ai): enables the web tools.',
+    description:
+      'API key for Jina (search through s.jina.ai, pages through r.jina.ai) for the web tools, after Tavily.',
   } satisfies SettingSpec<string | undefined>,
   jinaSearchBaseUrl: {
     env: ['JINA_SEARCH_BASE_URL'],
@@ -320,7 +322,9 @@ export const SETTINGS = {
     env: ['SERPER_API_KEY', 'SERPERDEV_API_KEY'],
     schema: optionalSecret,
     default: undefined,
-    description: 'API key for Serper (google.serper.dev, scrape.serper.dev): enables the web tools.',
+    description:
+      'API key for Serper (google.serper.dev, scrape.serper.dev) for the web tools, after Tavily and Jina; ' +
+      'it also enables image_search.',
   } satisfies SettingSpec<string | undefined>,
   serperBaseUrl: {
     env: ['SERPER_BASE_URL'],
@@ -334,6 +338,48 @@ export const SETTINGS = {
     default: undefined,
     description: 'Base URL of the Serper scraper; unset means https://scrape.serper.dev.',
   } satisfies SettingSpec<string | undefined>,
+  duckDuckGoBaseUrl: {
+    env: ['BERTH_DUCKDUCKGO_BASE_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description:
+      "Base URL of the keyless search (DuckDuckGo's HTML endpoint) that web_search uses without a key, or when " +
+      'the keyed provider fails; unset means https://html.duckduckgo.com.',
+  } satisfies SettingSpec<string | undefined>,
+  arxivBaseUrl: {
+    env: ['BERTH_ARXIV_BASE_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description:
+      'Where visit_webpage reads arxiv.org/abs/<id> pages, as <base>/html/<id>; unset means https://arxiv.org.',
+  } satisfies SettingSpec<string | undefined>,
+  youtubeBaseUrl: {
+    env: ['BERTH_YOUTUBE_BASE_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description:
+      'Where youtube_video_transcript sends its www.youtube.com requests; unset means https://www.youtube.com.',
+  } satisfies SettingSpec<string | undefined>,
+  webAllowPrivate: {
+    env: ['BERTH_WEB_ALLOW_PRIVATE'],
+    schema: z.stringbool(),
+    default: false,
+    description:
+      "Let visit_webpage's plain fetch reach loopback, private and link-local addresses (berth's own API, " +
+      'cloud metadata, the LAN). Off: only public addresses, checked when connecting and on every redirect.',
+  } satisfies SettingSpec<boolean>,
+  webTimeout: {
+    env: ['BERTH_WEB_TIMEOUT'],
+    schema: z.coerce.number().positive(),
+    default: 20,
+    description: 'Seconds one keyless web request (DuckDuckGo, a page, a transcript) may take.',
+  } satisfies SettingSpec<number>,
+  webMaxBytes: {
+    env: ['BERTH_WEB_MAX_BYTES'],
+    schema: byteSize.refine((value) => value !== null, 'give a size, e.g. 5MiB'),
+    default: 5 * 1024 * 1024,
+    description: 'The most a keyless page fetch downloads; a longer page is cut there, with a note.',
+  } satisfies SettingSpec<number | null>,
   authToken: {
     env: ['BERTH_AUTH_TOKEN'],
     schema: z.string().trim().min(16, 'use at least 16 characters').optional(),

@@ -26,7 +26,7 @@ beforeAll(async () => {
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const text = Buffer.concat(chunks).toString('utf8')
-    const body = text === '' ? null : JSON.parse(text)
+    const body = text === '' || !text.startsWith('{') ? null : JSON.parse(text)
     seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body })
     route(req, res, body)
   })
@@ -48,6 +48,7 @@ function route(req: IncomingMessage, res: ServerResponse, body: Record<string, u
   const auth = String(req.headers.authorization ?? req.headers['x-api-key'] ?? '')
   if (auth.endsWith('bad')) return send(res, 401, { detail: { error: 'Unauthorized: missing or invalid API key.' } })
   if (url.pathname.includes('hang')) return // never answers
+  if (url.pathname === '/ddg-down/html/') return send(res, 404, { error: 'gone' })
   if (url.pathname === '/tavily/search') {
     return send(res, 200, {
       query: body?.query,
@@ -127,7 +128,8 @@ afterEach(async () => {
 })
 
 function toolsWith(config: Partial<ToolsetConfig>) {
-  const tools = createToolset({ bashTimeout: 10, ...config })
+  // The keyless fallback points at this server too, where it finds nothing.
+  const tools = createToolset({ bashTimeout: 10, duckDuckGoBaseUrl: `${base}/ddg-down`, ...config })
   return {
     names: tools.map((t) => t.name),
     search: (input: unknown) => runTool(findTool(tools, 'web_search')!, input, context),
@@ -136,21 +138,19 @@ function toolsWith(config: Partial<ToolsetConfig>) {
 }
 
 describe('web tools', () => {
-  it('are offered only when a provider key is configured', () => {
-    expect(toolsWith({}).names).toEqual([
-      'sequential_thinking',
-      'static_deploy',
-      'str_replace_editor',
-      'bash',
-      'list_files',
-      'message_user',
-      'complete',
-    ])
-    expect(toolsWith({ jinaApiKey: 'k' }).names.slice(0, 3)).toEqual([
-      'sequential_thinking',
-      'web_search',
-      'visit_webpage',
-    ])
+  it('are offered with and without a provider key; image_search only with Serper', () => {
+    for (const config of [{}, { jinaApiKey: 'k' }, { serperApiKey: 'k' }]) {
+      expect(toolsWith(config).names.slice(0, 4)).toEqual([
+        'sequential_thinking',
+        'web_search',
+        'visit_webpage',
+        'youtube_video_transcript',
+      ])
+      expect(toolsWith(config).names).toContain('list_html_links')
+    }
+    expect(toolsWith({}).names).not.toContain('image_search')
+    expect(toolsWith({ tavilyApiKey: 'k', jinaApiKey: 'k' }).names).not.toContain('image_search')
+    expect(toolsWith({ serperApiKey: 'k' }).names).toContain('image_search')
   })
 
   it('speak Tavily', async () => {
@@ -166,9 +166,13 @@ describe('web tools', () => {
     const page = await tools.visit({ url: 'https://berth.dev/docs' })
     expect(page.output).toBe('# Page\nBody text.\n\n### Images:\n![Image 1](https://img/1.png)')
     expect(seen[1]?.body).toEqual({ urls: ['https://berth.dev/docs'] })
-    const broken = await tools.visit({ url: 'https://broken.example' })
+    // Tavily fails the page, and the plain-fetch fallback may not reach this machine's own address.
+    const broken = await tools.visit({ url: `${base}/broken` })
     expect(broken).toEqual({
-      output: 'Error: Could not read https://broken.example/ with Tavily: Failed to fetch url.',
+      output:
+        `Error: Could not read ${base}/broken with Tavily: Failed to fetch url. The keyless fallback failed too: ` +
+        'Refused to fetch 127.0.0.1: it resolves to 127.0.0.1, a local or private network address. Only public web ' +
+        'addresses can be visited (an operator can allow private ones with BERTH_WEB_ALLOW_PRIVATE=true).',
       isError: true,
     })
   })
@@ -211,7 +215,9 @@ describe('web tools', () => {
     context = await makeToolContext()
     const refused = await toolsWith({ tavilyApiKey: 'bad', tavilyBaseUrl: `${base}/tavily` }).search({ query: 'x' })
     expect(refused.isError).toBe(true)
-    expect(refused.output).toMatch(/^Error: Tavily search failed with HTTP 401: .*check TAVILY_API_KEY\.$/)
+    expect(refused.output).toMatch(
+      /^Error: Tavily search failed with HTTP 401: .*check TAVILY_API_KEY\. The keyless fallback failed too: DuckDuckGo search failed with HTTP 404\.$/,
+    )
     const tools = toolsWith({ serperApiKey: 'k', serperBaseUrl: `${base}/serper/hang` })
     expect((await tools.visit({ url: 'file:///etc/passwd' })).isError).toBe(true)
     const pending = tools.search({ query: 'slow' })

@@ -49,3 +49,50 @@ export function createSerperProvider(
     },
   }
 }
+
+export interface ImageHit {
+  title: string
+  image_url: string
+  width: number
+  height: number
+}
+
+/**
+ * Serper's image search: `POST google.serper.dev/images` `{q, num}` →
+ * `{images: [{title, imageUrl, imageWidth, imageHeight, …}]}`, returned in
+ * the reference's shape `{title, image_url, width, height}`.
+ *
+ * @example
+ *   await searchSerperImages(key, 'sea otter', 5, signal) // [{ title: 'Sea otter', image_url: 'https://…jpg', width: 800, height: 600 }]
+ */
+export async function searchSerperImages(
+  apiKey: string,
+  query: string,
+  maxResults: number,
+  signal: AbortSignal,
+  searchBase = 'https://google.serper.dev',
+): Promise<ImageHit[]> {
+  const body = asRecord(
+    await fetchJson(
+      `${trimBase(searchBase)}/images`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+        body: JSON.stringify({ q: query, num: maxResults }),
+      },
+      { what: 'Serper image search', keyVariable: 'SERPER_API_KEY', signal },
+    ),
+  )
+  return asArray(body.images)
+    .slice(0, maxResults)
+    .map((item) => {
+      const hit = asRecord(item)
+      return {
+        title: asString(hit.title),
+        image_url: asString(hit.imageUrl),
+        width: typeof hit.imageWidth === 'number' ? hit.imageWidth : 0,
+        height: typeof hit.imageHeight === 'number' ? hit.imageHeight : 0,
+      }
+    })
+    .filter((hit) => hit.image_url !== '')
+}
