@@ -6,6 +6,7 @@ import { readDocument } from '../../src/tools/documents/read-document.js'
 import { createGetTextFromLocalFileTool } from '../../src/tools/get-text-from-local-file.js'
 import { createPdfTextExtractTool } from '../../src/tools/pdf-text-extract.js'
 import { runTool } from '../../src/tools/run-tool.js'
+import { createToolset, toolSpecs } from '../../src/tools/toolset.js'
 import { PNG_1PX } from '../helpers/images.js'
 import { makeDocx, makePdf, makePptx, makeXlsx, makeZip } from './documents-fixtures.js'
 import { type FakeToolContext, makeToolContext } from './helpers.js'
@@ -382,3 +383,18 @@ function jpegWithExif(width: number, height: number, make: string, model: string
   sof[9] = 3
   return Buffer.concat([Buffer.from([0xff, 0xd8]), app1, app1Body, sof, Buffer.from([0xff, 0xd9])])
 }
+
+describe('the toolset', () => {
+  it('offers both readers with the reference names and their one required file_path', () => {
+    const specs = toolSpecs(createToolset({ bashTimeout: 10 }))
+    for (const name of ['get_text_from_local_file', 'pdf_text_extract']) {
+      const spec = specs.find((s) => s.name === name)
+      expect(spec?.inputSchema, name).toMatchObject({
+        type: 'object',
+        properties: { file_path: { type: 'string' } },
+        required: ['file_path'],
+      })
+      expect(Object.keys(spec?.inputSchema.properties as object)).toEqual(['file_path'])
+    }
+  })
+})
