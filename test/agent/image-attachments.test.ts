@@ -143,3 +143,97 @@ describe('ImageAttachments', () => {
     expect(messages[0]).toBe(history.messages()[0])
   })
 })
+
+describe('ImageAttachments: images tools returned', () => {
+  /** A history in which each call shows one file, as display_image stores it (`tool_result.images`). */
+  function toolHistory(...shown: { id: string; path: string }[]): HistoryBuilder {
+    const history = new HistoryBuilder()
+    history.add('user_message', { text: 'Look' })
+    for (const { id, path } of shown) {
+      history.add('tool_call', { tool_call_id: id, tool_name: 'display_image', tool_input: { image_path: path } })
+      history.add('tool_result', {
+        tool_call_id: id,
+        tool_name: 'display_image',
+        result: `Showing ${path}`,
+        images: [{ path, media_type: 'image/png' }],
+      })
+    }
+    return history
+  }
+  const tool = (message: LlmMessage | undefined) => message as Extract<LlmMessage, { role: 'tool' }>
+  const tools = (messages: LlmMessage[]) => messages.filter((m) => m.role === 'tool').map(tool)
+
+  it('attaches them to the tool message, read from the workspace by path', async () => {
+    const dir = await workspace({ 'chart.png': PNG_1PX })
+    const history = toolHistory({ id: 'c1', path: 'chart.png' })
+    expect(history.attachedFiles(tools(history.messages())[0] as LlmMessage)).toEqual(['chart.png'])
+    const [result] = tools(await attach(dir, history))
+    expect(result?.images).toEqual([{ mediaType: 'image/png', base64: PNG_1PX.toString('base64') }])
+    expect(result?.content).toBe('Showing chart.png')
+  })
+
+  it('shares the newest-ten budget with the user’s images, newest first', async () => {
+    const files: Record<string, Buffer> = { 'uploaded_files/mine.png': PNG_1PX }
+    for (let i = 0; i < MAX_IMAGES_PER_REQUEST; i++) files[`shot-${i}.png`] = PNG_1PX
+    const dir = await workspace(files)
+    const history = new HistoryBuilder()
+    history.add('user_message', { text: 'Mine', files: ['uploaded_files/mine.png'] })
+    for (let i = 0; i < MAX_IMAGES_PER_REQUEST; i++) {
+      history.add('tool_call', { tool_call_id: `c${i}`, tool_name: 'display_image', tool_input: {} })
+      history.add('tool_result', {
+        tool_call_id: `c${i}`,
+        tool_name: 'display_image',
+        result: 'ok',
+        images: [{ path: `shot-${i}.png`, media_type: 'image/png' }],
+      })
+    }
+    const messages = await attach(dir, history)
+    expect(tools(messages).every((m) => m.images?.length === 1)).toBe(true)
+    expect(user(messages[0]).images).toBeUndefined()
+    expect(user(messages[0]).content).toContain(
+      `(uploaded_files/mine.png is not shown as an image: only the newest ${MAX_IMAGES_PER_REQUEST} images are sent)`,
+    )
+  })
+
+  it('reads a path once per call: a later call showing the rewritten file sends the new bytes', async () => {
+    const dir = await workspace({ 'chart.png': PNG_1PX })
+    const images = new ImageAttachments(dir)
+    const first = toolHistory({ id: 'c1', path: 'chart.png' })
+    expect(tools(await attach(dir, first, images))[0]?.images?.[0]?.mediaType).toBe('image/png')
+    await writeFile(join(dir, 'chart.png'), JPEG)
+    const both = toolHistory({ id: 'c1', path: 'chart.png' }, { id: 'c2', path: 'chart.png' })
+    const [one, two] = tools(await attach(dir, both, images))
+    expect(one?.images).toEqual([{ mediaType: 'image/png', base64: PNG_1PX.toString('base64') }])
+    expect(two?.images).toEqual([{ mediaType: 'image/jpeg', base64: JPEG.toString('base64') }])
+  })
+
+  it('notes an image that is gone, is no image any more, or leads out of the workspace', async () => {
+    const outside = await tempDir()
+    await writeFile(join(outside, 'secret.png'), PNG_1PX)
+    const dir = await workspace({ 'now-text.png': 'overwritten with text' })
+    await symlink(join(outside, 'secret.png'), join(dir, 'link.png'))
+    const history = toolHistory(
+      { id: 'c1', path: 'gone.png' },
+      { id: 'c2', path: 'now-text.png' },
+      { id: 'c3', path: 'link.png' },
+    )
+    const results = tools(await attach(dir, history))
+    expect(results.map((m) => m.images)).toEqual([undefined, undefined, undefined])
+    expect(results[0]?.content).toBe('Showing gone.png\n(gone.png is no longer in the workspace)')
+    expect(results[1]?.content).toBe('Showing now-text.png\n(now-text.png is not shown: it is no longer an image file)')
+    expect(results[2]?.content).toMatch(/^Showing link\.png\n\(link\.png is not shown: .*workspace/)
+    expect(JSON.stringify(results)).not.toContain(PNG_1PX.toString('base64'))
+  })
+
+  it('ignores image lists stored in another shape', async () => {
+    const dir = await workspace({ 'chart.png': PNG_1PX })
+    const history = new HistoryBuilder()
+    history.add('user_message', { text: 'Look' })
+    history.add('tool_call', { tool_call_id: 'c1', tool_name: 'display_image', tool_input: {} })
+    history.add('tool_result', { tool_call_id: 'c1', tool_name: 'display_image', result: 'x', images: 'chart.png' })
+    history.add('tool_call', { tool_call_id: 'c2', tool_name: 'display_image', tool_input: {} })
+    history.add('tool_result', { tool_call_id: 'c2', tool_name: 'x', result: 'x', images: [null, 7, { path: 3 }] })
+    const messages = await attach(dir, history)
+    expect(tools(messages).map((m) => m.images)).toEqual([undefined, undefined])
+  })
+})
