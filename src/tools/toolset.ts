@@ -4,8 +4,10 @@ import { createBashTool } from './bash.js'
 import { createCompleteTool } from './complete.js'
 import { createDisplayImageTool } from './display-image.js'
 import { createGetTextFromLocalFileTool } from './get-text-from-local-file.js'
+import { createImageSearchTool } from './image-search.js'
 import { parametersJsonSchema } from './json-schema.js'
 import { createListFilesTool } from './list-files.js'
+import { createListHtmlLinksTool } from './list-html-links.js'
 import { createMessageUserTool } from './message-user.js'
 import { createPdfTextExtractTool } from './pdf-text-extract.js'
 import type { AnyTool } from './run-tool.js'
@@ -13,8 +15,9 @@ import { createSequentialThinkingTool } from './sequential-thinking.js'
 import { createStaticDeployTool } from './static-deploy.js'
 import { createStrReplaceEditorTool } from './str-replace-editor.js'
 import { createVisitWebpageTool } from './visit-webpage.js'
-import { createWebProvider, type WebConfig } from './web/web-provider.js'
+import { createWebService, type WebConfig } from './web/web-provider.js'
 import { createWebSearchTool } from './web-search.js'
+import { createYoutubeTranscriptTool } from './youtube-transcript.js'
 
 /** The settings the toolset reads; `BerthConfig` satisfies it. */
 export interface ToolsetConfig extends WebConfig {
@@ -30,8 +33,9 @@ export interface ToolsetConfig extends WebConfig {
 /**
  * The agent's tools, with the reference's names and input schemas: always
  * sequential_thinking, static_deploy, str_replace_editor, bash, list_files,
- * message_user and complete; web_search and visit_webpage only when a web
- * provider key is configured. Tools keep per-session state in
+ * message_user and complete; web_search and visit_webpage (a keyed provider
+ * when configured, DuckDuckGo and a plain fetch otherwise), youtube_video_transcript
+ * and list_html_links; image_search only with SERPER_API_KEY. Tools keep per-session state in
  * `ToolContext.resources`, so one toolset serves every session. The shell
  * runs in `options.sandbox` (the host when none is given).
  *
@@ -41,10 +45,12 @@ export interface ToolsetConfig extends WebConfig {
  */
 export function createToolset(config: ToolsetConfig, options: { sandbox?: ShellSandbox } = {}): AnyTool[] {
   const secretValues = configuredSecrets(config)
-  const provider = createWebProvider(config)
+  const web = createWebService(config)
   return [
     createSequentialThinkingTool(),
-    ...(provider === null ? [] : [createWebSearchTool(provider), createVisitWebpageTool(provider)]),
+    createWebSearchTool(web),
+    createVisitWebpageTool(web, { arxivBaseUrl: config.arxivBaseUrl }),
+    createYoutubeTranscriptTool(config),
     createStaticDeployTool(),
     createStrReplaceEditorTool(),
     createGetTextFromLocalFileTool(),
@@ -55,6 +61,8 @@ export function createToolset(config: ToolsetConfig, options: { sandbox?: ShellS
       ...(options.sandbox === undefined ? {} : { sandbox: options.sandbox }),
     }),
     createListFilesTool(),
+    createListHtmlLinksTool(),
+    ...(config.serperApiKey ? [createImageSearchTool(config.serperApiKey, { baseUrl: config.serperBaseUrl })] : []),
     createDisplayImageTool(),
     createMessageUserTool(),
     createCompleteTool(),
