@@ -6,6 +6,8 @@ interface DomNode {
   nodeName: string
   parentNode: DomNode | null
   childNodes: ArrayLike<DomNode>
+  children: ArrayLike<DomNode>
+  nextSibling: DomNode | null
   getAttribute(name: string): string | null
   getElementsByTagName(name: string): ArrayLike<DomNode>
 }
@@ -54,6 +56,24 @@ export function htmlToMarkdown(html: string, pageUrl: string): { title: string; 
       if (src === null || src.startsWith('data:')) return ''
       const alt = (dom(node).getAttribute('alt') ?? '').replace(/[[\]\n]/g, ' ').trim()
       return `![${alt}](${src})`
+    },
+  })
+  // turndown pads list markers to four columns (`-   item`); one space reads the same and costs fewer tokens.
+  service.addRule('listItem', {
+    filter: 'li',
+    replacement: (content, node) => {
+      const item = dom(node)
+      const parent = item.parentNode
+      let marker = '-'
+      if (parent?.nodeName === 'OL') {
+        const start = Number(parent.getAttribute('start') ?? '1')
+        marker = `${(Number.isFinite(start) ? start : 1) + Array.prototype.indexOf.call(parent.children, item)}.`
+      }
+      const text = content
+        .replace(/^\n+/, '')
+        .replace(/\n+$/, '\n')
+        .replace(/\n/gm, `\n${' '.repeat(marker.length + 1)}`)
+      return `${marker} ${text}${item.nextSibling !== null && !text.endsWith('\n') ? '\n' : ''}`
     },
   })
   service.addRule('tableSection', { filter: ['thead', 'tbody', 'tfoot'], replacement: (content) => content })

@@ -1,0 +1,287 @@
+import { mkdir, symlink, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { pino } from 'pino'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { findTool, runTool } from '../../src/tools/run-tool.js'
+import { createToolset, type ToolsetConfig } from '../../src/tools/toolset.js'
+import { isPublicAddress } from '../../src/tools/web/address-guard.js'
+import { parseDuckDuckGoResults } from '../../src/tools/web/duckduckgo.js'
+import { type FakeToolContext, makeToolContext } from './helpers.js'
+import { ddgPage, type FakeWeb, startFakeWeb } from './web-fixtures.js'
+
+let web: FakeWeb
+let context: FakeToolContext
+let logs: string[]
+
+beforeAll(async () => {
+  web = await startFakeWeb()
+})
+afterAll(async () => {
+  await web.close()
+})
+afterEach(async () => {
+  web.seen.length = 0
+  await context?.resources.dispose()
+})
+
+async function freshContext(): Promise<FakeToolContext> {
+  context = await makeToolContext()
+  logs = []
+  context.logger = pino({ level: 'warn' }, { write: (line: string) => logs.push(line) })
+  return context
+}
+
+/** The toolset without keys, its keyless endpoints on the fake web, private addresses allowed (it is on 127.0.0.1). */
+function tools(config: Partial<ToolsetConfig> = {}) {
+  const list = createToolset({
+    bashTimeout: 10,
+    duckDuckGoBaseUrl: web.base,
+    arxivBaseUrl: `${web.base}/arxiv`,
+    youtubeBaseUrl: web.base,
+    webAllowPrivate: true,
+    ...config,
+  })
+  const run = (name: string) => (input: unknown) => runTool(findTool(list, name)!, input, context)
+  return {
+    names: list.map((tool) => tool.name),
+    search: run('web_search'),
+    visit: run('visit_webpage'),
+    transcript: run('youtube_video_transcript'),
+    links: run('list_html_links'),
+    images: run('image_search'),
+  }
+}
+
+describe('web_search without a key (DuckDuckGo)', () => {
+  it('posts the query to the HTML endpoint and returns titles, unwrapped links and snippets, ads skipped', async () => {
+    await freshContext()
+    const result = await tools().search({ query: 'sea otters', max_results: 2 })
+    expect(result.isError).toBeUndefined()
+    expect(JSON.parse(result.output)).toEqual([
+      {
+        title: 'Sea otter - Wikipedia',
+        url: 'https://en.wikipedia.org/wiki/Sea_otter',
+        content: 'The sea otter is a marine mammal & a keystone species.',
+      },
+      { title: "Otter facts '24", url: 'https://otters.example/facts?a=1&b=2', content: 'Ten things about otters.' },
+    ])
+    expect(web.seen[0]).toMatchObject({ method: 'POST', url: '/html/' })
+    expect(new URLSearchParams(web.seen[0]?.body).get('q')).toBe('sea otters')
+    expect(web.seen[0]?.headers['user-agent']).toMatch(/^Mozilla\/5\.0/)
+  })
+
+  it('parses every organic result of a page, including one without a snippet', () => {
+    expect(parseDuckDuckGoResults(ddgPage('x')).map((hit) => hit.url)).toEqual([
+      'https://en.wikipedia.org/wiki/Sea_otter',
+      'https://otters.example/facts?a=1&b=2',
+      'https://zoo.example/otters',
+    ])
+  })
+
+  it('says so when there are no results, and explains a bot check', async () => {
+    await freshContext()
+    expect(await tools().search({ query: 'nothing' })).toEqual({ output: 'No search results found for query: nothing' })
+    const blocked = await tools().search({ query: 'robot' })
+    expect(blocked.isError).toBe(true)
+    expect(blocked.output).toMatch(/^Error: DuckDuckGo refused the search with a bot check/)
+  })
+
+  it('is the fallback when the keyed provider fails, and the failure is logged for the operator', async () => {
+    await freshContext()
+    // Serper at an address that answers 404: the keyed search fails, DuckDuckGo answers.
+    const result = await tools({ serperApiKey: 'k', serperBaseUrl: `${web.base}/no-serper` }).search({
+      query: 'otters',
+    })
+    expect(result.isError).toBeUndefined()
+    expect(JSON.parse(result.output)[0].url).toBe('https://en.wikipedia.org/wiki/Sea_otter')
+    expect(web.seen.map((r) => r.url)).toEqual(['/no-serper/search', '/html/'])
+    expect(logs.join('')).toContain('Serper search failed with HTTP 404')
+    expect(logs.join('')).toContain('Answered by the keyless fallback instead')
+  })
+})
+
+describe('visit_webpage without a key (plain fetch)', () => {
+  it('turns a page into markdown with its title, absolute links and the table kept', async () => {
+    await freshContext()
+    const { output, isError } = await tools().visit({ url: `${web.base}/doc` })
+    expect(isError).toBeUndefined()
+    expect(output.split('\n')[0]).toBe('Otter facts & figures')
+    expect(output).toContain('# Sea otters')
+    expect(output).toContain(`See [river otters](${web.base}/species/river)`)
+    expect(output).toContain('[encyclopedia](https://en.wikipedia.org/wiki/Sea_otter)')
+    expect(output).toContain(
+      ['| Species | Length |', '| --- | --- |', '| Sea otter | 1.2 m |', '| Giant otter | 1.8 m |'].join('\n'),
+    )
+    expect(output).toContain('- Dense fur\n- Tool use')
+    expect(output).not.toContain('not content')
+    expect(output).not.toContain('color: red')
+  })
+
+  it('follows redirects, decodes gzip and latin-1, and returns JSON as text', async () => {
+    await freshContext()
+    const t = tools()
+    expect((await t.visit({ url: `${web.base}/moved` })).output).toContain('# Sea otters')
+    expect(web.seen.map((r) => r.url)).toEqual(['/moved', '/doc'])
+    expect((await t.visit({ url: `${web.base}/zipped` })).output).toBe('Zipped\n\nCompressed otters.')
+    expect((await t.visit({ url: `${web.base}/latin1` })).output).toBe('Café of otters')
+    expect((await t.visit({ url: `${web.base}/data.json` })).output).toBe('{"otters": 13}')
+    const loop = await t.visit({ url: `${web.base}/loop` })
+    expect(loop).toEqual({ output: `Error: ${web.base}/loop redirected more than 5 times.`, isError: true })
+    const missing = await t.visit({ url: `${web.base}/missing` })
+    expect(missing.isError).toBe(true)
+    expect(missing.output).toContain('failed with HTTP 404')
+  })
+
+  it('answers a PDF or an image with a note instead of bytes', async () => {
+    await freshContext()
+    const pdf = await tools().visit({ url: `${web.base}/paper.pdf` })
+    expect(pdf.output).toMatch(/\/paper\.pdf is a PDF document \(15 B\), not a web page.*curl -L -o/)
+    const image = await tools().visit({ url: `${web.base}/image.png` })
+    expect(image.output).toContain('is a file of type image/png (2.0 KB)')
+  })
+
+  it('gives up on a page that never answers after BERTH_WEB_TIMEOUT, and the next call still works', async () => {
+    await freshContext()
+    const t = tools({ webTimeout: 0.5 })
+    const started = Date.now()
+    const slow = await t.visit({ url: `${web.base}/slow` })
+    expect(Date.now() - started).toBeLessThan(3000)
+    expect(slow).toEqual({ output: `Error: Fetching ${web.base}/slow timed out after 0.5 s.`, isError: true })
+    expect((await t.visit({ url: `${web.base}/doc` })).output).toContain('# Sea otters')
+  })
+
+  it('stops downloading an endless page at BERTH_WEB_MAX_BYTES and says it was cut', async () => {
+    await freshContext()
+    const huge = await tools({ webMaxBytes: 64 * 1024 }).visit({ url: `${web.base}/huge` })
+    expect(huge.isError).toBeUndefined()
+    expect(huge.output.startsWith('Huge\n\notter otter')).toBe(true)
+    expect(huge.output.endsWith('[The page was cut at 64.0 KB; the rest was not downloaded.]')).toBe(true)
+  })
+
+  it('reads an arxiv abstract as its HTML rendering', async () => {
+    await freshContext()
+    const paper = await tools().visit({ url: 'https://arxiv.org/abs/1706.03762v7' })
+    expect(paper.output).toBe('Attention for otters\n\n# Abstract\n\nPaper 1706.03762v7.')
+    expect(web.seen.map((r) => r.url)).toEqual(['/arxiv/html/1706.03762v7'])
+  })
+
+  it('refuses file: URLs, and local or private addresses unless BERTH_WEB_ALLOW_PRIVATE', async () => {
+    await freshContext()
+    const guarded = tools({ webAllowPrivate: false })
+    const file = await guarded.visit({ url: 'file:///etc/passwd' })
+    expect(file).toEqual({
+      output: 'Not a web address: file:///etc/passwd. Give a full http:// or https:// URL.',
+      isError: true,
+    })
+    for (const url of [
+      `${web.base}/doc`, // a literal loopback address
+      `http://localhost:${web.port}/doc`, // a name that resolves to one
+      `http://[::ffff:127.0.0.1]:${web.port}/doc`, // the same, IPv4-mapped
+      `http://0x7f000001:${web.port}/doc`, // the same, spelled in hex
+    ]) {
+      const refused = await guarded.visit({ url })
+      expect(refused.isError, url).toBe(true)
+      expect(refused.output, url).toMatch(/a local or private network address/)
+    }
+    expect(web.seen).toEqual([]) // nothing reached the server
+    expect(isPublicAddress('169.254.169.254')).toBe(false)
+    expect(isPublicAddress('10.1.2.3')).toBe(false)
+    expect(isPublicAddress('fd00::1')).toBe(false)
+    expect(isPublicAddress('64:ff9b::a00:1')).toBe(false) // NAT64 of 10.0.0.1
+    expect(isPublicAddress('93.184.216.34')).toBe(true)
+    expect(isPublicAddress('2606:4700::1111')).toBe(true)
+  })
+})
+
+describe('youtube_video_transcript', () => {
+  it('returns the captions as text, through the player API and timedtext', async () => {
+    await freshContext()
+    const result = await tools().transcript({ url: 'https://www.youtube.com/watch?v=otterVideo1' })
+    expect(result).toEqual({ output: 'Otters hold hands so they do not drift apart & lose each other.' })
+    expect(web.seen.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'POST /youtubei/v1/player?prettyPrint=false',
+      'GET /api/timedtext?v=otterVideo1&lang=en',
+    ])
+  })
+
+  it('explains a video without captions and an address that is not a video', async () => {
+    await freshContext()
+    const off = await tools().transcript({ url: 'https://youtu.be/noCaptions1' })
+    expect(off).toEqual({
+      output:
+        'Could not get a transcript for https://youtu.be/noCaptions1: Transcript is disabled on this video (https://youtu.be/noCaptions1)',
+      isError: true,
+    })
+    const notVideo = await tools().transcript({ url: 'https://example.com/otters' })
+    expect(notVideo.isError).toBe(true)
+    expect(notVideo.output).toContain('Impossible to retrieve Youtube video ID')
+  })
+})
+
+describe('list_html_links', () => {
+  it('lists the local pages a site links to and which are missing, through the one door', async () => {
+    await freshContext()
+    const site = path.join(context.workspaceDir, 'site')
+    await mkdir(path.join(site, 'docs'), { recursive: true })
+    await writeFile(
+      path.join(site, 'index.html'),
+      `<html><body>
+        <a href="about.html">About</a> <a class="x" href='contact'>Contact</a>
+        <a href="docs/guide.html#top">Guide</a> <a href="https://example.com/page.html">External</a>
+        <a href="#top">Top</a> <a href="mailto:a@b.c">Mail</a> <a href="style.css">CSS</a>
+        <a href="/team.html?x=1">Team</a>
+      </body></html>`,
+    )
+    await writeFile(path.join(site, 'about.html'), '<a href="index.html">Home</a>')
+    await writeFile(
+      path.join(site, 'docs', 'guide.html'),
+      '<a href="../index.html">Home</a> <a href="faq.html">FAQ</a>',
+    )
+    await writeFile(path.join(site, 'notes.txt'), 'not html')
+
+    const one = await tools().links({ path: 'site/index.html' })
+    expect(one.output).toBe(
+      "Local HTML pages linked from 'site/index.html': about.html, contact, guide.html, team.html. " +
+        'Missing in the workspace: contact, team.html. ' +
+        'Compare them with the pages you planned (e.g. in todo.md) and create any that are missing.',
+    )
+    const all = await tools().links({ path: '/workspace/site' })
+    expect(all.output).toMatch(
+      /^Local HTML pages linked from 'site': about\.html, contact, faq\.html, guide\.html, index\.html, team\.html\. Missing in the workspace: contact, faq\.html, team\.html\./,
+    )
+    expect(await tools().links({ path: 'site/notes.txt' })).toEqual({
+      output: 'Error: site/notes.txt is not an HTML file.',
+      isError: true,
+    })
+    expect(await tools().links({ path: 'nowhere' })).toEqual({
+      output: 'Error: Path not found: nowhere',
+      isError: true,
+    })
+  })
+
+  it('refuses a symlink out of the workspace', async () => {
+    await freshContext()
+    await mkdir(context.outside, { recursive: true })
+    await writeFile(path.join(context.outside, 'secret.html'), '<a href="secret-page.html">x</a>')
+    await symlink(path.join(context.outside, 'secret.html'), path.join(context.workspaceDir, 'leak.html'))
+    const leak = await tools().links({ path: 'leak.html' })
+    expect(leak.isError).toBe(true)
+    expect(leak.output).toMatch(/outside the workspace/)
+    expect(leak.output).not.toContain('secret-page')
+  })
+})
+
+describe('image_search', () => {
+  it('is offered only with a Serper key and returns image URLs with their size', async () => {
+    await freshContext()
+    expect(tools().names).not.toContain('image_search')
+    const t = tools({ serperApiKey: 'serper-key', serperBaseUrl: `${web.base}/serper` })
+    const result = await t.images({ query: 'sea otter' })
+    expect(JSON.parse(result.output)).toEqual([
+      { title: 'Sea otter floating', image_url: 'https://images.example/otter.jpg', width: 1200, height: 800 },
+    ])
+    expect(web.seen[0]).toMatchObject({ method: 'POST', url: '/serper/images' })
+    expect(JSON.parse(web.seen[0]?.body ?? '')).toEqual({ q: 'sea otter', num: 5 })
+    expect(web.seen[0]?.headers['x-api-key']).toBe('serper-key')
+  })
+})
