@@ -1,7 +1,8 @@
-import { useState } from 'react'
+import { useContext, useEffect, useState } from 'react'
 import { siteHref } from '../lib/deploy-url.js'
-import type { ToolCard } from '../state/chat-state.js'
+import type { ToolCard, ToolImageRef } from '../state/chat-state.js'
 import { FileDiff } from './file-diff.js'
+import { FileSourceContext } from './file-source-context.js'
 import { RichText } from './rich-text.js'
 
 const STATUS_LABEL = { running: 'running', done: 'done', error: 'failed', interrupted: 'stopped' } as const
@@ -9,7 +10,8 @@ const STATUS_LABEL = { running: 'running', done: 'done', error: 'failed', interr
 /**
  * A tool call: its name and gist in a header that folds the body; shell
  * commands with their output, file edits as diffs, deploys as a link with a
- * preview, anything else as its input and result.
+ * preview, anything else as its input and result; below, the images the tool
+ * returned.
  */
 export function ToolCardView({ tool }: { tool: ToolCard }) {
   const [open, setOpen] = useState(true)
@@ -29,6 +31,7 @@ export function ToolCardView({ tool }: { tool: ToolCard }) {
       {open ? (
         <div className="tool-body" id={bodyId}>
           <ToolBody tool={tool} />
+          {tool.images.length > 0 ? <ToolImages images={tool.images} /> : null}
         </div>
       ) : null}
     </article>
@@ -78,6 +81,57 @@ function ResultBlock({ tool }: { tool: ToolCard }) {
   return <pre className={`tool-result${tool.status === 'error' ? ' is-error' : ''}`}>{text}</pre>
 }
 
+/** The formats a tool's image can have (src/agent/image-attachments.ts); nothing else goes into a data URL. */
+const SHOWN_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp'])
+
+function ToolImages({ images }: { images: ToolImageRef[] }) {
+  return (
+    <div className="tool-images">
+      {images.map((image) => (
+        <ToolImage key={image.path} image={image} />
+      ))}
+    </div>
+  )
+}
+
+/**
+ * One image a tool returned, read from the workspace through the page's file
+ * source (the owner's `/api/files/content`, or the share link's), so it shows
+ * alike in the chat and in a shared replay.
+ */
+function ToolImage({ image }: { image: ToolImageRef }) {
+  const source = useContext(FileSourceContext)
+  const [shown, setShown] = useState<{ src: string } | { error: string } | null>(null)
+  useEffect(() => {
+    if (source === null) return
+    let current = true
+    setShown(null)
+    source
+      .content(image.path)
+      .then((file) => {
+        if (!current) return
+        const type = SHOWN_TYPES.has(image.mediaType) ? image.mediaType : null
+        if (file.encoding !== 'base64' || type === null) setShown({ error: 'it is not an image any more' })
+        else setShown({ src: `data:${type};base64,${file.content}` })
+      })
+      .catch((error: unknown) => {
+        if (current) setShown({ error: error instanceof Error ? error.message : String(error) })
+      })
+    return () => {
+      current = false
+    }
+  }, [source, image.path, image.mediaType])
+  return (
+    <figure className="tool-image">
+      {shown !== null && 'src' in shown ? <img src={shown.src} alt={image.path} /> : null}
+      {shown !== null && 'error' in shown ? (
+        <p className="tool-image-note">Cannot show this image: {shown.error}</p>
+      ) : null}
+      <figcaption>{image.path}</figcaption>
+    </figure>
+  )
+}
+
 function DeployResult({ url }: { url: string }) {
   const href = siteHref(url, location.origin)
   return (
@@ -108,6 +162,7 @@ function toolLabel(name: string): string {
     visit_webpage: 'Visit page',
     sequential_thinking: 'Thinking',
     list_files: 'List files',
+    display_image: 'Image',
   }
   return labels[name] ?? name
 }
@@ -125,6 +180,8 @@ function gist(tool: ToolCard): string {
       return str(input.query)
     case 'visit_webpage':
       return str(input.url)
+    case 'display_image':
+      return str(input.image_path)
     default:
       return ''
   }

@@ -3,6 +3,7 @@ import { AppHeader } from '../components/app-header.js'
 import { ChatView } from '../components/chat-view.js'
 import { Composer } from '../components/composer.js'
 import { ErrorNotice } from '../components/error-notice.js'
+import { FileSourceContext } from '../components/file-source-context.js'
 import { ShareButton } from '../components/share-button.js'
 import { WorkspacePanel } from '../components/workspace-panel.js'
 import { WorkspaceToggle } from '../components/workspace-toggle.js'
@@ -79,23 +80,25 @@ export function ChatPage(props: { sessionId: string | null; drawerOpen: boolean;
             </div>
           ) : (
             <>
-              <ChatView
-                items={live.state.items}
-                running={live.state.running}
-                empty={
-                  live.loading ? (
-                    <p>Loading the session…</p>
-                  ) : (
-                    <>
-                      <h2>What should the agent do?</h2>
-                      <p>
-                        It plans, runs commands and writes files in this session’s workspace, and can deploy a small
-                        site. Everything is saved: come back to it from the sessions list at any time.
-                      </p>
-                    </>
-                  )
-                }
-              />
+              <FileSourceContext.Provider value={source}>
+                <ChatView
+                  items={live.state.items}
+                  running={live.state.running}
+                  empty={
+                    live.loading ? (
+                      <p>Loading the session…</p>
+                    ) : (
+                      <>
+                        <h2>What should the agent do?</h2>
+                        <p>
+                          It plans, runs commands and writes files in this session’s workspace, and can deploy a small
+                          site. Everything is saved: come back to it from the sessions list at any time.
+                        </p>
+                      </>
+                    )
+                  }
+                />
+              </FileSourceContext.Provider>
               {live.status === 'reconnecting' ? (
                 <p className="connection-note" role="status">
                   Connection lost; reconnecting. Nothing is lost: the page picks up exactly where it left off.

@@ -2,6 +2,7 @@ import { useCallback, useMemo, useState } from 'react'
 import { AppHeader } from '../components/app-header.js'
 import { ChatView, type Divider } from '../components/chat-view.js'
 import { ErrorNotice } from '../components/error-notice.js'
+import { FileSourceContext } from '../components/file-source-context.js'
 import type { RecordedFile } from '../components/file-viewer.js'
 import { ReplayControls } from '../components/replay-controls.js'
 import { WorkspacePanel } from '../components/workspace-panel.js'
@@ -57,12 +58,14 @@ export function SharePage(props: { token: string; drawerOpen: boolean; onMenu: (
                 {replay.info ? ` · started ${localDate(replay.info.session.created_at)}` : ''}
                 {replay.info ? ` · ${events.length} events` : ''}
               </p>
-              <ChatView
-                items={state.items}
-                running={replay.live && state.running}
-                dividers={dividers}
-                empty={<p>{replay.loading ? 'Loading the shared session…' : 'Nothing has happened yet.'}</p>}
-              />
+              <FileSourceContext.Provider value={source}>
+                <ChatView
+                  items={state.items}
+                  running={replay.live && state.running}
+                  dividers={dividers}
+                  empty={<p>{replay.loading ? 'Loading the shared session…' : 'Nothing has happened yet.'}</p>}
+                />
+              </FileSourceContext.Provider>
               <ReplayControls
                 timeline={timeline}
                 position={replay.position}

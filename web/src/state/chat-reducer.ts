@@ -1,6 +1,6 @@
 import type { Frame } from '../lib/api-types.js'
 import { deployUrlOf } from '../lib/deploy-url.js'
-import { type ChatItem, type ChatState, normalisePath, type ToolCard } from './chat-state.js'
+import { type ChatItem, type ChatState, normalisePath, type ToolCard, type ToolImageRef } from './chat-state.js'
 
 type Draft = ChatState
 type Content = Record<string, unknown>
@@ -174,6 +174,7 @@ function onToolCall(draft: Draft, content: Content, seq: number | null): void {
     output: '',
     edit: null,
     deployUrl: null,
+    images: [],
   }
   draft.toolIndex.set(id, draft.items.length)
   draft.items.push({ kind: 'tool', key: keyFor(draft, seq), seq, tool })
@@ -185,7 +186,18 @@ function onToolResult(draft: Draft, content: Content): void {
   updateTool(draft, text(content.tool_call_id), (tool) => {
     const deployUrl = tool.name === 'static_deploy' && !isError ? deployUrlOf(result) : null
     if (deployUrl) draft.deployUrl = deployUrl
-    return { ...tool, status: isError ? 'error' : 'done', result, deployUrl }
+    return { ...tool, status: isError ? 'error' : 'done', result, deployUrl, images: imagesOf(content.images) }
+  })
+}
+
+/** A `tool_result`'s `images: [{ path, media_type }]`; entries of another shape are skipped. */
+function imagesOf(value: unknown): ToolImageRef[] {
+  if (!Array.isArray(value)) return []
+  return value.flatMap((entry) => {
+    const image = (entry ?? {}) as Content
+    return typeof image.path === 'string' && typeof image.media_type === 'string'
+      ? [{ path: image.path, mediaType: image.media_type }]
+      : []
   })
 }
 

@@ -12,6 +12,14 @@ export interface ToolCard {
   edit: FileEdit | null
   /** For `static_deploy`: the public URL it returned. */
   deployUrl: string | null
+  /** Images the tool returned (`tool_result.images`): workspace files, shown from the file routes. */
+  images: ToolImageRef[]
+}
+
+export interface ToolImageRef {
+  /** Workspace-relative. */
+  path: string
+  mediaType: string
 }
 
 export interface FileEdit {
