@@ -1,8 +1,10 @@
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { Readable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from '../../src/tools/documents/limits.js'
 import { readDocument } from '../../src/tools/documents/read-document.js'
+import { readEntry, unpackBudget } from '../../src/tools/documents/zip.js'
 import { createGetTextFromLocalFileTool } from '../../src/tools/get-text-from-local-file.js'
 import { createPdfTextExtractTool } from '../../src/tools/pdf-text-extract.js'
 import { runTool } from '../../src/tools/run-tool.js'
@@ -203,17 +205,25 @@ describe('get_text_from_local_file on archives', () => {
       message: expect.stringContaining('looks like a zip bomb'),
     })
 
-    // The same archive, its central directory rewritten to declare 1 KB per entry.
-    const lying = await makeZip({ 'a.bin': zeros, 'b.bin': zeros })
-    for (let at = lying.indexOf(CENTRAL_HEADER); at !== -1; at = lying.indexOf(CENTRAL_HEADER, at + 4)) {
-      lying.writeUInt32LE(1024, at + 24)
-    }
+    // A small honest member, then a big one whose central directory entry claims 1 KB: the first is
+    // unpacked, the second fails while unpacking, and what was written is removed again.
+    const lying = await makeZip({ 'ok.txt': 'fine', 'a.bin': zeros })
+    lying.writeUInt32LE(1024, lying.lastIndexOf(CENTRAL_HEADER) + 24)
     await put('lying.zip', lying)
     const result = await runTool(getText, { file_path: 'lying.zip' }, context)
     expect(result.isError).toBe(true)
     expect(result.output).toContain('lying.zip is not a readable zip archive: too many bytes in the stream')
     const extracted = path.join(context.workspaceDir, 'lying_extracted')
     expect(await readdir(extracted).catch(() => [])).toEqual([])
+  })
+
+  it('counts unpacked bytes itself, whatever the archive declares', async () => {
+    const budget = unpackBudget('x.zip', { ...DEFAULT_DOCUMENT_LIMITS, maxZipUncompressedBytes: 10 })
+    expect((await readEntry(Readable.from([Buffer.from('12345')]), budget)).toString()).toBe('12345')
+    await expect(readEntry(Readable.from([Buffer.from('123456')]), budget)).rejects.toMatchObject({
+      code: 'FILE_TOO_LARGE',
+      message: expect.stringContaining('x.zip unpacks to more than 10 B'),
+    })
   })
 
   it('refuses a zip with too many entries', async () => {
