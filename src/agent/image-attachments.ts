@@ -36,6 +36,18 @@ export type ImageCheck =
   | { kind: 'not-a-file' }
 
 /**
+ * The media type of image bytes (PNG, JPEG, GIF, WebP) by their first bytes;
+ * undefined for anything else.
+ *
+ * @example
+ *   imageTypeOf(await page.screenshot()) // 'image/png'
+ */
+export function imageTypeOf(bytes: Uint8Array): string | undefined {
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, HEAD_BYTES))
+  return SIGNATURES.find((signature) => signature.matches(head))?.mediaType
+}
+
+/**
  * The image type of an open file by its first bytes (never its name), and
  * whether a model accepts its size. Shared by the attachments below and
  * `display_image` (src/tools/display-image.ts), so both accept the same files.
@@ -48,7 +60,7 @@ export async function checkImage(handle: FileHandle): Promise<ImageCheck> {
   if (!stats.isFile()) return { kind: 'not-a-file' }
   const head = Buffer.alloc(HEAD_BYTES)
   const { bytesRead } = await handle.read(head, 0, HEAD_BYTES, 0)
-  const mediaType = SIGNATURES.find((signature) => signature.matches(head.subarray(0, bytesRead)))?.mediaType
+  const mediaType = imageTypeOf(head.subarray(0, bytesRead))
   if (mediaType === undefined) return { kind: 'not-an-image' }
   return { kind: stats.size > MAX_IMAGE_BYTES ? 'too-big' : 'image', mediaType, size: stats.size }
 }

@@ -46,8 +46,8 @@ export interface ToolResult {
   isError?: boolean
   /**
    * Images for the model to see, stored as `tool_result.images` (paths only).
-   * A tool that makes an image writes it into the workspace first
-   * (`ToolContext.workspaces.writeFile`: atomic, within the quota).
+   * A tool that makes an image keeps it in the workspace first with
+   * `saveToolImage` (tool-images.ts: the one door, atomic, within the quota).
    */
   images?: ToolImage[]
   /** Set by `complete`: the run ends with this answer. */

@@ -1,4 +1,4 @@
-import { mkdir, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -6,6 +6,7 @@ import { MAX_IMAGE_BYTES } from '../../src/agent/image-attachments.js'
 import { createDisplayImageTool } from '../../src/tools/display-image.js'
 import { runTool } from '../../src/tools/run-tool.js'
 import { defineTool } from '../../src/tools/tool.js'
+import { saveToolImage } from '../../src/tools/tool-images.js'
 import { PNG_1PX } from '../helpers/images.js'
 import { type FakeToolContext, makeToolContext } from './helpers.js'
 
@@ -107,5 +108,35 @@ describe('runTool and a tool’s images', () => {
     expect((await runTool(tool, {}, context)).images).toEqual([{ path: 'shots/one.png', mediaType: 'image/png' }])
     const none = defineTool({ ...tool, execute: async () => ({ output: 'x', images: [] }) })
     expect(await runTool(none, {}, context)).toEqual({ output: 'x' })
+  })
+})
+
+describe('saveToolImage (for tools that make images, e.g. screenshots)', () => {
+  it('writes the image through the workspace once, and names it by path and type', async () => {
+    context = await makeToolContext()
+    const image = await saveToolImage(context, 'screenshots/step-1.png', PNG_1PX)
+    expect(image).toEqual({ path: 'screenshots/step-1.png', mediaType: 'image/png' })
+    const file = path.join(context.workspaceDir, 'screenshots/step-1.png')
+    expect(await readFile(file)).toEqual(PNG_1PX)
+    // The same bytes again: the file is left as it is (same inode, not rewritten).
+    const before = await stat(file)
+    await saveToolImage(context, 'screenshots/step-1.png', PNG_1PX)
+    expect((await stat(file)).ino).toBe(before.ino)
+    // New bytes replace it atomically (a new inode), and the history would attach them.
+    await saveToolImage(context, 'screenshots/step-1.png', JPEG)
+    expect(await readFile(file)).toEqual(JPEG)
+    expect((await stat(file)).ino).not.toBe(before.ino)
+  })
+
+  it('refuses bytes that are no image, a path out of the workspace, and a write over the quota', async () => {
+    context = await makeToolContext({ quotaBytes: 40 })
+    await expect(saveToolImage(context, 'a.png', Buffer.from('text'))).rejects.toMatchObject({
+      code: 'FILE_TYPE_MISMATCH',
+    })
+    await expect(saveToolImage(context, '../escape.png', JPEG)).rejects.toMatchObject({ code: 'PATH_INVALID' })
+    await expect(saveToolImage(context, 'big.png', PNG_1PX)).rejects.toMatchObject({
+      code: 'WORKSPACE_QUOTA_EXCEEDED',
+    })
+    expect(await readdir(context.workspaceDir)).toEqual(['agent_memory', 'uploaded_files'])
   })
 })
