@@ -32,9 +32,8 @@ and the <a href="https://en.wikipedia.org/wiki/Sea_otter">encyclopedia</a>.</p>
 
 /** One DuckDuckGo HTML result block, as the real endpoint writes it. */
 function ddgResult(url: string, title: string, snippet: string, ad = false): string {
-  const wrapped = ad
-    ? `https://duckduckgo.com/y.js?ad_domain=ads.example&amp;u3=${encodeURIComponent(url)}`
-    : `//duckduckgo.com/l/?uddg=${encodeURIComponent(url)}&amp;rut=0a1b2c3d`
+  // Ads are marked by `result--ad` (their links usually go through /y.js; this one does not, so the class must count).
+  const wrapped = `//duckduckgo.com/l/?uddg=${encodeURIComponent(url)}&amp;rut=0a1b2c3d`
   return `
 <div class="result results_links results_links_deep web-result${ad ? ' result--ad' : ''} ">
   <div class="links_main links_deep result__body">

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { findTool, runTool } from '../../src/tools/run-tool.js'
 import { createToolset, type ToolsetConfig } from '../../src/tools/toolset.js'
 import { isPublicAddress } from '../../src/tools/web/address-guard.js'
-import { parseDuckDuckGoResults } from '../../src/tools/web/duckduckgo.js'
+import { parseDuckDuckGoResults, unwrapRedirect } from '../../src/tools/web/duckduckgo.js'
 import { type FakeToolContext, makeToolContext } from './helpers.js'
 import { ddgPage, type FakeWeb, startFakeWeb } from './web-fixtures.js'
 
@@ -71,6 +71,10 @@ describe('web_search without a key (DuckDuckGo)', () => {
   })
 
   it('parses every organic result of a page, including one without a snippet', () => {
+    expect(unwrapRedirect('https://duckduckgo.com/y.js?ad_domain=ads.example&u3=x')).toBeNull()
+    expect(unwrapRedirect('//duckduckgo.com/l/?uddg=https%3A%2F%2Fa.example%2Fp%3Fq%3D1&rut=x')).toBe(
+      'https://a.example/p?q=1',
+    )
     expect(parseDuckDuckGoResults(ddgPage('x')).map((hit) => hit.url)).toEqual([
       'https://en.wikipedia.org/wiki/Sea_otter',
       'https://otters.example/facts?a=1&b=2',
