@@ -65,6 +65,9 @@ function ToolBody({ tool }: { tool: ToolCard }) {
       return <RichText text={str(input.text)} />
     case 'complete':
       return <RichText text={str(input.answer)} />
+    case 'display_image':
+      // The header names the file; the image itself follows the body.
+      return <ResultBlock tool={tool} />
     default:
       return (
         <>
@@ -87,8 +90,8 @@ const SHOWN_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp
 function ToolImages({ images }: { images: ToolImageRef[] }) {
   return (
     <div className="tool-images">
-      {images.map((image) => (
-        <ToolImage key={image.path} image={image} />
+      {images.map((image, index) => (
+        <ToolImage key={`${index}:${image.path}`} image={image} />
       ))}
     </div>
   )
