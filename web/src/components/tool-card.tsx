@@ -90,8 +90,8 @@ const SHOWN_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp
 function ToolImages({ images }: { images: ToolImageRef[] }) {
   return (
     <div className="tool-images">
-      {images.map((image, index) => (
-        <ToolImage key={`${index}:${image.path}`} image={image} />
+      {images.map((image) => (
+        <ToolImage key={image.path} image={image} />
       ))}
     </div>
   )
