@@ -82,7 +82,7 @@ describe('documents in a run', () => {
       answer: '12 apples; North sold 10 then 14.',
     })
     const toolMessage = (index: number) =>
-      (llm.requests[index]?.body.messages as { role: string; content: unknown }[]).at(-1)
+      (llm.requests[index]?.body.messages as { role: string; content: unknown }[] | undefined)?.at(-1)
     expect(toolMessage(1)).toMatchObject({
       role: 'tool',
       tool_call_id: 'call_docx',
