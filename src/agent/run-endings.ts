@@ -1,5 +1,6 @@
 import { hostname } from 'node:os'
 import type { AgentEvent } from '../core/events.js'
+import { processAlive } from '../core/process-alive.js'
 import type { Logger } from '../logging/logger.js'
 import type { Store } from '../store/store.js'
 import type { LoopEnd, RunProgress } from './agent-loop.js'
@@ -18,13 +19,7 @@ export function runOwnerAlive(owner: string | null): boolean {
   if (owner === null || owner === RUN_OWNER) return false
   const [host, pid] = owner.split('/')
   if (host !== hostname() || !pid || !/^\d+$/.test(pid)) return false
-  try {
-    process.kill(Number(pid), 0)
-    return true
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
+  return processAlive(Number(pid))
 }
 
 /** What `wait` resolves with, from how the loop ended and how far it got. */

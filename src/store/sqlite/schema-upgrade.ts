@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import { syncDirectory, syncFile } from '../../core/fsync.js'
+import { processAlive } from '../../core/process-alive.js'
 import { dbTimestamp } from '../../core/time.js'
 import { migrateToLatest, type SchemaState } from '../migrations.js'
 import { mapWriteError, openSqlite, type SqliteHandle } from './sqlite-database.js'
@@ -126,7 +127,7 @@ async function backupBeforeUpgrade(
     // The copy, its rollback journal, or a fingerprint being written.
     const pid = Number(/\.partial-(\d+)(?:-journal|-wal|-shm)?$/.exec(name)?.[1])
     if (!name.startsWith(prefix) || !Number.isInteger(pid)) continue
-    if (pid !== process.pid && !isAlive(pid)) await rm(join(dir, name), { force: true })
+    if (pid !== process.pid && !processAlive(pid)) await rm(join(dir, name), { force: true })
   }
 
   const stamp = dbTimestamp()
@@ -229,13 +230,4 @@ async function writeDurably(path: string, text: string): Promise<void> {
   await syncFile(temporary)
   await rename(temporary, path)
   await syncDirectory(dirname(path))
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }

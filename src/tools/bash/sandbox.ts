@@ -4,6 +4,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { BerthError } from '../../core/errors.js'
+import { processAlive } from '../../core/process-alive.js'
 
 /** BERTH_SANDBOX: `auto` uses bubblewrap when it runs here, `bubblewrap` requires it, `off` never uses it. */
 export type SandboxSetting = 'auto' | 'bubblewrap' | 'off'
@@ -155,20 +156,11 @@ export async function removeStaleScratch(): Promise<string[]> {
   const removed: string[] = []
   for (const name of await readdir(tmpdir()).catch(() => [] as string[])) {
     const pid = Number(STALE_NAME.exec(name)?.[1] ?? Number.NaN)
-    if (!Number.isInteger(pid) || isAlive(pid)) continue
+    if (!Number.isInteger(pid) || processAlive(pid)) continue
     await rm(path.join(tmpdir(), name), { recursive: true, force: true }).catch(() => {})
     removed.push(name)
   }
   return removed
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 function launchInBubblewrap(
