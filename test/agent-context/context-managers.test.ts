@@ -83,6 +83,15 @@ describe('token estimation and turns', () => {
         toolCalls: [{ id: '1', name: 'bash', input: { command: 'ls' } }],
       }),
     ).toBe(1 + 1 + Math.ceil('{"command":"ls"}'.length / 4))
+    expect(
+      estimateMessageTokens({
+        role: 'tool',
+        toolCallId: '1',
+        toolName: 'display_image',
+        content: 'x'.repeat(8),
+        images: [{ mediaType: 'image/png', base64: '' }],
+      }),
+    ).toBe(1002)
   })
 
   it('groups the tool results of one step into one turn', () => {

@@ -18,7 +18,7 @@ export function estimateTokens(text: string): number {
 
 /**
  * A message's estimated tokens: user text plus images, assistant text plus
- * each tool call's JSON input, a tool result's content.
+ * each tool call's JSON input, a tool result's content plus its images.
  *
  * @example
  *   estimateMessageTokens({ role: 'tool', toolCallId: 'c1', toolName: 'bash', content: 'x'.repeat(400) }) // 100
@@ -36,7 +36,7 @@ export function estimateMessageTokens(message: LlmMessage): number {
         )
       )
     case 'tool':
-      return estimateTokens(message.content)
+      return estimateTokens(message.content) + (message.images?.length ?? 0) * IMAGE_TOKENS
   }
 }
 
