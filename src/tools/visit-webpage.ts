@@ -1,7 +1,11 @@
 import { z } from 'zod'
-import { defineTool, type Tool } from './tool.js'
+import { isBerthError } from '../core/errors.js'
+import { formatBytes } from '../core/format-bytes.js'
+import { sanitizeFileName } from '../workspace/file-names.js'
+import { readDocument } from './documents/read-document.js'
+import { defineTool, type Tool, type ToolContext } from './tool.js'
 import { trimBase } from './web/json-shape.js'
-import type { WebService } from './web/web-provider.js'
+import type { WebDownload, WebService } from './web/web-provider.js'
 
 const parameters = z.object({
   url: z.string().min(1).describe('The url of the webpage to visit.'),
@@ -9,7 +13,8 @@ const parameters = z.object({
 
 /**
  * The `visit_webpage` tool: a page's content as text (markdown where the
- * provider gives it). Always offered: a keyed reader when configured, a plain
+ * provider gives it); a document at the address (PDF, image, spreadsheet) is
+ * saved under `downloads/` and its text returned. Always offered: a keyed reader when configured, a plain
  * fetch otherwise and when the keyed one fails. Large pages are what the
  * file-based context manager later moves to `agent_memory/`.
  *
@@ -33,6 +38,7 @@ export function createVisitWebpageTool(
       const url = arxivHtmlUrl(normalized, options.arxivBaseUrl) ?? normalized
       const page = await web.visit(url, context.signal)
       if (page.notice !== undefined) context.logger.warn({ tool: 'visit_webpage', url }, page.notice)
+      if (page.download !== undefined) return { output: await saveAndRead(page.download, context) }
       return { output: page.title ? `${page.title}\n\n${page.content}` : page.content }
     },
   })
@@ -52,6 +58,50 @@ export function arxivHtmlUrl(url: string, base = 'https://arxiv.org'): string | 
   if (!/^(?:www\.|export\.)?arxiv\.org$/.test(parsed.hostname)) return null
   const match = /^\/abs\/(.+?)\/*$/.exec(parsed.pathname)
   return match ? `${trimBase(base)}/html/${match[1]}` : null
+}
+
+/** Extensions for documents served without one in their address. */
+const EXTENSIONS: Record<string, string> = {
+  'application/pdf': '.pdf',
+  'image/png': '.png',
+  'image/jpeg': '.jpg',
+  'image/gif': '.gif',
+  'image/webp': '.webp',
+  'application/zip': '.zip',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': '.docx',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': '.xlsx',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': '.pptx',
+}
+
+/**
+ * A document found at a web address (a PDF paper, an image, a spreadsheet)
+ * is saved under `downloads/` through the workspace's one door (containment,
+ * quota) and read as get_text_from_local_file reads it: PDF text page by
+ * page, an image described, and so on. Saved even when it cannot be read,
+ * so bash can work on it.
+ */
+async function saveAndRead(download: WebDownload, context: ToolContext): Promise<string> {
+  let name = sanitizeFileName(safeDecode(new URL(download.url).pathname.split('/').at(-1) ?? ''))
+  if (name === 'file') name = 'download'
+  const extension = EXTENSIONS[download.contentType]
+  if (extension !== undefined && !name.toLowerCase().endsWith(extension)) name += extension
+  const relative = `downloads/${name}`
+  await context.workspaces.writeFile(context.sessionId, relative, download.bytes)
+  const saved = `Saved ${download.url} (${formatBytes(download.bytes.byteLength)}) to ${relative}.`
+  try {
+    return `${saved}\n\n${await readDocument(context, relative)}`
+  } catch (error) {
+    if (!isBerthError(error)) throw error
+    return `${saved} Its contents could not be read as text: ${error.message}`
+  }
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
 }
 
 /** Accept `example.com/x` as `https://example.com/x`; refuse other schemes (file:, javascript:). */

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { gzipSync } from 'node:zlib'
+import { makePdf } from './documents-fixtures.js'
 
 /** A request the fake web saw. */
 export interface SeenRequest {
@@ -59,6 +60,9 @@ ${ddgResult('https://zoo.example/otters', 'Zoo otters', '')}
 </div></body></html>`
 }
 
+/** A two-page PDF behind /papers/kelp%20study.pdf and /report. */
+export const PAPER_PDF = makePdf([['Otters hold hands.'], ['Kelp forests need otters.']])
+
 /** A transcript as YouTube's timedtext endpoint answers it (srv3). */
 export const TRANSCRIPT_XML = `<?xml version="1.0" encoding="utf-8" ?><timedtext format="3"><body>
 <p t="0" d="1500">Otters hold hands</p>
@@ -75,7 +79,7 @@ export interface FakeWeb {
 /**
  * A local server playing the parts of the web the keyless tools talk to:
  * DuckDuckGo's HTML endpoint (/html/), pages (/doc, a redirect, a page that
- * never answers, an endless page, a PDF, gzip, latin-1, JSON), arxiv's
+ * never answers, an endless page, a PDF, an image that is not one, gzip, latin-1, JSON), arxiv's
  * /html/<id>, YouTube's player API, watch page and timedtext, and Serper's
  * image search (/serper/images).
  */
@@ -143,9 +147,10 @@ function route(req: IncomingMessage, res: ServerResponse, body: string) {
       res.once('close', () => res.removeAllListeners('drain'))
       return pump()
     }
-    case '/paper.pdf':
+    case '/papers/kelp%20study.pdf':
+    case '/report': // a PDF whose address has no extension
       res.writeHead(200, { 'content-type': 'application/pdf' })
-      return res.end(Buffer.from('%PDF-1.4\n%fake\n'))
+      return res.end(PAPER_PDF)
     case '/image.png':
       res.writeHead(200, { 'content-type': 'image/png' })
       return res.end(Buffer.alloc(2048, 1))

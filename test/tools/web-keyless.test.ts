@@ -1,4 +1,4 @@
-import { mkdir, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -7,7 +7,7 @@ import { createToolset, type ToolsetConfig } from '../../src/tools/toolset.js'
 import { isPublicAddress } from '../../src/tools/web/address-guard.js'
 import { parseDuckDuckGoResults, unwrapRedirect } from '../../src/tools/web/duckduckgo.js'
 import { type FakeToolContext, makeToolContext } from './helpers.js'
-import { ddgPage, type FakeWeb, startFakeWeb } from './web-fixtures.js'
+import { ddgPage, type FakeWeb, PAPER_PDF, startFakeWeb } from './web-fixtures.js'
 
 let web: FakeWeb
 let context: FakeToolContext
@@ -136,12 +136,33 @@ describe('visit_webpage without a key (plain fetch)', () => {
     expect(missing.output).toContain('failed with HTTP 404')
   })
 
-  it('answers a PDF or an image with a note instead of bytes', async () => {
+  it('saves a PDF under downloads/ and returns its text page by page; a file that is not what it claims is saved and explained', async () => {
     await freshContext()
-    const pdf = await tools().visit({ url: `${web.base}/paper.pdf` })
-    expect(pdf.output).toMatch(/\/paper\.pdf is a PDF document \(15 B\), not a web page.*curl -L -o/)
-    const image = await tools().visit({ url: `${web.base}/image.png` })
-    expect(image.output).toContain('is a file of type image/png (2.0 KB)')
+    const t = tools()
+    const pdf = await t.visit({ url: `${web.base}/papers/kelp%20study.pdf` })
+    expect(pdf.isError).toBeUndefined()
+    expect(pdf.output).toMatch(
+      new RegExp(
+        `^Saved ${web.base}/papers/kelp%20study\\.pdf \\(${PAPER_PDF.byteLength} B\\) to downloads/kelp study\\.pdf\\.\n\n`,
+      ),
+    )
+    expect(pdf.output).toMatch(/--- Page 1 ---\nOtters hold hands\.\n\n--- Page 2 ---\nKelp forests need otters\./)
+    expect(await readFile(path.join(context.workspaceDir, 'downloads', 'kelp study.pdf'))).toEqual(PAPER_PDF)
+    const report = await t.visit({ url: `${web.base}/report` })
+    expect(report.output).toContain('to downloads/report.pdf.')
+    expect(report.output).toContain('Kelp forests need otters.')
+    // Served as image/png, but its bytes are no PNG: kept for bash, and the model is told why it is not shown.
+    const image = await t.visit({ url: `${web.base}/image.png` })
+    expect(image.isError).toBeUndefined()
+    expect(image.output).toMatch(
+      /^Saved .*\/image\.png \(2\.0 KB\) to downloads\/image\.png\. Its contents could not be read as text: /,
+    )
+    expect((await readFile(path.join(context.workspaceDir, 'downloads', 'image.png'))).byteLength).toBe(2048)
+    // Past the size cap a document is neither saved nor read.
+    const capped = await tools({ webMaxBytes: 512 }).visit({ url: `${web.base}/report` })
+    expect(capped.output).toMatch(
+      /\/report is a PDF document of more than 512 B, too large to read here\. .*curl -L -o/,
+    )
   })
 
   it('gives up on a page that never answers after BERTH_WEB_TIMEOUT, and the next call still works', async () => {

@@ -15,8 +15,9 @@ export interface PageReaderOptions {
 /**
  * Read a page with a plain fetch, as the keyless `visit_webpage` does: HTML
  * becomes markdown with its title; text, JSON and XML come back as they are;
- * other types (PDF, images, archives) get a note saying what the address
- * holds and how to get it into the workspace instead.
+ * other types (PDF, images, archives) come back as a `download` for the
+ * tool to save and read, or, past the size cap, as a note saying how to get
+ * the file another way.
  *
  * @example
  *   const page = await readPage('https://example.com', signal, { allowPrivate: false, timeoutMs: 20_000, maxBytes: 5e6 })
@@ -54,13 +55,19 @@ export async function readPage(url: string, signal: AbortSignal, options: PageRe
   if (isTextType(type)) {
     return { title: '', content: decodeText(answer.body, answer.headers['content-type'], false) + cut }
   }
-  const size = answer.truncated ? `more than ${formatBytes(options.maxBytes)}` : formatBytes(answer.body.byteLength)
   const what = type === 'application/pdf' ? 'a PDF document' : `a file of type ${type || 'unknown'}`
+  if (answer.truncated) {
+    return {
+      title: '',
+      content:
+        `${answer.url} is ${what} of more than ${formatBytes(options.maxBytes)}, too large to read here. ` +
+        'Download it into the workspace (for example with bash: curl -L -o <name> <url>) and open it with a tool that reads files.',
+    }
+  }
   return {
     title: '',
-    content:
-      `${answer.url} is ${what} (${size}), not a web page, so it cannot be shown as text here. ` +
-      'Download it into the workspace (for example with bash: curl -L -o <name> <url>) and open it with a tool that reads files.',
+    content: `${answer.url} is ${what} (${formatBytes(answer.body.byteLength)}), not a web page.`,
+    download: { url: answer.url, contentType: type, bytes: answer.body },
   }
 }
 

@@ -14,6 +14,15 @@ export interface SearchHit {
 export interface WebPage {
   title: string
   content: string
+  /** Set when the address held a document rather than a page (a PDF, an image): its bytes, for the tool to save. */
+  download?: WebDownload
+}
+
+export interface WebDownload {
+  /** The address finally answered, after redirects. */
+  url: string
+  contentType: string
+  bytes: Buffer
 }
 
 /**
