@@ -35,6 +35,13 @@ describe('deployment files', () => {
     expect(runtime).toMatch(/^VOLUME \/var\/data$/m)
     expect(runtime).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m)
     expect(runtime).toMatch(/CMD \["node", "dist\/cli\/main.js", "serve"\]/)
+    // The agent's shell can compute: the packages the README documents, installed in the runtime stage.
+    const readme = await file('README.md')
+    const installed = (runtime.match(/apt-get install(?:[^\n]*\\\n)*[^\n]*/g) ?? []).join(' ').split(/[\s\\]+/)
+    for (const name of ['bubblewrap', 'python3-pandas', 'python3-openpyxl', 'poppler-utils', 'ffmpeg']) {
+      expect(installed, name).toContain(name)
+      expect(readme, name).toContain(name)
+    }
   })
 
   it('docker-compose.yml: a named volume at /var/data', async () => {
