@@ -130,6 +130,9 @@ function route(req: IncomingMessage, res: ServerResponse, body: string) {
     case '/moved':
       res.writeHead(302, { location: '/doc' })
       return res.end()
+    case '/to-file':
+      res.writeHead(302, { location: 'file:///etc/passwd' })
+      return res.end()
     case '/loop':
       res.writeHead(301, { location: '/loop' })
       return res.end()

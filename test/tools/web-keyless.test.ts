@@ -131,6 +131,12 @@ describe('visit_webpage without a key (plain fetch)', () => {
     expect((await t.visit({ url: `${web.base}/data.json` })).output).toBe('{"otters": 13}')
     const loop = await t.visit({ url: `${web.base}/loop` })
     expect(loop).toEqual({ output: `Error: ${web.base}/loop redirected more than 5 times.`, isError: true })
+    const toFile = await t.visit({ url: `${web.base}/to-file` })
+    expect(toFile).toEqual({
+      output:
+        'Error: Refused to fetch file:///etc/passwd: only http:// and https:// addresses can be fetched, not file:',
+      isError: true,
+    })
     const missing = await t.visit({ url: `${web.base}/missing` })
     expect(missing.isError).toBe(true)
     expect(missing.output).toContain('failed with HTTP 404')

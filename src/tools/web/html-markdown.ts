@@ -96,8 +96,10 @@ export function htmlToMarkdown(html: string, pageUrl: string): { title: string; 
   })
   service.addRule('table', { filter: 'table', replacement: (content) => `\n\n${content.trim()}\n\n` })
   service.addRule('caption', { filter: 'caption', replacement: (content) => `${content.trim()}\n\n` })
+  // Pages are mostly script and style by size; dropping them before the DOM is built saves most of the parse.
+  const lean = html.replace(/<(script|style|svg|noscript|template)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '')
   const content = service
-    .turndown(html)
+    .turndown(lean)
     .replace(/[ \t]+\n/g, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim()
