@@ -130,6 +130,10 @@ function route(req: IncomingMessage, res: ServerResponse, body: string) {
     case '/moved':
       res.writeHead(302, { location: '/doc' })
       return res.end()
+    case '/to-other-host':
+      // 127.0.0.2 is loopback too; the redirect test lets only 127.0.0.1 through.
+      res.writeHead(302, { location: `http://127.0.0.2:${url.searchParams.get('port')}/doc` })
+      return res.end()
     case '/to-file':
       res.writeHead(302, { location: 'file:///etc/passwd' })
       return res.end()

@@ -6,6 +6,7 @@ import { findTool, runTool } from '../../src/tools/run-tool.js'
 import { createToolset, type ToolsetConfig } from '../../src/tools/toolset.js'
 import { isPublicAddress } from '../../src/tools/web/address-guard.js'
 import { parseDuckDuckGoResults, unwrapRedirect } from '../../src/tools/web/duckduckgo.js'
+import { safeFetch } from '../../src/tools/web/safe-fetch.js'
 import { type FakeToolContext, makeToolContext } from './helpers.js'
 import { ddgPage, type FakeWeb, PAPER_PDF, startFakeWeb } from './web-fixtures.js'
 
@@ -215,6 +216,19 @@ describe('visit_webpage without a key (plain fetch)', () => {
       expect(refused.output, url).toMatch(/a local or private network address/)
     }
     expect(web.seen).toEqual([]) // nothing reached the server
+    // Every redirect hop is checked: with only 127.0.0.1 allowed, a hop to 127.0.0.2 is refused.
+    const onlyThisServer = { signal: context.signal, timeoutMs: 5000, maxBytes: 1e6, allowPrivate: false }
+    const allowAddress = (address: string) => address === '127.0.0.1'
+    expect((await safeFetch(`${web.base}/moved`, { ...onlyThisServer, allowAddress })).status).toBe(200)
+    await expect(
+      safeFetch(`${web.base}/to-other-host?port=${web.port}`, { ...onlyThisServer, allowAddress }),
+    ).rejects.toThrow(/Refused to fetch 127\.0\.0\.2: it resolves to 127\.0\.0\.2/)
+    await expect(
+      safeFetch(`http://localhost:${web.port}/doc`, { ...onlyThisServer, allowAddress: () => false }),
+    ).rejects.toMatchObject({
+      code: 'WEB_REQUEST_FAILED',
+      message: expect.stringMatching(/^Refused to fetch localhost/),
+    })
     expect(isPublicAddress('169.254.169.254')).toBe(false)
     expect(isPublicAddress('10.1.2.3')).toBe(false)
     expect(isPublicAddress('fd00::1')).toBe(false)

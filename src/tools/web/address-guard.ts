@@ -93,25 +93,30 @@ function refused(host: string, address: string): BerthError {
   )
 }
 
-/** Throws `WEB_REQUEST_FAILED` for a URL whose host is a literal non-public IP address. */
-export function checkLiteralHost(hostname: string): void {
+/** Which addresses may be reached; `isPublicAddress` unless a test narrows it. */
+export type AddressPolicy = (address: string) => boolean
+
+/** Throws `WEB_REQUEST_FAILED` for a URL whose host is a literal IP address the policy refuses. */
+export function checkLiteralHost(hostname: string, allowed: AddressPolicy = isPublicAddress): void {
   const bare = hostname.replace(/^\[|\]$/g, '')
-  if (isIP(bare) !== 0 && !isPublicAddress(bare)) throw refused(hostname, bare)
+  if (isIP(bare) !== 0 && !allowed(bare)) throw refused(hostname, bare)
 }
 
 /**
  * A `lookup` for node:http that resolves as usual and fails the connection
- * when any resolved address is not public (all are checked, so a host cannot
- * list a public address first and a private one second).
+ * when any resolved address is refused by the policy (all are checked, so a
+ * host cannot list a public address first and a private one second).
  */
-export const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-    if (error) return callback(error, '', 4)
-    const bad = addresses.find((entry) => !isPublicAddress(entry.address))
-    if (bad !== undefined) return callback(refused(hostname, bad.address), '', 4)
-    if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses)
-    const first = addresses[0]
-    if (first === undefined) return callback(new Error(`No address for ${hostname}`), '', 4)
-    callback(null, first.address, first.family)
-  })
+export function guardedLookup(allowed: AddressPolicy = isPublicAddress): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+      if (error) return callback(error, '', 4)
+      const bad = addresses.find((entry) => !allowed(entry.address))
+      if (bad !== undefined) return callback(refused(hostname, bad.address), '', 4)
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses)
+      const first = addresses[0]
+      if (first === undefined) return callback(new Error(`No address for ${hostname}`), '', 4)
+      callback(null, first.address, first.family)
+    })
+  }
 }

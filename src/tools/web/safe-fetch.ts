@@ -3,7 +3,7 @@ import https from 'node:https'
 import type { Readable } from 'node:stream'
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
 import { BerthError } from '../../core/errors.js'
-import { checkLiteralHost, publicOnlyLookup } from './address-guard.js'
+import { type AddressPolicy, checkLiteralHost, guardedLookup } from './address-guard.js'
 
 /** A browser's User-Agent: DuckDuckGo and many sites answer bare clients with a bot check or nothing. */
 export const BROWSER_USER_AGENT =
@@ -18,6 +18,8 @@ export interface SafeFetchOptions {
   maxBytes: number
   /** Reach loopback, private and link-local addresses too (see address-guard.ts). */
   allowPrivate: boolean
+  /** Without `allowPrivate`: which addresses may be reached; default public ones (tests narrow it). */
+  allowAddress?: AddressPolicy
   method?: 'GET' | 'POST'
   headers?: Record<string, string>
   body?: string
@@ -59,7 +61,7 @@ export async function safeFetch(url: string, options: SafeFetchOptions): Promise
   const maxRedirects = options.maxRedirects ?? 5
   try {
     for (let hop = 0; ; hop++) {
-      if (!options.allowPrivate) checkLiteralHost(current.hostname)
+      if (!options.allowPrivate) checkLiteralHost(current.hostname, options.allowAddress)
       const response = await requestOnce(current, method, body, options, signal)
       const location = response.headers.location
       if (REDIRECTS.has(response.statusCode ?? 0) && typeof location === 'string') {
@@ -158,7 +160,7 @@ function requestOnce(
       signal,
       // No shared agent: every request connects (and so is checked) afresh, and nothing lingers after it.
       agent: false,
-      ...(options.allowPrivate ? {} : { lookup: publicOnlyLookup }),
+      ...(options.allowPrivate ? {} : { lookup: guardedLookup(options.allowAddress) }),
       headers: {
         'user-agent': BROWSER_USER_AGENT,
         accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
