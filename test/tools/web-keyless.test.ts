@@ -102,6 +102,14 @@ describe('web_search without a key (DuckDuckGo)', () => {
     expect(web.seen.map((r) => r.url)).toEqual(['/no-serper/search', '/html/'])
     expect(logs.join('')).toContain('Serper search failed with HTTP 404')
     expect(logs.join('')).toContain('Answered by the keyless fallback instead')
+    // The same for a page: Tavily cannot extract it, the plain fetch reads it.
+    web.seen.length = 0
+    const page = await tools({ tavilyApiKey: 'k', tavilyBaseUrl: `${web.base}/no-tavily` }).visit({
+      url: `${web.base}/doc`,
+    })
+    expect(page.output).toContain('| Sea otter | 1.2 m |')
+    expect(web.seen.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /no-tavily/extract', 'GET /doc'])
+    expect(logs.join('')).toContain('Tavily extract failed with HTTP 404')
   })
 })
 
