@@ -49,11 +49,15 @@ function escapePdf(text: string): string {
   return text.replace(/[\\()]/g, (c) => `\\${c}`)
 }
 
-/** A zip of the given entries, in the given order (yazl, deflated). */
-export async function makeZip(entries: Record<string, string | Buffer>): Promise<Buffer> {
+/** A zip of the given entries, in the given order (yazl, deflated); `modes` sets Unix modes, e.g. a symlink's 0o120777. */
+export async function makeZip(
+  entries: Record<string, string | Buffer>,
+  opts: { modes?: Record<string, number> } = {},
+): Promise<Buffer> {
   const zip = new ZipFile()
   for (const [name, data] of Object.entries(entries)) {
-    zip.addBuffer(typeof data === 'string' ? Buffer.from(data) : data, name)
+    const mode = opts.modes?.[name]
+    zip.addBuffer(typeof data === 'string' ? Buffer.from(data) : data, name, mode === undefined ? {} : { mode })
   }
   zip.end()
   const chunks: Buffer[] = []

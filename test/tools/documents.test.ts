@@ -3,6 +3,7 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from '../../src/tools/documents/limits.js'
+import { MAX_PARSE_THREADS, parseThreadsInUse } from '../../src/tools/documents/parse-thread.js'
 import { readDocument } from '../../src/tools/documents/read-document.js'
 import { readEntry, unpackBudget } from '../../src/tools/documents/zip.js'
 import { createGetTextFromLocalFileTool } from '../../src/tools/get-text-from-local-file.js'
@@ -78,6 +79,38 @@ describe('get_text_from_local_file and pdf_text_extract on PDFs', () => {
     ).rejects.toMatchObject({ code: 'TOOL_ABORTED' })
   })
 
+  it(`runs at most ${MAX_PARSE_THREADS} parse threads at once; one waiting can be cancelled, and the slots are given back`, async () => {
+    context = await makeToolContext()
+    await put('a.pdf', makePdf([['alpha']]))
+    const onThread = { ...DEFAULT_DOCUMENT_LIMITS, workerMinBytes: 0 }
+    const finished: string[] = []
+    const running = Array.from({ length: MAX_PARSE_THREADS }, (_, i) =>
+      readDocument(context, 'a.pdf', { limits: onThread }).then((text) => {
+        finished.push(`running ${i}`)
+        return text
+      }),
+    )
+    await until(() => parseThreadsInUse().running === MAX_PARSE_THREADS)
+    const controller = new AbortController()
+    const waiting = readDocument({ ...context, signal: controller.signal }, 'a.pdf', { limits: onThread }).catch(
+      (error: unknown) => {
+        finished.push('waiting')
+        throw error
+      },
+    )
+    await until(() => parseThreadsInUse().waiting === 1)
+    expect(parseThreadsInUse()).toEqual({ running: MAX_PARSE_THREADS, waiting: 1 })
+    controller.abort()
+    await expect(waiting).rejects.toMatchObject({ code: 'TOOL_ABORTED' })
+    expect(finished).toEqual(['waiting'])
+    expect(parseThreadsInUse()).toEqual({ running: MAX_PARSE_THREADS, waiting: 0 })
+    // One more waits, and gets the first slot given back.
+    const next = readDocument(context, 'a.pdf', { limits: onThread })
+    await until(() => parseThreadsInUse().waiting === 1)
+    for (const text of [...(await Promise.all(running)), await next]) expect(text).toContain('--- Page 1 ---\nalpha')
+    expect(parseThreadsInUse()).toEqual({ running: 0, waiting: 0 })
+  })
+
   it('pdf_text_extract refuses anything that is not a PDF', async () => {
     context = await makeToolContext()
     await put('notes.txt', 'just text')
@@ -138,6 +171,9 @@ describe('get_text_from_local_file on office documents', () => {
   it('reads a CSV with quoted fields as one table', async () => {
     context = await makeToolContext()
     await put('data.csv', '\ufeffname,comment\r\nAda,"likes, commas"\r\nBob,"said ""hi""\non two lines"\r\n')
+    expect(await read('data.csv', { workerMinBytes: 0 })).toBe(
+      '## Sheet: data.csv\n\n| name | comment |\n| --- | --- |\n| Ada | likes, commas |\n| Bob | said "hi" on two lines |',
+    )
     expect(await read('data.csv')).toBe(
       '## Sheet: data.csv\n\n| name | comment |\n| --- | --- |\n| Ada | likes, commas |\n| Bob | said "hi" on two lines |',
     )
@@ -226,6 +262,38 @@ describe('get_text_from_local_file on archives', () => {
     })
   })
 
+  it('unpacks only through the one door: no member out of the workspace, no symlink members', async () => {
+    context = await makeToolContext()
+    // yazl refuses to write '..', so the name is patched in afterwards (local and central headers).
+    const escaping = await makeZip({ 'xx/escape.txt': 'out' })
+    for (let at = escaping.indexOf('xx/'); at !== -1; at = escaping.indexOf('xx/', at + 3))
+      escaping.write('..', at, 'latin1')
+    await put('escape.zip', escaping)
+    await expect(read('escape.zip')).rejects.toMatchObject({
+      code: 'ARCHIVE_INVALID',
+      message: expect.stringContaining(
+        'escape.zip is not a readable zip archive: invalid relative path: ../escape.txt',
+      ),
+    })
+    expect(await readdir(context.workspaceDir)).not.toContain('escape.txt')
+
+    await put(
+      'links.zip',
+      await makeZip({ passwd: '/etc/passwd', 'real.txt': 'real' }, { modes: { passwd: 0o120777 } }),
+    )
+    const listing = await read('links.zip')
+    expect(listing).toContain('- links_extracted/real.txt (4 B)\n')
+    expect(listing).toContain('Not unpacked:\n- passwd (a symbolic link)')
+    expect(await readdir(path.join(context.workspaceDir, 'links_extracted'))).toEqual(['real.txt'])
+
+    // A folder in the way that is a symlink out of the workspace.
+    await mkdir(context.outside, { recursive: true })
+    await symlink(context.outside, path.join(context.workspaceDir, 'trap_extracted'))
+    await put('trap.zip', await makeZip({ 'a.txt': 'a' }))
+    await expect(read('trap.zip')).rejects.toMatchObject({ code: 'PATH_OUTSIDE_WORKSPACE' })
+    expect(await readdir(context.outside)).toEqual([])
+  })
+
   it('refuses a zip with too many entries', async () => {
     context = await makeToolContext()
     const entries: Record<string, string> = {}
@@ -239,6 +307,14 @@ describe('get_text_from_local_file on archives', () => {
 })
 
 const CENTRAL_HEADER = Buffer.from([0x50, 0x4b, 0x01, 0x02])
+
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
 
 describe('get_text_from_local_file on web, text, images and audio', () => {
   it('turns HTML into markdown, tables kept and scripts dropped', async () => {

@@ -21,7 +21,60 @@ const WORKER_HEAP_MB = 2048
  * @example
  *   const text = await parseOnWorkerThread(job, { signal, timeoutMs: 120_000 })
  */
-export function parseOnWorkerThread(job: ParseJob, opts: { signal: AbortSignal; timeoutMs: number }): Promise<string> {
+export async function parseOnWorkerThread(
+  job: ParseJob,
+  opts: { signal: AbortSignal; timeoutMs: number },
+): Promise<string> {
+  await takeThreadSlot(job, opts.signal)
+  try {
+    return await runWorker(job, opts)
+  } finally {
+    releaseThreadSlot()
+  }
+}
+
+/**
+ * Parse threads running at once, server-wide; more wait their turn (still
+ * cancellable). Each holds a file and its parser's heap, and the machine's
+ * cores are shared with the server and the agents' shells.
+ */
+export const MAX_PARSE_THREADS = 2
+let runningThreads = 0
+const waitingForThread: (() => void)[] = []
+
+async function takeThreadSlot(job: ParseJob, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) throw aborted(job)
+  if (runningThreads < MAX_PARSE_THREADS) {
+    runningThreads++
+    return
+  }
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      waitingForThread.splice(waitingForThread.indexOf(start), 1)
+      reject(aborted(job))
+    }
+    // The releasing parse hands its slot over directly: runningThreads stays as it is.
+    const start = () => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }
+    waitingForThread.push(start)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/** Parse threads running now, and parses waiting for one (for tests and metrics). */
+export function parseThreadsInUse(): { running: number; waiting: number } {
+  return { running: runningThreads, waiting: waitingForThread.length }
+}
+
+function releaseThreadSlot(): void {
+  const next = waitingForThread.shift()
+  if (next === undefined) runningThreads--
+  else next()
+}
+
+function runWorker(job: ParseJob, opts: { signal: AbortSignal; timeoutMs: number }): Promise<string> {
   if (opts.signal.aborted) return Promise.reject(aborted(job))
   const worker = startWorker(job)
   return new Promise<string>((resolve, reject) => {

@@ -1,7 +1,7 @@
 import type { DocumentLimits } from './limits.js'
 
 /** The formats whose parsing can hold a thread for seconds: run on a worker when the file is large. */
-export type HeavyKind = 'pdf' | 'docx' | 'xlsx' | 'pptx'
+export type HeavyKind = 'pdf' | 'docx' | 'xlsx' | 'pptx' | 'csv' | 'html'
 
 export interface ParseJob {
   kind: HeavyKind
@@ -13,7 +13,7 @@ export interface ParseJob {
 /**
  * Parse one document in the calling thread (the worker calls this too).
  * Parsers are imported on first use: the server does not load pdf.js,
- * exceljs and mammoth until a document is read.
+ * exceljs, mammoth or turndown until a document is read.
  *
  * @example
  *   await parseDocument({ kind: 'pdf', file: '/ws/a.pdf', shownName: 'a.pdf', limits })
@@ -28,5 +28,11 @@ export async function parseDocument(job: ParseJob): Promise<string> {
       return (await import('./spreadsheet.js')).xlsxToMarkdown(job.file, job.shownName)
     case 'pptx':
       return (await import('./pptx.js')).pptxToText(job.file, job.shownName, job.limits)
+    case 'csv':
+      return (await import('./spreadsheet.js')).csvToMarkdown(job.file, job.shownName)
+    case 'html': {
+      const { htmlToMarkdown } = await import('./markdown.js')
+      return htmlToMarkdown(await (await import('./text.js')).readTextFile(job.file))
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { open, readFile, stat } from 'node:fs/promises'
+import { open, stat } from 'node:fs/promises'
 import { BerthError } from '../../core/errors.js'
 import { formatBytes } from '../../core/format-bytes.js'
 import type { ToolContext } from '../tool.js'
@@ -8,10 +8,9 @@ import { extractZip } from './extract-zip.js'
 import { capWithFullText } from './full-text.js'
 import { imageInfo } from './image-info.js'
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './limits.js'
-import { htmlToMarkdown } from './markdown.js'
 import { type HeavyKind, parseDocument } from './parse.js'
 import { parseOnWorkerThread } from './parse-thread.js'
-import { csvToMarkdown } from './spreadsheet.js'
+import { readTextFile } from './text.js'
 import { listZip } from './zip.js'
 
 /** Enough for magic numbers and a JPEG's EXIF block, which sits near the start. */
@@ -117,13 +116,11 @@ async function readAs(kind: DocumentKind, context: ToolContext, input: Input): P
     case 'docx':
     case 'xlsx':
     case 'pptx':
-      return parseHeavy(kind, context, input)
     case 'csv':
-      return csvToMarkdown(absolute, relative)
     case 'html':
-      return htmlToMarkdown(await readText(absolute))
+      return parseHeavy(kind, context, input)
     case 'text': {
-      const text = await readText(absolute)
+      const text = await readTextFile(absolute)
       return text === '' ? `${relative} is empty.` : text
     }
     case 'zip':
@@ -206,12 +203,4 @@ async function readHead(file: string): Promise<Buffer> {
   } finally {
     await handle.close()
   }
-}
-
-/** UTF-8, or UTF-16 when the file starts with its byte order mark; invalid bytes become U+FFFD. */
-async function readText(file: string): Promise<string> {
-  const bytes = await readFile(file)
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2))
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2))
-  return new TextDecoder('utf-8').decode(bytes)
 }

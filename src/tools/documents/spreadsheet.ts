@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises'
 import ExcelJS from 'exceljs'
 import { BerthError } from '../../core/errors.js'
 import { markdownTable } from './markdown.js'
+import { readTextFile } from './text.js'
 
 /**
  * Every worksheet of an XLSX as a markdown table under `## Sheet: <name>`,
@@ -42,7 +42,7 @@ export async function xlsxToMarkdown(file: string, shownName: string): Promise<s
  *   await csvToMarkdown('/ws/a.csv', 'a.csv') // '## Sheet: a.csv\n\n| x | y |\n| --- | --- |\n| 1 | 2 |'
  */
 export async function csvToMarkdown(file: string, shownName: string): Promise<string> {
-  const text = stripBom((await readFile(file)).toString('utf8'))
+  const text = await readTextFile(file)
   return sheetSection(shownName, parseCsv(text))
 }
 
@@ -127,8 +127,4 @@ function guessDelimiter(text: string): string {
     }
   }
   return best
-}
-
-function stripBom(text: string): string {
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
 }
