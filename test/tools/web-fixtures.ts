@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { gzipSync } from 'node:zlib'
+import { createGzip, gzipSync } from 'node:zlib'
 import { makePdf } from './documents-fixtures.js'
 
 /** A request the fake web saw. */
@@ -153,6 +153,34 @@ function route(req: IncomingMessage, res: ServerResponse, body: string) {
       }
       res.once('close', () => res.removeAllListeners('drain'))
       return pump()
+    }
+    case '/huge-gzip': {
+      // Endless and compressed: the cap counts the bytes after decompression.
+      res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip' })
+      const gzip = createGzip()
+      gzip.pipe(res)
+      gzip.write('<!doctype html><html><head><title>Huge</title></head><body>')
+      const line = `<p>${'otter '.repeat(100)}</p>\n`
+      const pump = () => {
+        while (!res.destroyed && gzip.write(line)) {}
+        if (!res.destroyed) gzip.once('drain', pump)
+      }
+      res.once('close', () => gzip.destroy())
+      return pump()
+    }
+    case '/cut':
+    case '/cut-gzip': {
+      // The connection dies halfway through the body.
+      const zipped = url.pathname === '/cut-gzip'
+      const full = Buffer.from(`<html><body>${'<p>otter</p>'.repeat(5000)}</body></html>`)
+      const bodyBytes = zipped ? gzipSync(full) : full
+      res.writeHead(200, {
+        'content-type': 'text/html',
+        'content-length': String(bodyBytes.byteLength),
+        ...(zipped ? { 'content-encoding': 'gzip' } : {}),
+      })
+      res.write(bodyBytes.subarray(0, Math.floor(bodyBytes.byteLength / 2)))
+      return setTimeout(() => res.socket?.destroy(), 50)
     }
     case '/papers/kelp%20study.pdf':
     case '/report': // a PDF whose address has no extension

@@ -198,6 +198,20 @@ describe('visit_webpage without a key (plain fetch)', () => {
     expect(huge.output.endsWith('[The page was cut at 64.0 KB; the rest was not downloaded.]')).toBe(true)
   })
 
+  it('caps a compressed endless page after decompression, and reports a connection cut mid-body at once', async () => {
+    await freshContext()
+    const t = tools({ webMaxBytes: 64 * 1024, webTimeout: 10 })
+    const huge = await t.visit({ url: `${web.base}/huge-gzip` })
+    expect(huge.output.endsWith('[The page was cut at 64.0 KB; the rest was not downloaded.]')).toBe(true)
+    for (const name of ['cut', 'cut-gzip']) {
+      const started = Date.now()
+      const cut = await t.visit({ url: `${web.base}/${name}` })
+      expect(Date.now() - started, name).toBeLessThan(2000)
+      expect(cut.isError, name).toBe(true)
+      expect(cut.output, name).toMatch(new RegExp(`^Error: Fetching ${web.base}/${name} failed: `))
+    }
+  })
+
   it('reads an arxiv abstract as its HTML rendering', async () => {
     await freshContext()
     const paper = await tools().visit({ url: 'https://arxiv.org/abs/1706.03762v7' })

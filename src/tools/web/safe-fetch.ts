@@ -171,7 +171,8 @@ function requestOnce(
       },
     })
     request.once('response', resolve)
-    request.once('error', reject)
+    // `on`, not `once`: a socket error after the answer (a cut download) must not be an unhandled 'error'.
+    request.on('error', reject)
     request.end(body)
   })
 }
@@ -180,10 +181,18 @@ function decoded(response: IncomingMessage): Readable {
   const encoding = String(response.headers['content-encoding'] ?? '')
     .trim()
     .toLowerCase()
-  if (encoding === 'gzip' || encoding === 'x-gzip') return response.pipe(createGunzip())
-  if (encoding === 'deflate') return response.pipe(createInflate())
-  if (encoding === 'br') return response.pipe(createBrotliDecompress())
-  return response
+  const decoder =
+    encoding === 'gzip' || encoding === 'x-gzip'
+      ? createGunzip()
+      : encoding === 'deflate'
+        ? createInflate()
+        : encoding === 'br'
+          ? createBrotliDecompress()
+          : null
+  if (decoder === null) return response
+  // pipe() does not pass errors on: a connection cut mid-body must end the read, not leave it waiting.
+  response.once('error', (error) => decoder.destroy(error))
+  return response.pipe(decoder)
 }
 
 async function readCapped(
