@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, symlink, truncate, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -422,6 +422,12 @@ describe('get_text_from_local_file on bad input', () => {
 
   it('refuses a file over the size cap, a corrupt PDF, a folder and a missing file', async () => {
     context = await makeToolContext()
+    // A 500 MB PDF (sparse: costs no disk) against the default 200 MB cap.
+    await put('huge.pdf', '%PDF-1.7\n')
+    await truncate(path.join(context.workspaceDir, 'huge.pdf'), 500 * 1024 * 1024)
+    const huge = await runTool(pdfExtract, { file_path: 'huge.pdf' }, context)
+    expect(huge.isError).toBe(true)
+    expect(huge.output).toContain('huge.pdf is 500.0 MB, more than the 200.0 MB this tool reads')
     await put('big.txt', 'x'.repeat(2048))
     await put('broken.pdf', '%PDF-1.4\nthis is not really a pdf\n')
     await expect(read('big.txt', { maxFileBytes: 1024 })).rejects.toMatchObject({

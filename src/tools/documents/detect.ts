@@ -191,8 +191,3 @@ export function extensionOf(fileName: string): string {
   const dot = base.lastIndexOf('.')
   return dot <= 0 ? '' : base.slice(dot + 1).toLowerCase()
 }
-
-/** @example describeSniff('png') // 'a PNG image' */
-export function describeSniff(sniffed: Sniffed): string {
-  return SNIFF_NAMES[sniffed]
-}
