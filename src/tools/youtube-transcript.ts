@@ -1,9 +1,4 @@
-import {
-  fetchTranscript,
-  type TranscriptResponse,
-  YoutubeTranscriptError,
-  YoutubeTranscriptNotAvailableLanguageError,
-} from 'youtube-transcript'
+import { fetchTranscript, type TranscriptResponse, YoutubeTranscriptError } from 'youtube-transcript'
 import { z } from 'zod'
 import { BerthError } from '../core/errors.js'
 import { defineTool, type Tool } from './tool.js'
@@ -45,9 +40,14 @@ export function createYoutubeTranscriptTool(config: WebConfig): Tool<z.output<ty
         try {
           lines = await fetchTranscript(input.url, { lang: 'en', fetch })
         } catch (error) {
-          if (!(error instanceof YoutubeTranscriptNotAvailableLanguageError)) throw error
+          // No English track: the library then also tries the watch page, which may fail for other reasons
+          // (a consent page, a bot check). Asked without a language, it takes the first track the player lists.
+          if (!(error instanceof YoutubeTranscriptError)) throw error
           lines = await fetchTranscript(input.url, { fetch })
-          note = `(No English transcript; this one is in ${lines[0]?.lang ?? 'another language'}.)\n\n`
+          const lang = lines[0]?.lang
+          if (lang !== undefined && lang !== 'en' && !lang.startsWith('en-')) {
+            note = `(No English transcript; this one is in ${lang}.)\n\n`
+          }
         }
       } catch (error) {
         if (error instanceof BerthError) throw error

@@ -203,16 +203,14 @@ function route(req: IncomingMessage, res: ServerResponse, body: string) {
     case '/youtubei/v1/player': {
       const videoId = String((JSON.parse(body || '{}') as { videoId?: string }).videoId)
       res.writeHead(200, { 'content-type': 'application/json' })
-      if (videoId !== 'otterVideo1') return res.end(JSON.stringify({ playabilityStatus: { status: 'OK' } }))
+      const lang = { otterVideo1: 'en', germanVid01: 'de' }[videoId]
+      if (lang === undefined) return res.end(JSON.stringify({ playabilityStatus: { status: 'OK' } }))
       return res.end(
         JSON.stringify({
           captions: {
             playerCaptionsTracklistRenderer: {
               captionTracks: [
-                {
-                  baseUrl: 'https://www.youtube.com/api/timedtext?v=otterVideo1&lang=en',
-                  languageCode: 'en',
-                },
+                { baseUrl: `https://www.youtube.com/api/timedtext?v=${videoId}&lang=${lang}`, languageCode: lang },
               ],
             },
           },
@@ -227,6 +225,9 @@ function route(req: IncomingMessage, res: ServerResponse, body: string) {
       )
     case '/api/timedtext':
       res.writeHead(200, { 'content-type': 'text/xml' })
+      if (url.searchParams.get('lang') === 'de') {
+        return res.end('<timedtext format="3"><body><p t="0" d="900">Otter halten Pfoten.</p></body></timedtext>')
+      }
       return res.end(TRANSCRIPT_XML)
     case '/serper/images': {
       const query = (JSON.parse(body) as { q: string }).q

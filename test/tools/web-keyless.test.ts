@@ -271,6 +271,12 @@ describe('youtube_video_transcript', () => {
     ])
   })
 
+  it('falls back to the first language offered when there is no English transcript, and says so', async () => {
+    await freshContext()
+    const result = await tools().transcript({ url: 'https://www.youtube.com/watch?v=germanVid01&t=42' })
+    expect(result).toEqual({ output: '(No English transcript; this one is in de.)\n\nOtter halten Pfoten.' })
+  })
+
   it('explains a video without captions and an address that is not a video', async () => {
     await freshContext()
     const off = await tools().transcript({ url: 'https://youtu.be/noCaptions1' })
