@@ -101,24 +101,42 @@ export async function makeDocx(doc: { heading: string; paragraphs: string[]; tab
   })
 }
 
-/** A PPTX whose slide parts are written in `order` (to prove slides are read by number, not by zip order). */
-export async function makePptx(slides: string[][], order?: number[]): Promise<Buffer> {
+/**
+ * A PPTX of `slides` (slide i in part `slide<i+1>.xml`). `zipOrder` is the order the parts are
+ * written in; `deckOrder` (part indices) writes the presentation's slide list, the order the deck shows.
+ */
+export async function makePptx(
+  slides: string[][],
+  opts: { zipOrder?: number[]; deckOrder?: number[] } = {},
+): Promise<Buffer> {
+  const P = 'xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"'
+  const R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+  const list =
+    opts.deckOrder === undefined
+      ? ''
+      : `<p:sldIdLst>${opts.deckOrder.map((i, n) => `<p:sldId id="${256 + n}" r:id="rId${i + 10}"/>`).join('')}</p:sldIdLst>`
   const parts: Record<string, string> = {
     '[Content_Types].xml': CONTENT_TYPES(
       '<Override PartName="/ppt/presentation.xml" ContentType="application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"/>',
     ),
-    'ppt/presentation.xml':
-      '<?xml version="1.0" encoding="UTF-8"?><p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>',
+    'ppt/presentation.xml': `<?xml version="1.0" encoding="UTF-8"?><p:presentation ${P} ${R}>${list}</p:presentation>`,
+    'ppt/_rels/presentation.xml.rels':
+      '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">' +
+      slides
+        .map(
+          (_, i) =>
+            `<Relationship Id="rId${i + 10}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/slide" Target="slides/slide${i + 1}.xml"/>`,
+        )
+        .join('') +
+      '</Relationships>',
   }
-  const indices = order ?? slides.map((_, i) => i)
-  for (const i of indices) {
+  for (const i of opts.zipOrder ?? slides.map((_, i) => i)) {
     const paragraphs = (slides[i] ?? [])
       .map((line) => `<a:p><a:r><a:rPr lang="en-US"/><a:t>${xml(line)}</a:t></a:r></a:p>`)
       .join('')
     parts[`ppt/slides/slide${i + 1}.xml`] =
-      '<?xml version="1.0" encoding="UTF-8"?><p:sld xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" ' +
-      'xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"><p:cSld><p:spTree>' +
-      `<p:sp><p:txBody><a:bodyPr/>${paragraphs}</p:txBody></p:sp></p:spTree></p:cSld></p:sld>`
+      `<?xml version="1.0" encoding="UTF-8"?><p:sld xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" ${P}>` +
+      `<p:cSld><p:spTree><p:sp><p:txBody><a:bodyPr/>${paragraphs}</p:txBody></p:sp></p:spTree></p:cSld></p:sld>`
   }
   return makeZip(parts)
 }

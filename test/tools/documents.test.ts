@@ -179,12 +179,20 @@ describe('get_text_from_local_file on office documents', () => {
     )
   })
 
+  it("follows the deck's own slide list when slides were moved", async () => {
+    context = await makeToolContext()
+    await put('moved.pptx', await makePptx([['made first'], ['made second'], ['made third']], { deckOrder: [2, 0, 1] }))
+    expect(await read('moved.pptx')).toBe(
+      'Presentation: moved.pptx, 3 slides\n\n--- Slide 1 ---\nmade third\n\n--- Slide 2 ---\nmade first\n\n--- Slide 3 ---\nmade second',
+    )
+  })
+
   it('gives the text of a PPTX slide by slide in slide order, whatever the zip order', async () => {
     context = await makeToolContext()
     const slides = [['Welcome', 'to the deck'], ['Numbers & facts', '42 < 43'], ['Thanks']]
     for (let i = 10; i < 12; i++) slides.push([`Slide ${i - 6}`])
     // Written as slide10/11 before slide2, so string order and zip order would both be wrong.
-    await put('deck.pptx', await makePptx(slides, [3, 4, 2, 0, 1]))
+    await put('deck.pptx', await makePptx(slides, { zipOrder: [3, 4, 2, 0, 1] }))
     expect(await read('deck.pptx')).toBe(
       'Presentation: deck.pptx, 5 slides\n\n--- Slide 1 ---\nWelcome\nto the deck\n\n--- Slide 2 ---\nNumbers & facts\n42 < 43\n\n' +
         '--- Slide 3 ---\nThanks\n\n--- Slide 4 ---\nSlide 4\n\n--- Slide 5 ---\nSlide 5',

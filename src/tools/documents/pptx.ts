@@ -7,32 +7,71 @@ const SLIDE_PART = /^ppt\/slides\/slide(\d+)\.xml$/
 
 /**
  * The text of a presentation, slide by slide (`--- Slide N ---`), one line
- * per paragraph. Slides are ordered by the number in their part name
- * (`ppt/slides/slideN.xml`), which is their order unless slides were moved
- * around after they were made. Caller has checked the zip with `listZip`.
+ * per paragraph, in the order the deck shows them: the slide list of
+ * `ppt/presentation.xml` through its relationships; without one, by the
+ * number in the part name (`ppt/slides/slideN.xml`). Caller has checked the
+ * zip with `listZip`.
  *
  * @example
  *   await pptxToText('/ws/deck.pptx', 'deck.pptx', limits) // '--- Slide 1 ---\nTitle\n...'
  */
 export async function pptxToText(file: string, shownName: string, limits: DocumentLimits): Promise<string> {
   const budget = unpackBudget(shownName, limits)
-  const slides: { number: number; text: string }[] = []
+  const slides = new Map<string, string>()
+  let presentation = ''
+  let relationships = ''
   await walkZip(file, shownName, async (entry, open) => {
-    const match = SLIDE_PART.exec(entry.name)
-    if (match === null) return
+    const isSlide = SLIDE_PART.test(entry.name)
+    if (!isSlide && entry.name !== PRESENTATION && entry.name !== PRESENTATION_RELS) return
     const xml = (await readEntry(await open(), budget)).toString('utf8')
-    slides.push({ number: Number(match[1]), text: slideText(xml) })
+    if (isSlide) slides.set(entry.name, slideText(xml))
+    else if (entry.name === PRESENTATION) presentation = xml
+    else relationships = xml
   })
-  if (slides.length === 0) {
+  if (slides.size === 0) {
     throw new BerthError('DOCUMENT_UNREADABLE', `${shownName} has no slides (no ppt/slides/slideN.xml parts).`, {
       details: { file: shownName },
     })
   }
-  slides.sort((a, b) => a.number - b.number)
+  const order = slideOrder(presentation, relationships, [...slides.keys()])
   return [
-    `Presentation: ${shownName}, ${slides.length} slide${slides.length === 1 ? '' : 's'}`,
-    ...slides.map((slide) => `--- Slide ${slide.number} ---\n${slide.text}`),
+    `Presentation: ${shownName}, ${order.length} slide${order.length === 1 ? '' : 's'}`,
+    ...order.map((part, i) => `--- Slide ${i + 1} ---\n${slides.get(part) ?? ''}`),
   ].join('\n\n')
+}
+
+const PRESENTATION = 'ppt/presentation.xml'
+const PRESENTATION_RELS = 'ppt/_rels/presentation.xml.rels'
+
+const attributeParser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@',
+  isArray: (name) => name === 'p:sldId' || name === 'Relationship',
+})
+
+/** Slide part names in the deck's order; parts the list does not name (or every part, without a list) by number. */
+function slideOrder(presentation: string, relationships: string, parts: string[]): string[] {
+  const byNumber = (a: string, b: string) => partNumber(a) - partNumber(b)
+  try {
+    const rels = attributeParser.parse(relationships)?.Relationships?.Relationship ?? []
+    const targets = new Map<string, string>()
+    for (const rel of rels as Record<string, string>[]) {
+      if (rel['@Id'] && rel['@Target'])
+        targets.set(rel['@Id'], `ppt/${rel['@Target'].replace(/^\/?ppt\//, '').replace(/^\.\//, '')}`)
+    }
+    const ids = attributeParser.parse(presentation)?.['p:presentation']?.['p:sldIdLst']?.['p:sldId'] ?? []
+    const listed = (ids as Record<string, string>[])
+      .map((id) => targets.get(id['@r:id'] ?? ''))
+      .filter((part): part is string => part !== undefined && parts.includes(part))
+    const rest = parts.filter((part) => !listed.includes(part)).sort(byNumber)
+    return [...new Set(listed), ...rest]
+  } catch {
+    return [...parts].sort(byNumber)
+  }
+}
+
+function partNumber(part: string): number {
+  return Number(SLIDE_PART.exec(part)?.[1] ?? 0)
 }
 
 type OrderedNode = Record<string, unknown>
