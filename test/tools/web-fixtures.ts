@@ -141,6 +141,7 @@ function route(req: IncomingMessage, res: ServerResponse, body: string) {
       res.writeHead(301, { location: '/loop' })
       return res.end()
     case '/slow':
+    case '/slow/extract': // Tavily's extract under a base of /slow
       return // never answers
     case '/huge': {
       // Endless: only a cap on the reader ends this download.

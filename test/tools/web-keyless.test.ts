@@ -188,6 +188,15 @@ describe('visit_webpage without a key (plain fetch)', () => {
     expect(Date.now() - started).toBeLessThan(3000)
     expect(slow).toEqual({ output: `Error: Fetching ${web.base}/slow timed out after 0.5 s.`, isError: true })
     expect((await t.visit({ url: `${web.base}/doc` })).output).toContain('# Sea otters')
+    // Cancelling the run ends the fetch at once, and the keyed provider's fallback is not tried for it.
+    const keyed = tools({ tavilyApiKey: 'k', tavilyBaseUrl: `${web.base}/slow` })
+    const pending = keyed.visit({ url: `${web.base}/doc` })
+    setTimeout(() => context.controller.abort(), 100)
+    const cancelStarted = Date.now()
+    const cancelled = await pending
+    expect(Date.now() - cancelStarted).toBeLessThan(1000)
+    expect(cancelled).toEqual({ output: 'Tool visit_webpage was cancelled.', isError: true })
+    expect(web.seen.filter((r) => r.url === '/doc')).toHaveLength(1) // only the earlier visit
   })
 
   it('stops downloading an endless page at BERTH_WEB_MAX_BYTES and says it was cut', async () => {
