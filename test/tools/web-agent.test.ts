@@ -29,6 +29,7 @@ afterEach(async () => {
   await llm?.close()
   scripted = undefined
   llm = undefined
+  web.seen.length = 0
 })
 
 function webEnv(): Record<string, string> {
@@ -87,6 +88,45 @@ describe('the keyless web tools in a scripted run', () => {
       messages.filter((m) => m.role === 'tool').map((m) => [m.tool_call_id as string, String(m.content)]),
     )
     expectWebContents(results)
+  })
+
+  it('with a Serper key: image_search answers from Serper, and search and pages fall back when Serper fails them', async () => {
+    llm = await startScriptedOpenAi()
+    scripted = await openScriptedRuntime(await tempDir(), llm.url, {
+      env: {
+        ...webEnv(),
+        SERPER_API_KEY: 'serper-key',
+        SERPER_BASE_URL: `${web.base}/serper`, // /serper/images answers; /serper/search is a 404
+        SERPER_SCRAPE_BASE_URL: `${web.base}/no-scrape`,
+      },
+    })
+    const sessionId = randomUUID()
+    await writeSite(scripted, sessionId)
+    llm.enqueue(
+      {
+        toolCalls: [...calls(web.base), { id: 'call_images', name: 'image_search', arguments: { query: 'sea otter' } }],
+      },
+      { text: 'Done.' },
+    )
+    await scripted.runs.start({ sessionId, text: 'Otters, with pictures' })
+    expect(await scripted.runs.wait(sessionId)).toMatchObject({ status: 'completed' })
+    const messages = llm.requests[1]?.body.messages as { role: string; tool_call_id?: string; content?: unknown }[]
+    const results = Object.fromEntries(
+      messages.filter((m) => m.role === 'tool').map((m) => [m.tool_call_id as string, String(m.content)]),
+    )
+    expectWebContents(results)
+    expect(JSON.parse(results.call_images ?? '')).toEqual([
+      { title: 'Sea otter floating', image_url: 'https://images.example/otter.jpg', width: 1200, height: 800 },
+    ])
+    expect(web.seen.map((r) => `${r.method} ${r.url}`)).toEqual(
+      expect.arrayContaining([
+        'POST /serper/search',
+        'POST /html/',
+        'POST /no-scrape',
+        'GET /moved',
+        'POST /serper/images',
+      ]),
+    )
   })
 
   it('Anthropic: tool_result blocks carry the same contents', async () => {
