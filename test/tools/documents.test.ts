@@ -371,6 +371,23 @@ describe('get_text_from_local_file on web, text, images and audio', () => {
     )
   })
 
+  it('shows the start of a long text file and points to the file itself, copying nothing', async () => {
+    context = await makeToolContext()
+    const log = Array.from({ length: 20_000 }, (_, i) => `event ${i}`).join('\n')
+    await put('logs/run.log', log)
+    const output = await read('logs/run.log', { maxResultChars: 1000 })
+    expect(output.length).toBeLessThanOrEqual(1000)
+    expect(output.startsWith('event 0\nevent 1\n')).toBe(true)
+    expect(output).toContain(
+      `[... logs/run.log goes on: it is ${(log.length / 1024).toFixed(1)} KB (${log.length.toLocaleString('en-US')} bytes) in all. Read further parts with`,
+    )
+    expect(await readdir(path.join(context.workspaceDir, 'agent_memory'))).toEqual([])
+    // Multi-byte text over the byte limit but within the character limit comes back whole.
+    const accents = 'é'.repeat(800)
+    await put('accents.txt', accents)
+    expect(await read('accents.txt', { maxResultChars: 1000 })).toBe(accents)
+  })
+
   it('caps long output and saves the full text under agent_memory/ with a pointer to it', async () => {
     context = await makeToolContext()
     const lines = Array.from({ length: 5000 }, (_, i) => `line ${i}`).join('\n')

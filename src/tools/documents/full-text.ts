@@ -3,8 +3,7 @@ import type { ToolContext } from '../tool.js'
 /**
  * Hand back at most `maxChars` of `text`; when it is longer, the whole text
  * is saved under `agent_memory/` and the result ends with a pointer to it,
- * so nothing is lost to the cap. A file that is itself in `agent_memory/`
- * is pointed to rather than copied again.
+ * so nothing is lost to the cap.
  *
  * @example
  *   await capWithFullText(context, 'uploaded_files/big.pdf', text, 25_000)
@@ -15,18 +14,14 @@ export async function capWithFullText(
   source: string,
   text: string,
   maxChars: number,
-  opts: { sourceIsText?: boolean } = {},
 ): Promise<string> {
   if (text.length <= maxChars) return text
-  let saved: string | null = source
-  if (!(opts.sourceIsText && source.startsWith('agent_memory/'))) {
-    saved = `agent_memory/${source.replaceAll('/', '__')}.txt`
-    try {
-      await context.workspaces.writeFile(context.sessionId, saved, text)
-    } catch (error) {
-      context.logger.warn({ err: error, file: saved }, 'could not save the full text of a document')
-      saved = null
-    }
+  let saved: string | null = `agent_memory/${source.replaceAll('/', '__')}.txt`
+  try {
+    await context.workspaces.writeFile(context.sessionId, saved, text)
+  } catch (error) {
+    context.logger.warn({ err: error, file: saved }, 'could not save the full text of a document')
+    saved = null
   }
   const total = text.length.toLocaleString('en-US')
   const pointer =

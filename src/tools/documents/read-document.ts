@@ -10,7 +10,7 @@ import { imageInfo } from './image-info.js'
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './limits.js'
 import { type HeavyKind, parseDocument } from './parse.js'
 import { parseOnWorkerThread } from './parse-thread.js'
-import { readTextFile } from './text.js'
+import { readTextFile, readTextHead } from './text.js'
 import { listZip } from './zip.js'
 
 /** Enough for magic numbers and a JPEG's EXIF block, which sits near the start. */
@@ -98,7 +98,7 @@ export async function readDocument(
   }
 
   const text = await readAs(kind, context, { absolute, relative, size: info.size, head, limits })
-  return capWithFullText(context, relative, text, limits.maxResultChars, { sourceIsText: kind === 'text' })
+  return capWithFullText(context, relative, text, limits.maxResultChars)
 }
 
 interface Input {
@@ -120,6 +120,8 @@ async function readAs(kind: DocumentKind, context: ToolContext, input: Input): P
     case 'html':
       return parseHeavy(kind, context, input)
     case 'text': {
+      // A long text file is its own full text: show its start and point to it rather than copy it.
+      if (input.size > limits.maxResultChars) return textStart(input)
       const text = await readTextFile(absolute)
       return text === '' ? `${relative} is empty.` : text
     }
@@ -144,6 +146,17 @@ async function readAs(kind: DocumentKind, context: ToolContext, input: Input): P
         'Convert it in the shell if a converter is installed (e.g. `libreoffice --headless --convert-to docx`), then read the result.'
       )
   }
+}
+
+async function textStart(input: Input): Promise<string> {
+  const pointer =
+    `\n\n[... ${input.relative} goes on: it is ${formatBytes(input.size)} (${input.size.toLocaleString('en-US')} bytes) in all. ` +
+    'Read further parts with str_replace_editor view and a view_range, or search it with bash (grep, sed -n).]'
+  // Up to 4 bytes a character: enough bytes for a full page of any text.
+  const head = await readTextHead(input.absolute, input.limits.maxResultChars * 4)
+  const whole = input.size <= input.limits.maxResultChars * 4
+  if (whole && head.length <= input.limits.maxResultChars) return head
+  return head.slice(0, Math.max(0, input.limits.maxResultChars - pointer.length)) + pointer
 }
 
 /** Large files on a worker thread; small ones inline, timed so a slow one is at least seen in the log. */
