@@ -107,6 +107,7 @@ export const ERROR_CATALOGUE = {
   TOOL_FAILED: { status: 400, title: 'The tool could not do what was asked' },
   TOOL_ABORTED: { status: 499, title: 'The tool was stopped' },
   WEB_REQUEST_FAILED: { status: 502, title: 'A web request failed' },
+  BROWSER_UNAVAILABLE: { status: 503, title: 'The browser is missing, busy or failed to start' },
   // llm
   LLM_NOT_CONFIGURED: { status: 503, title: 'No model provider is configured' },
   LLM_REQUEST_FAILED: { status: 502, title: 'The model request failed' },
