@@ -1,69 +1,15 @@
-import { type FileHandle, open } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import { isBerthError } from '../core/errors.js'
 import type { LlmImage, LlmMessage } from '../llm/types.js'
+import { checkImage, MAX_IMAGE_BYTES } from '../tools/image-check.js'
 import { resolveInside } from '../workspace/containment.js'
 import { isGone } from '../workspace/fs-errors.js'
 
-/**
- * Anthropic refuses an image whose base64 text is over 5 MiB; this many file
- * bytes stay under that (OpenAI-compatible servers accept more).
- */
-export const MAX_IMAGE_BYTES = 3_750_000
 /** Images per model request, newest kept: each costs input tokens on every later call. */
 export const MAX_IMAGES_PER_REQUEST = 10
 
-/** The formats every provider berth speaks accepts, told apart by their first bytes, not by the file name. */
-const SIGNATURES: { mediaType: string; matches: (head: Buffer) => boolean }[] = [
-  { mediaType: 'image/png', matches: (head) => head.subarray(0, 8).equals(PNG) },
-  { mediaType: 'image/jpeg', matches: (head) => head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff },
-  { mediaType: 'image/gif', matches: (head) => /^GIF8[79]a$/.test(head.toString('latin1', 0, 6)) },
-  {
-    mediaType: 'image/webp',
-    matches: (head) => head.toString('latin1', 0, 4) === 'RIFF' && head.toString('latin1', 8, 12) === 'WEBP',
-  },
-]
-const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
-const HEAD_BYTES = 12
-
 /** What became of one attached file: an image for the model, a note for the model, or nothing (not an image). */
 type Loaded = { image: LlmImage } | { note: string } | null
-
-/** What an open file is, judged by its first bytes and its size (see `checkImage`). */
-export type ImageCheck =
-  | { kind: 'image'; mediaType: string; size: number }
-  | { kind: 'too-big'; mediaType: string; size: number }
-  | { kind: 'not-an-image' }
-  | { kind: 'not-a-file' }
-
-/**
- * The media type of image bytes (PNG, JPEG, GIF, WebP) by their first bytes;
- * undefined for anything else.
- *
- * @example
- *   imageTypeOf(await page.screenshot()) // 'image/png'
- */
-export function imageTypeOf(bytes: Uint8Array): string | undefined {
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, HEAD_BYTES))
-  return SIGNATURES.find((signature) => signature.matches(head))?.mediaType
-}
-
-/**
- * The image type of an open file by its first bytes (never its name), and
- * whether a model accepts its size. Shared by the attachments below and
- * `display_image` (src/tools/display-image.ts), so both accept the same files.
- *
- * @example
- *   const check = await checkImage(handle) // { kind: 'image', mediaType: 'image/png', size: 68 }
- */
-export async function checkImage(handle: FileHandle): Promise<ImageCheck> {
-  const stats = await handle.stat()
-  if (!stats.isFile()) return { kind: 'not-a-file' }
-  const head = Buffer.alloc(HEAD_BYTES)
-  const { bytesRead } = await handle.read(head, 0, HEAD_BYTES, 0)
-  const mediaType = imageTypeOf(head.subarray(0, bytesRead))
-  if (mediaType === undefined) return { kind: 'not-an-image' }
-  return { kind: stats.size > MAX_IMAGE_BYTES ? 'too-big' : 'image', mediaType, size: stats.size }
-}
 
 /**
  * Turns the image files of the history into images on the model request:

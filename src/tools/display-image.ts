@@ -1,10 +1,10 @@
 import { open } from 'node:fs/promises'
 import { z } from 'zod'
-// The one place that tells images by their first bytes; the history attaches what this tool accepts.
-import { checkImage, MAX_IMAGE_BYTES } from '../agent/image-attachments.js'
 import { BerthError } from '../core/errors.js'
 import { formatBytes } from '../core/format-bytes.js'
 import { isGone } from '../workspace/fs-errors.js'
+// The one place that tells images by their first bytes; the history attaches what this tool accepts.
+import { checkImage, MAX_IMAGE_BYTES } from './image-check.js'
 import { defineTool, type Tool } from './tool.js'
 import { resolveToolPath } from './workspace-path.js'
 

@@ -1,8 +1,8 @@
 import { readFile, stat } from 'node:fs/promises'
-// The one place that tells images by their first bytes (see display-image.ts).
-import { imageTypeOf } from '../agent/image-attachments.js'
 import { BerthError } from '../core/errors.js'
 import { isGone } from '../workspace/fs-errors.js'
+// The one place that tells images by their first bytes (see display-image.ts).
+import { imageTypeOf } from './image-check.js'
 import type { ToolContext, ToolImage } from './tool.js'
 import { resolveToolPath } from './workspace-path.js'
 
