@@ -12,6 +12,8 @@ export function registerRequestLog(app: FastifyInstance, logger: Logger): void {
   const log = logger.child({ part: 'http' })
   app.addHook('onResponse', async (request, reply) => {
     const status = reply.statusCode
+    // Most answers are successes and debug is usually off: cost them one level check, nothing more.
+    if (status < 400 && !log.isLevelEnabled('debug')) return
     const route = request.routeOptions.url ?? `(unmatched) ${pathOf(request)}`
     const entry = { method: request.method, route, status, ms: Math.round(reply.elapsedTime * 10) / 10 }
     if (status >= 400) {
