@@ -3,7 +3,7 @@ import { createLlm } from '../llm/create-llm.js'
 import type { Logger } from '../logging/logger.js'
 import type { Store } from '../store/store.js'
 import type { ShellSandbox } from '../tools/bash/sandbox.js'
-import { createToolset } from '../tools/toolset.js'
+import { createToolset, selectToolset } from '../tools/toolset.js'
 import type { Workspaces } from '../workspace/workspaces.js'
 import { createContextManager } from './context/create-context-manager.js'
 import { AgentRunManager, type AgentRunManagerOptions } from './run-manager.js'
@@ -12,7 +12,8 @@ import { AgentRunManager, type AgentRunManagerOptions } from './run-manager.js'
  * The run manager with berth's real parts: models from `createLlm` (the
  * run's model id and provider hint over BERTH_MODEL), the toolset of
  * `createToolset` (one list serves every session; per-session state lives
- * in the session's resources; shells run in the runtime's sandbox) and the
+ * in the session's resources; shells run in the runtime's sandbox), or its
+ * GAIA subset for a run started with `toolset: 'gaia'`, and the
  * configured context manager (BERTH_CONTEXT_MANAGER, BERTH_CONTEXT_TOKENS)
  * before every model call.
  *
@@ -29,6 +30,8 @@ export function createRunManager(
 ): AgentRunManager {
   const { config, logger } = runtime
   const tools = createToolset(config, { sandbox: runtime.sandbox })
+  // Fixed lists, so the run manager's per-list cache of tool specs holds.
+  const toolsets = { default: tools, gaia: selectToolset(tools, 'gaia') }
   const contextManager = createContextManager({
     kind: config.contextManager,
     tokenBudget: config.contextTokens,
@@ -41,7 +44,7 @@ export function createRunManager(
     logger,
     config,
     createProvider: (choice) => createLlm(config, { ...choice, logger: logger.child({ part: 'llm' }) }),
-    createTools: () => tools,
+    createTools: ({ toolset }) => toolsets[toolset],
     createContext:
       ({ sessionId }) =>
       (messages) =>

@@ -8,7 +8,7 @@ import type { SessionRecord } from '../store/types.js'
 import type { AnyTool } from '../tools/run-tool.js'
 import type { DisposableSessionResources } from '../tools/session-resources.js'
 import type { ToolContext } from '../tools/tool.js'
-import { toolSpecs } from '../tools/toolset.js'
+import { type ToolsetName, toolSpecs } from '../tools/toolset.js'
 import type { Workspaces } from '../workspace/workspaces.js'
 import { type ContextPreparer, describeError, type LoopEnd, type RunProgress, runAgentLoop } from './agent-loop.js'
 import { feedStored, HistoryBuilder, readAllEvents } from './history.js'
@@ -34,8 +34,8 @@ export interface AgentRunManagerOptions {
   config: Pick<BerthConfig, 'maxTurns' | 'maxRunTokens' | 'publicUrl' | 'port'>
   /** The model of one run (e.g. `createLlm(config, choice)`); may throw `LLM_NOT_CONFIGURED`. */
   createProvider(choice: ModelChoice): LlmProvider | Promise<LlmProvider>
-  /** The tools of one run (e.g. `createToolset(config)`). */
-  createTools(session: { sessionId: string; workspaceDir: string }): readonly AnyTool[]
+  /** The tools of one run (e.g. `createToolset(config)`), of the set its start asked for. */
+  createTools(session: { sessionId: string; workspaceDir: string; toolset: ToolsetName }): readonly AnyTool[]
   /** The context manager of one run, which shrinks the history before each model call. */
   createContext?(session: { sessionId: string; workspaceDir: string }): ContextPreparer | undefined
   /** How long a session's resources (its shell) live after its last run; default 15 minutes. */
@@ -170,7 +170,7 @@ export class AgentRunManager implements RunManager {
       const history = new HistoryBuilder()
       for (const event of await readAllEvents(store, run.sessionId)) feedStored(history, event)
       const session = { sessionId: run.sessionId, workspaceDir }
-      const tools = this.options.createTools(session)
+      const tools = this.options.createTools({ ...session, toolset: input.toolset ?? 'default' })
       const publicUrl = resolvePublicUrl(input.publicUrl, this.options.config)
       const sink = new RunEventSink(store, run.sessionId, history, signal, runLogger)
       const resources = this.slots.acquire(run.sessionId)

@@ -1,4 +1,5 @@
 import type { TransientEvent } from '../core/events.js'
+import type { ToolsetName } from '../tools/toolset.js'
 
 /** What starts a run: one user query in a session (WebSocket `query`, `berth run`, the eval runner). */
 export interface StartRunInput {
@@ -15,6 +16,8 @@ export interface StartRunInput {
   maxTurns?: number
   /** Device that owns the session when the run has to create it (`cli` for `berth run`). */
   deviceId?: string
+  /** Which tools the run gets (src/tools/toolset.ts); default `default`. The GAIA runner asks for `gaia`. */
+  toolset?: ToolsetName
 }
 
 export interface RunOutcome {

@@ -203,6 +203,8 @@ class TaskRunner {
       text: gaiaPrompt(task.question, upload),
       files: upload === null ? [] : [upload],
       deviceId: EVAL_DEVICE_ID,
+      // The reference GAIA runner's tools (src/tools/toolset.ts GAIA_TOOL_NAMES), not the chat's full set.
+      toolset: 'gaia',
       ...(this.options.modelId === undefined ? {} : { modelId: this.options.modelId }),
       ...(this.options.maxTurns === undefined ? {} : { maxTurns: this.options.maxTurns }),
     })

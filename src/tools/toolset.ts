@@ -69,6 +69,51 @@ export function createToolset(config: ToolsetConfig, options: { sandbox?: ShellS
   ]
 }
 
+/** Which tools a run gets: berth's full set, or the set of the reference's GAIA runner. */
+export type ToolsetName = 'default' | 'gaia'
+
+/**
+ * The tools the reference's GAIA runner gives its agent (run_gaia.py):
+ * thinking, search and page reading, the editor and the shell, the browser
+ * without its tab tools, the file reader, display_image and YouTube
+ * transcripts, plus complete, which its agent always has. Nothing to deploy,
+ * no message_user: a GAIA task is one question and one answer.
+ */
+export const GAIA_TOOL_NAMES: readonly string[] = [
+  'sequential_thinking',
+  'web_search',
+  'visit_webpage',
+  'str_replace_editor',
+  'bash',
+  'browser_navigation',
+  'browser_restart',
+  'browser_scroll_down',
+  'browser_scroll_up',
+  'browser_view_interactive_elements',
+  'browser_wait',
+  'browser_click',
+  'browser_enter_text',
+  'browser_press_key',
+  'browser_get_select_options',
+  'browser_select_dropdown_option',
+  'get_text_from_local_file',
+  'display_image',
+  'youtube_video_transcript',
+  'complete',
+]
+
+/**
+ * The tools of the named set out of a `createToolset` list: all of them, or
+ * those in `GAIA_TOOL_NAMES` (the browser ones only where the list has them).
+ * The same tool objects, so both sets share one web service and one browser.
+ *
+ * @example
+ *   const gaia = selectToolset(createToolset(config, { sandbox }), 'gaia') // [sequential_thinking, web_search, ..., complete]
+ */
+export function selectToolset(tools: readonly AnyTool[], name: ToolsetName): AnyTool[] {
+  return name === 'gaia' ? tools.filter((tool) => GAIA_TOOL_NAMES.includes(tool.name)) : [...tools]
+}
+
 /** The configured keys: kept out of every shell's environment, whatever variable holds them. */
 export function configuredSecrets(config: ToolsetConfig): (string | undefined)[] {
   return [
