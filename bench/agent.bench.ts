@@ -8,7 +8,7 @@
  *
  * Reports: loop overhead per step (median, p99), with and without the time
  * spent in durable appends; stored events per second of one run; memory of
- * concurrent runs.
+ * concurrent runs; the system prompt's size in tokens per toolset.
  */
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -17,12 +17,16 @@ import { join } from 'node:path'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { z } from 'zod'
+import { estimateTokens } from '../src/agent/context/token-estimator.js'
+import { BROWSER_TOOLS } from '../src/agent/prompt/sections.js'
 import { AgentRunManager } from '../src/agent/run-manager.js'
+import { buildSystemPrompt } from '../src/agent/system-prompt.js'
 import type { LlmProvider, LlmRequest, LlmStreamPart } from '../src/llm/types.js'
 import { createLogger } from '../src/logging/logger.js'
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js'
 import type { AnyTool } from '../src/tools/run-tool.js'
 import { defineTool } from '../src/tools/tool.js'
+import { createToolset, GAIA_TOOL_NAMES, toolSpecs } from '../src/tools/toolset.js'
 import { Workspaces } from '../src/workspace/workspaces.js'
 import { fmt, median, percentile } from './stats.js'
 
@@ -178,6 +182,32 @@ try {
         `after the runs and a GC +${mb(retained)} MB`,
     )
     await runs.shutdown()
+  }
+
+  // 3. The system prompt's size per toolset (src/agent/system-prompt.ts), estimated as the context manager counts it.
+  {
+    const keyed = createToolset({ bashTimeout: 10, tavilyApiKey: 'k', jinaApiKey: 'k', serperApiKey: 'k' })
+    const names = [...new Set([...keyed.map((tool) => tool.name), ...BROWSER_TOOLS])]
+    const sets: [string, readonly string[]][] = [
+      ['minimal (no tools)', []],
+      ['default, no keys', createToolset({ bashTimeout: 10 }).map((tool) => tool.name)],
+      ['GAIA', GAIA_TOOL_NAMES],
+      ['every tool', names],
+    ]
+    console.log('\n3. system prompt size per toolset (estimated tokens: 4 characters each)')
+    for (const [label, toolNames] of sets) {
+      const text = buildSystemPrompt({
+        workspaceDir: '/data/workspace/x',
+        publicUrl: 'https://berth.example',
+        toolNames,
+      })
+      const target = label === 'every tool' ? '   (target < 4000)' : ''
+      console.log(
+        `   ${`${label}:`.padEnd(22)} ${String(toolNames.length).padStart(2)} tools  ${String(text.length).padStart(5)} chars  ${String(estimateTokens(text)).padStart(4)} tokens${target}`,
+      )
+    }
+    const schemas = JSON.stringify(toolSpecs(keyed))
+    console.log(`   tool schemas sent beside it (${keyed.length} tools, no browser): ${estimateTokens(schemas)} tokens`)
   }
   await store.close()
 } finally {
