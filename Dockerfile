@@ -16,9 +16,10 @@ ENV NODE_ENV=production \
     PORT=8000
 # bubblewrap confines the agent's shell where the container may create user namespaces (BERTH_SANDBOX=auto).
 # The rest is what the agent's shell computes with (the sandbox shows /usr read-only): python3 with pandas,
-# openpyxl, pdfminer and python-docx; poppler-utils (pdftotext); ffmpeg; exiftool.
+# openpyxl, pdfminer and python-docx; poppler-utils (pdftotext); ffmpeg; exiftool. chromium is the browser
+# the browser_* tools drive (BERTH_BROWSER_PATH=/usr/bin/chromium).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends bubblewrap \
+ && apt-get install -y --no-install-recommends bubblewrap chromium \
     python3 python3-pandas python3-openpyxl python3-pdfminer python3-docx poppler-utils ffmpeg libimage-exiftool-perl \
  && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system berth \

@@ -365,7 +365,7 @@ export const SETTINGS = {
     schema: z.stringbool(),
     default: false,
     description:
-      "Let visit_webpage's plain fetch reach loopback, private and link-local addresses (berth's own API, " +
+      "Let visit_webpage's plain fetch and the browser tools reach loopback, private and link-local addresses (berth's own API, " +
       'cloud metadata, the LAN). Off: only public addresses, checked when connecting and on every redirect.',
   } satisfies SettingSpec<boolean>,
   webTimeout: {
@@ -380,6 +380,33 @@ export const SETTINGS = {
     default: 5 * 1024 * 1024,
     description: 'The most a keyless page fetch downloads; a longer page is cut there, with a note.',
   } satisfies SettingSpec<number | null>,
+  browserPath: {
+    env: ['BERTH_BROWSER_PATH'],
+    schema: z.string().min(1),
+    default: '/usr/bin/chromium',
+    description:
+      'Chromium executable for the browser_* tools (Debian: apt-get install chromium); the tools are offered only ' +
+      'when this file exists.',
+  } satisfies SettingSpec<string>,
+  browserMaxSessions: {
+    env: ['BERTH_BROWSER_MAX_SESSIONS'],
+    schema: z.coerce.number().int().min(1),
+    default: 4,
+    description:
+      'Sessions that may hold a browser at once (one chromium, one isolated context each); one more gets a tool error.',
+  } satisfies SettingSpec<number>,
+  browserIdle: {
+    env: ['BERTH_BROWSER_IDLE'],
+    schema: z.coerce.number().positive(),
+    default: 300,
+    description: "Seconds a session's browser stays open after its last browser_* call.",
+  } satisfies SettingSpec<number>,
+  browserTimeout: {
+    env: ['BERTH_BROWSER_TIMEOUT'],
+    schema: z.coerce.number().positive(),
+    default: 30,
+    description: 'Seconds browser_navigation waits for a page to load before it reports a timeout.',
+  } satisfies SettingSpec<number>,
   authToken: {
     env: ['BERTH_AUTH_TOKEN'],
     schema: z.string().trim().min(16, 'use at least 16 characters').optional(),

@@ -1,6 +1,7 @@
 import type { LlmToolSpec } from '../llm/types.js'
 import type { ShellSandbox } from './bash/sandbox.js'
 import { createBashTool } from './bash.js'
+import { type BrowserConfig, browserToolsFor } from './browser/index.js'
 import { createCompleteTool } from './complete.js'
 import { createDisplayImageTool } from './display-image.js'
 import { createGetTextFromLocalFileTool } from './get-text-from-local-file.js'
@@ -20,7 +21,7 @@ import { createWebSearchTool } from './web-search.js'
 import { createYoutubeTranscriptTool } from './youtube-transcript.js'
 
 /** The settings the toolset reads; `BerthConfig` satisfies it. */
-export interface ToolsetConfig extends WebConfig {
+export interface ToolsetConfig extends WebConfig, Partial<BrowserConfig> {
   /** BERTH_BASH_TIMEOUT, seconds. */
   bashTimeout: number
   /** Configured LLM keys: kept out of the shell's environment even when set under other names. */
@@ -35,7 +36,8 @@ export interface ToolsetConfig extends WebConfig {
  * sequential_thinking, static_deploy, str_replace_editor, bash, list_files,
  * message_user and complete; web_search and visit_webpage (a keyed provider
  * when configured, DuckDuckGo and a plain fetch otherwise), youtube_video_transcript
- * and list_html_links; image_search only with SERPER_API_KEY. Tools keep per-session state in
+ * and list_html_links; image_search only with SERPER_API_KEY; the 13 browser_*
+ * tools when chromium is installed at BERTH_BROWSER_PATH. Tools keep per-session state in
  * `ToolContext.resources`, so one toolset serves every session. The shell
  * runs in `options.sandbox` (the host when none is given).
  *
@@ -62,6 +64,7 @@ export function createToolset(config: ToolsetConfig, options: { sandbox?: ShellS
     }),
     createListFilesTool(),
     createListHtmlLinksTool(),
+    ...browserToolsFor(config),
     ...(config.serperApiKey ? [createImageSearchTool(config.serperApiKey, { baseUrl: config.serperBaseUrl })] : []),
     createDisplayImageTool(),
     createMessageUserTool(),

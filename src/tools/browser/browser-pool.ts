@@ -1,0 +1,130 @@
+import { existsSync } from 'node:fs'
+import { type Browser, type BrowserContext, type BrowserContextOptions, chromium } from 'playwright-core'
+import { BerthError } from '../../core/errors.js'
+import type { Logger } from '../../logging/logger.js'
+
+export interface BrowserPoolOptions {
+  /** BERTH_BROWSER_PATH: Debian's chromium; never a downloaded browser. */
+  executablePath: string
+  /** BERTH_BROWSER_MAX_SESSIONS: contexts open at once. */
+  maxContexts: number
+  /** How long chromium stays up after its last context closed, so the next session starts fast. */
+  lingerMs?: number
+  logger?: Logger
+}
+
+/** Flags that work in containers and keep chromium from calling home (as test/ui/browser.ts). */
+const LAUNCH_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+  '--mute-audio',
+]
+
+/**
+ * One chromium process shared by every session, each session in its own
+ * context (separate cookies, storage and cache). Started on the first
+ * context, closed a while after the last one; a chromium that dies is
+ * started again on the next request. At most `maxContexts` at once: one more
+ * gets `BROWSER_UNAVAILABLE` with a message the model can act on.
+ *
+ * @example
+ *   const pool = new BrowserPool({ executablePath: '/usr/bin/chromium', maxContexts: 4 })
+ *   const context = await pool.newContext({ viewport: { width: 1268, height: 951 } })
+ *   await context.close()   // frees the slot
+ */
+export class BrowserPool {
+  private browser: Promise<Browser> | null = null
+  private open = 0
+  private lingerTimer: NodeJS.Timeout | null = null
+
+  constructor(private readonly options: BrowserPoolOptions) {}
+
+  /** Contexts open now. */
+  get openContexts(): number {
+    return this.open
+  }
+
+  async newContext(contextOptions: BrowserContextOptions): Promise<BrowserContext> {
+    if (this.open >= this.options.maxContexts) {
+      throw new BerthError(
+        'BROWSER_UNAVAILABLE',
+        `All ${this.options.maxContexts} browsers are in use by other sessions (BERTH_BROWSER_MAX_SESSIONS). ` +
+          'Try again later, or use visit_webpage to read a page without a browser.',
+        { details: { limit: this.options.maxContexts } },
+      )
+    }
+    this.open++
+    this.cancelLinger()
+    try {
+      const browser = await this.launch()
+      const context = await browser.newContext(contextOptions)
+      context.once('close', () => this.release())
+      return context
+    } catch (error) {
+      this.release()
+      throw error
+    }
+  }
+
+  /** Close chromium now (server shutdown, tests); contexts still open are closed with it. */
+  async close(): Promise<void> {
+    this.cancelLinger()
+    const browser = this.browser
+    this.browser = null
+    await (await browser?.catch(() => null))?.close()
+  }
+
+  private launch(): Promise<Browser> {
+    if (this.browser !== null) return this.browser
+    const { executablePath } = this.options
+    if (!existsSync(executablePath)) {
+      throw new BerthError(
+        'BROWSER_UNAVAILABLE',
+        `No browser is installed at ${executablePath} (BERTH_BROWSER_PATH); the operator can install chromium.`,
+      )
+    }
+    const started = chromium
+      .launch({ executablePath, args: LAUNCH_ARGS, headless: true })
+      .then((browser) => {
+        browser.on('disconnected', () => {
+          // A crashed or killed chromium: the next context starts a new one.
+          if (this.browser === started) this.browser = null
+          this.options.logger?.warn({ part: 'browser' }, 'chromium exited')
+        })
+        return browser
+      })
+      .catch((error: unknown) => {
+        if (this.browser === started) this.browser = null
+        throw new BerthError(
+          'BROWSER_UNAVAILABLE',
+          `The browser (${executablePath}) failed to start: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+          { cause: error },
+        )
+      })
+    this.browser = started
+    return started
+  }
+
+  private release(): void {
+    this.open = Math.max(0, this.open - 1)
+    if (this.open > 0 || this.browser === null) return
+    this.cancelLinger()
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = null
+      if (this.open === 0) void this.close().catch(() => {})
+    }, this.options.lingerMs ?? 60_000)
+    this.lingerTimer.unref()
+  }
+
+  private cancelLinger(): void {
+    if (this.lingerTimer !== null) clearTimeout(this.lingerTimer)
+    this.lingerTimer = null
+  }
+}

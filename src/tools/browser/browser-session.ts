@@ -1,0 +1,458 @@
+import { readFile, realpath, stat } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type BrowserContext, type Download, errors, type Page, type Response } from 'playwright-core'
+import { BerthError, isBerthError } from '../../core/errors.js'
+import { formatBytes } from '../../core/format-bytes.js'
+import { sanitizeFileName } from '../../workspace/file-names.js'
+import { readDocument } from '../documents/read-document.js'
+import type { ToolContext, ToolResult } from '../tool.js'
+import { saveToolImage } from '../tool-images.js'
+import type { AddressPolicy } from '../web/address-guard.js'
+import { BROWSER_USER_AGENT } from '../web/safe-fetch.js'
+import type { BrowserPool } from './browser-pool.js'
+import { formatReport, type PageReport } from './page-report.js'
+import {
+  domQuietScript,
+  drawMarksScript,
+  type ElementScan,
+  FIND_ELEMENTS_SCRIPT,
+  type InteractiveElement,
+  PAGE_TEXT_SCRIPT,
+  REMOVE_MARKS_SCRIPT,
+} from './page-scripts.js'
+import { RequestGuard } from './request-guard.js'
+
+/** The reference's viewport, so coordinates in replayed reference sessions land on the same spots. */
+export const VIEWPORT = { width: 1268, height: 951 }
+
+export interface BrowserSessionOptions {
+  pool: BrowserPool
+  /** BERTH_PORT: requests to berth's own server are refused (request-guard.ts). */
+  serverPort: number
+  /** BERTH_WEB_ALLOW_PRIVATE. */
+  allowPrivate: boolean
+  /** Without allowPrivate: which addresses may be reached (tests narrow it). */
+  allowAddress?: AddressPolicy
+  /** BERTH_BROWSER_IDLE, ms: the context is closed this long after the last call. */
+  idleMs: number
+  /** BERTH_BROWSER_TIMEOUT, ms: how long a navigation may take. */
+  navigationTimeoutMs: number
+  /** Page text handed to the model per step; default 8,000 characters. */
+  textChars?: number
+  /** Largest download kept in the workspace; default 100 MiB. */
+  maxDownloadBytes?: number
+}
+
+/** How long the DOM must stay unchanged (and no request be in flight) before a step is captured. */
+const QUIET_MS = 120
+/** The longest a step waits for the page to settle after its action. */
+const SETTLE_CAP_MS = 3_000
+const DEFAULT_TEXT_CHARS = 8_000
+const DEFAULT_MAX_DOWNLOAD = 100 * 1024 ** 2
+
+/**
+ * One session's browser: an isolated context of the shared chromium
+ * (browser-pool.ts), its tabs and the elements last marked. Started on the
+ * first browser_* call, closed after `idleMs` without one and when the
+ * session's resources are disposed. A crashed tab or a chromium that died is
+ * reported as a tool error and replaced on the next call.
+ */
+export class BrowserSession {
+  private context: BrowserContext | null = null
+  private opening: Promise<BrowserContext> | null = null
+  private current: Page | null = null
+  private guard: RequestGuard | null = null
+  private tool: ToolContext | null = null
+  private idleTimer: NodeJS.Timeout | null = null
+  private busy = 0
+  private shots = 0
+  private readonly inflight = new WeakMap<Page, number>()
+  private readonly crashed = new WeakSet<Page>()
+  private pendingDownloads: Promise<string>[] = []
+  /** Why the guard refused the last request, to explain a blocked navigation. */
+  private lastRefusal: string | null = null
+  /** The elements last numbered on the current page (for the select tools' indices). */
+  elements: InteractiveElement[] = []
+
+  constructor(readonly options: BrowserSessionOptions) {}
+
+  /**
+   * Run one tool step: keep the context alive meanwhile, turn playwright's
+   * failures into errors written for the model.
+   */
+  async step(context: ToolContext, action: (page: Page) => Promise<ToolResult>): Promise<ToolResult> {
+    this.busy++
+    this.tool = context
+    try {
+      const page = await this.page(context)
+      return await action(page).catch((error: unknown) => {
+        throw this.explain(error, page)
+      })
+    } finally {
+      this.busy--
+      this.armIdle()
+    }
+  }
+
+  /** The current tab, opening the context or a fresh tab when needed. */
+  async page(context: ToolContext): Promise<Page> {
+    const browserContext = await this.ensureContext(context)
+    if (this.current !== null && !this.current.isClosed() && !this.crashed.has(this.current)) return this.current
+    const open = browserContext.pages().filter((p) => !p.isClosed() && !this.crashed.has(p))
+    this.current = open.at(-1) ?? (await browserContext.newPage())
+    return this.current
+  }
+
+  tabs(): Page[] {
+    return this.context?.pages().filter((p) => !p.isClosed()) ?? []
+  }
+
+  setCurrent(page: Page): void {
+    this.current = page
+  }
+
+  async openTab(context: ToolContext): Promise<Page> {
+    const browserContext = await this.ensureContext(context)
+    this.current = await browserContext.newPage()
+    return this.current
+  }
+
+  /** browser_restart: a new context (cookies, storage and tabs gone). */
+  async restart(context: ToolContext): Promise<Page> {
+    await this.closeContext()
+    return this.page(context)
+  }
+
+  /** Close the context (idle, restart, session disposed). */
+  async closeContext(): Promise<void> {
+    const context = this.context ?? (await this.opening?.catch(() => null)) ?? null
+    this.context = null
+    this.opening = null
+    this.current = null
+    this.elements = []
+    await context?.close().catch(() => {})
+  }
+
+  async dispose(): Promise<void> {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer)
+    this.idleTimer = null
+    await this.closeContext()
+  }
+
+  /**
+   * Go to `url` and wait for its document (domcontentloaded, then the
+   * settle of `capture`). Returns the main response, or null when the
+   * address started a download instead of a page.
+   */
+  async navigate(page: Page, url: string): Promise<Response | null> {
+    const verdict = await this.guard?.check(url)
+    if (verdict) throw new BerthError('WEB_REQUEST_FAILED', verdict, { details: { url } })
+    this.lastRefusal = null
+    try {
+      return await page.goto(url, { waitUntil: 'domcontentloaded', timeout: this.options.navigationTimeoutMs })
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      if (message.includes('Download is starting')) return null
+      if (error instanceof errors.TimeoutError) {
+        throw new BerthError(
+          'TOOL_FAILED',
+          `Timeout: ${url} did not load within ${Math.round(this.options.navigationTimeoutMs / 1000)} s. ` +
+            'The browser is still usable: try again, or another address.',
+          { details: { url } },
+        )
+      }
+      if (message.includes('ERR_BLOCKED_BY_CLIENT') && this.lastRefusal !== null) {
+        throw new BerthError('WEB_REQUEST_FAILED', this.lastRefusal, { details: { url } })
+      }
+      throw error
+    }
+  }
+
+  /**
+   * Wait until the page settles: its load event, then no DOM change for a
+   * moment and no request in flight (pages that write their text by script
+   * after load), at most `capMs`.
+   */
+  async settle(page: Page, capMs = SETTLE_CAP_MS): Promise<void> {
+    const deadline = Date.now() + capMs
+    for (;;) {
+      const left = deadline - Date.now()
+      if (left <= 0 || page.isClosed() || this.crashed.has(page)) return
+      try {
+        await page.waitForLoadState('load', { timeout: left })
+        await page.evaluate(domQuietScript(QUIET_MS, Math.max(QUIET_MS, deadline - Date.now())))
+        if ((this.inflight.get(page) ?? 0) === 0) return
+        await sleep(50)
+      } catch (error) {
+        if (error instanceof errors.TimeoutError) return
+        // A navigation replaced the document under the script: wait for the new one.
+        await sleep(50)
+      }
+    }
+  }
+
+  /**
+   * The step's result: a screenshot kept in the workspace (with the
+   * elements boxed and numbered when `marks`), the page's URL, title,
+   * tabs and text, and notes on downloads.
+   */
+  async capture(
+    page: Page,
+    context: ToolContext,
+    message: string,
+    opts: { marks?: boolean } = {},
+  ): Promise<ToolResult> {
+    await this.settle(page)
+    const downloads = await this.collectDownloads()
+    const scan = await page.evaluate(FIND_ELEMENTS_SCRIPT).catch(() => null)
+    const elementScan = (scan as ElementScan | null) ?? {
+      elements: [],
+      viewport: { ...VIEWPORT, scrollY: 0, scrollHeight: VIEWPORT.height },
+    }
+    this.elements = elementScan.elements
+    let shot: Buffer
+    if (opts.marks === true && this.elements.length > 0) {
+      await page.evaluate(drawMarksScript(this.elements))
+      try {
+        shot = await this.screenshot(page)
+      } finally {
+        await page.evaluate(REMOVE_MARKS_SCRIPT).catch(() => {})
+      }
+    } else {
+      shot = await this.screenshot(page)
+    }
+    const text = (await page.evaluate(PAGE_TEXT_SCRIPT).catch(() => null)) as { text: string } | null
+    const tabs = await Promise.all(
+      this.tabs().map(async (tab) => ({
+        title: await tab.title().catch(() => ''),
+        url: tab.url(),
+        current: tab === page,
+      })),
+    )
+    const image = await saveToolImage(context, `browser/screenshots/${this.shotName()}.jpg`, shot)
+    const report: PageReport = {
+      message,
+      url: page.url(),
+      title: await page.title().catch(() => ''),
+      tabs,
+      viewport: elementScan.viewport,
+      text: text?.text ?? '',
+      downloads,
+      elementCount: this.elements.length,
+      ...(opts.marks === true ? { elements: this.elements } : {}),
+    }
+    return { output: formatReport(report, this.options.textChars ?? DEFAULT_TEXT_CHARS), images: [image] }
+  }
+
+  /**
+   * A PDF opened as a page (chromium shows it in its viewer, as the
+   * reference does): keep its bytes under downloads/ and read its text as
+   * get_text_from_local_file does. The page's own body is the viewer, so the
+   * file is fetched once more, with the context's cookies, from the final
+   * address (checked by the guard again; no redirects followed).
+   */
+  async readPdfResponse(response: Response, context: ToolContext): Promise<string | null> {
+    const type = (response.headers()['content-type'] ?? '').toLowerCase()
+    if (!type.includes('application/pdf')) return null
+    const url = response.url()
+    const max = this.options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD
+    const declared = Number(response.headers()['content-length'] ?? 0)
+    if (declared > max)
+      return `The PDF at ${url} is ${formatBytes(declared)}, over the ${formatBytes(max)} kept; only shown.`
+    const verdict = await this.guard?.check(url)
+    if (verdict) return verdict
+    const fetched = await response
+      .frame()
+      .page()
+      .context()
+      .request.get(url, { maxRedirects: 0, timeout: this.options.navigationTimeoutMs })
+      .catch(() => null)
+    const bytes = fetched?.ok() ? await fetched.body().catch(() => null) : null
+    await fetched?.dispose().catch(() => {})
+    if (bytes === null || bytes.byteLength > max) return `The PDF at ${url} is shown, but its file could not be kept.`
+    return this.keep(url, nameFromUrl(url, '.pdf'), bytes, context)
+  }
+
+  private async ensureContext(context: ToolContext): Promise<BrowserContext> {
+    const workspaceDir = await realpath(context.workspaceDir)
+    this.guard = new RequestGuard({
+      sessionId: context.sessionId,
+      workspaceDir,
+      publicUrl: context.publicUrl,
+      serverPort: this.options.serverPort,
+      allowPrivate: this.options.allowPrivate,
+      ...(this.options.allowAddress === undefined ? {} : { allowAddress: this.options.allowAddress }),
+    })
+    if (this.context !== null) return this.context
+    this.opening ??= this.openContext()
+    try {
+      this.context = await this.opening
+      return this.context
+    } finally {
+      this.opening = null
+    }
+  }
+
+  private async openContext(): Promise<BrowserContext> {
+    const context = await this.options.pool.newContext({
+      viewport: VIEWPORT,
+      deviceScaleFactor: 1,
+      userAgent: BROWSER_USER_AGENT,
+      acceptDownloads: true,
+      // Service workers would fetch outside context.route.
+      serviceWorkers: 'block',
+      ignoreHTTPSErrors: true,
+    })
+    try {
+      await context.route('**/*', async (route) => {
+        const verdict = await this.guard?.check(route.request().url()).catch(() => 'The address could not be checked.')
+        if (verdict) {
+          if (route.request().isNavigationRequest()) this.lastRefusal = verdict
+          await route.abort('blockedbyclient').catch(() => {})
+        } else {
+          await route.continue().catch(() => {})
+        }
+      })
+      await context.routeWebSocket(
+        () => true,
+        async (socket) => {
+          const verdict = await this.guard?.check(socket.url()).catch(() => 'refused')
+          if (verdict) await socket.close({ code: 1008, reason: 'refused by berth' })
+          else socket.connectToServer()
+        },
+      )
+      context.on('page', (page) => this.track(page))
+      context.on('close', () => {
+        if (this.context === context) {
+          this.context = null
+          this.current = null
+        }
+      })
+      return context
+    } catch (error) {
+      await context.close().catch(() => {})
+      throw error
+    }
+  }
+
+  private track(page: Page): void {
+    const count = (delta: number) => this.inflight.set(page, Math.max(0, (this.inflight.get(page) ?? 0) + delta))
+    page.on('request', () => count(1))
+    page.on('requestfinished', () => count(-1))
+    page.on('requestfailed', () => count(-1))
+    page.on('crash', () => {
+      this.crashed.add(page)
+      this.tool?.logger.warn({ part: 'browser', url: page.url() }, 'browser tab crashed')
+      void page.close().catch(() => {})
+    })
+    page.on('download', (download) => {
+      this.pendingDownloads.push(this.saveDownload(download))
+    })
+  }
+
+  private async saveDownload(download: Download): Promise<string> {
+    const context = this.tool
+    if (context === null) return 'A download was dropped: no session to keep it in.'
+    try {
+      const file = await download.path()
+      const size = (await stat(file)).size
+      const max = this.options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD
+      if (size > max) {
+        return `Downloaded ${download.url()} is ${formatBytes(size)}, over the ${formatBytes(max)} kept; not saved.`
+      }
+      return await this.keep(download.url(), download.suggestedFilename(), await readFile(file), context)
+    } catch (error) {
+      return `The download of ${download.url()} failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`
+    } finally {
+      await download.delete().catch(() => {})
+    }
+  }
+
+  /** Save into downloads/ through the workspace's one door, and read a PDF's text (capped). */
+  private async keep(url: string, suggested: string, bytes: Buffer, context: ToolContext): Promise<string> {
+    let name = sanitizeFileName(suggested)
+    if (name === 'file') name = 'download'
+    const relative = `downloads/${name}`
+    await context.workspaces.writeFile(context.sessionId, relative, bytes)
+    const saved = `Downloaded ${url} (${formatBytes(bytes.byteLength)}) to ${relative}.`
+    const isPdf = bytes.subarray(0, 5).toString('latin1') === '%PDF-'
+    if (!isPdf) return `${saved} Read it with get_text_from_local_file, or work on it with bash.`
+    try {
+      const text = await readDocument(context, relative)
+      const max = this.options.textChars ?? DEFAULT_TEXT_CHARS
+      const shown =
+        text.length > max
+          ? `${text.slice(0, max)}\n[... cut at ${max} of ${text.length} characters; read the rest with pdf_text_extract]`
+          : text
+      return `${saved} Its text:\n${shown}`
+    } catch (error) {
+      if (!isBerthError(error)) throw error
+      return `${saved} Its text could not be read: ${error.message}`
+    }
+  }
+
+  private async collectDownloads(): Promise<string[]> {
+    if (this.pendingDownloads.length === 0) return []
+    const pending = this.pendingDownloads
+    this.pendingDownloads = []
+    const cap = sleep(this.options.navigationTimeoutMs).then(() => 'A download is still running; it was not saved.')
+    return Promise.all(pending.map((note) => Promise.race([note, cap])))
+  }
+
+  private async screenshot(page: Page): Promise<Buffer> {
+    // JPEG: a full viewport is ~50-200 KB, far under the 3.75 MB a model takes per image.
+    return page.screenshot({ type: 'jpeg', quality: 70, timeout: 15_000 })
+  }
+
+  private shotName(): string {
+    // Unique across restarts: the history attaches old steps' screenshots by their paths.
+    this.shots++
+    return `${Date.now().toString(36)}-${this.shots}`
+  }
+
+  private armIdle(): void {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer)
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null
+      if (this.busy > 0) return this.armIdle()
+      void this.closeContext()
+    }, this.options.idleMs)
+    this.idleTimer.unref()
+  }
+
+  /** Playwright's errors in words the model can act on; the session stays usable. */
+  private explain(error: unknown, page: Page): unknown {
+    if (isBerthError(error)) return error
+    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? ''
+    if (this.crashed.has(page) || /crash/i.test(message)) {
+      this.current = null
+      return new BerthError(
+        'TOOL_FAILED',
+        'The browser tab crashed (the page may be too heavy). The next browser call opens a fresh tab; ' +
+          'navigate again to continue.',
+        { cause: error },
+      )
+    }
+    if (/has been closed|Target closed|browser has disconnected/i.test(message)) {
+      this.current = null
+      return new BerthError(
+        'TOOL_FAILED',
+        'The browser tab or the browser closed during this step. The next browser call opens a new one.',
+        { cause: error },
+      )
+    }
+    if (error instanceof errors.TimeoutError) {
+      return new BerthError('TOOL_FAILED', `The page did not respond in time: ${message}`, { cause: error })
+    }
+    return new BerthError('TOOL_FAILED', `Browser step failed: ${message}`, { cause: error })
+  }
+}
+
+function nameFromUrl(url: string, extension: string): string {
+  let name = ''
+  try {
+    name = decodeURIComponent(new URL(url).pathname.split('/').at(-1) ?? '')
+  } catch {}
+  if (name === '') name = 'download'
+  return name.toLowerCase().endsWith(extension) ? name : `${name}${extension}`
+}
