@@ -31,6 +31,7 @@ export function ToolCardView({ tool }: { tool: ToolCard }) {
       {open ? (
         <div className="tool-body" id={bodyId}>
           <ToolBody tool={tool} />
+          {tool.name.startsWith('browser_') ? <BrowserUrl tool={tool} /> : null}
           {tool.images.length > 0 ? <ToolImages images={tool.images} /> : null}
         </div>
       ) : null}
@@ -135,6 +136,27 @@ function ToolImage({ image }: { image: ToolImageRef }) {
   )
 }
 
+/**
+ * A browser step's card: the address the page was at (its result's `URL:` line, see
+ * src/tools/browser/page-report.ts) above the screenshot; a link only for http(s).
+ */
+function BrowserUrl({ tool }: { tool: ToolCard }) {
+  const url = /^URL: (\S+)$/m.exec(tool.result ?? '')?.[1]
+  if (url === undefined) return null
+  return (
+    <p className="browser-url">
+      URL:{' '}
+      {/^https?:\/\//i.test(url) ? (
+        <a href={url} target="_blank" rel="noopener noreferrer">
+          {url}
+        </a>
+      ) : (
+        url
+      )}
+    </p>
+  )
+}
+
 function DeployResult({ url }: { url: string }) {
   const href = siteHref(url, location.origin)
   return (
@@ -185,6 +207,11 @@ function gist(tool: ToolCard): string {
       return str(input.url)
     case 'display_image':
       return str(input.image_path)
+    case 'browser_navigation':
+    case 'browser_restart':
+      return str(input.url)
+    case 'browser_click':
+      return `${str(input.coordinate_x)}, ${str(input.coordinate_y)}`
     default:
       return ''
   }
