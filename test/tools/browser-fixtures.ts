@@ -12,10 +12,14 @@ export interface FakeSite {
 
 const PAGES: Record<string, string> = {
   // Text that only exists after scripts ran: one part after a fetch, one only after 1.5 s.
-  '/scripted': `<!doctype html><title>Scripted</title><body><h1>Loading…</h1><p id="late"></p>
+  '/scripted': `<!doctype html><title>Scripted</title><body><h1>Loading…</h1><p id="count"></p><p id="late"></p>
 <script>
 fetch('/data.json').then((r) => r.json()).then((d) => { document.querySelector('h1').textContent = d.message })
 setTimeout(() => { document.getElementById('late').textContent = 'Written late: tortoise' }, 1500)
+// Text that keeps changing for half a second by timers alone (no request): a step waits for the DOM to be quiet.
+let n = 0
+const tick = () => { n++; document.getElementById('count').textContent = 'Counted to ' + n; if (n < 10) setTimeout(tick, 50) }
+addEventListener('load', () => setTimeout(tick, 50))
 </script></body>`,
   '/form': `<!doctype html><title>Order form</title><body>
 <form action="/result" method="get">

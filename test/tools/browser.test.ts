@@ -95,6 +95,7 @@ describe('the browser tools on real chromium', () => {
     expect(result.output).toContain(`URL: ${site.base}/scripted`)
     expect(result.output).toContain('Title: Scripted')
     expect(result.output).toContain('Fetched after load: otter')
+    expect(result.output).toContain('Counted to 10')
     expect(result.output).not.toContain('tortoise')
     await expectScreenshot(result, context)
     const waited = await call('browser_wait')
