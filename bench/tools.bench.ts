@@ -11,21 +11,34 @@
  * include starting the thread; under tsx (npm run) that also loads tsx's
  * loader into the thread, which the built server does not.
  *
- *   npm run bench:tools        (BENCH_ROUNDS=3, BENCH_SECTIONS=documents to pick sections)
+ * browser: browser_navigation to a local page (navigate, settle, JPEG
+ * screenshot, page text, screenshot saved through the one door) p50/p99
+ * over BENCH_BROWSER_STEPS steps (target p50 < 400 ms), and the memory of
+ * chromium (the sum over its processes, from /proc: RSS, and PSS, which
+ * counts shared pages once) with one session's context and with 10
+ * sessions at once (target < 1.5 GiB in all). Needs /usr/bin/chromium
+ * (BERTH_BROWSER_PATH).
+ *
+ *   npm run bench:tools        (BENCH_ROUNDS=3, BENCH_SECTIONS=documents,browser to pick sections)
  */
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { pino } from 'pino'
+import { BrowserPool } from '../src/tools/browser/browser-pool.js'
+import { createBrowserTools } from '../src/tools/browser/browser-tools.js'
 import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from '../src/tools/documents/limits.js'
 import { readDocument } from '../src/tools/documents/read-document.js'
-import { createSessionResources } from '../src/tools/session-resources.js'
+import { type AnyTool, runTool } from '../src/tools/run-tool.js'
+import { createSessionResources, type DisposableSessionResources } from '../src/tools/session-resources.js'
 import type { ToolContext } from '../src/tools/tool.js'
 import { Workspaces } from '../src/workspace/workspaces.js'
+import { startFakeSite } from '../test/tools/browser-fixtures.js'
 import { makePdf, makeXlsx } from '../test/tools/documents-fixtures.js'
-import { fmt, median } from './stats.js'
+import { fmt, median, percentile } from './stats.js'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 
@@ -34,7 +47,10 @@ interface Section {
   run(): Promise<void>
 }
 
-const SECTIONS: Section[] = [{ name: 'documents', run: documentsSection }]
+const SECTIONS: Section[] = [
+  { name: 'documents', run: documentsSection },
+  { name: 'browser', run: browserSection },
+]
 
 const picked = process.env.BENCH_SECTIONS?.split(',').map((s) => s.trim())
 console.log(`bench:tools  (${ROUNDS} rounds, medians)\n`)
@@ -98,6 +114,90 @@ async function documentsSection(): Promise<void> {
   } finally {
     await rm(root, { recursive: true, force: true })
   }
+}
+
+async function browserSection(): Promise<void> {
+  const executablePath = process.env.BERTH_BROWSER_PATH ?? '/usr/bin/chromium'
+  if (!existsSync(executablePath)) {
+    console.log(`skipped: no chromium at ${executablePath} (apt-get install -y chromium)`)
+    return
+  }
+  const steps = Number(process.env.BENCH_BROWSER_STEPS ?? 40)
+  const root = await mkdtemp(path.join(tmpdir(), 'berth-bench-browser-'))
+  const site = await startFakeSite()
+  const pool = new BrowserPool({ executablePath, maxContexts: 10 })
+  const tools = createBrowserTools({
+    pool,
+    serverPort: 1,
+    allowPrivate: true,
+    idleMs: 600_000,
+    navigationTimeoutMs: 30_000,
+  })
+  const navigation = tools.find((tool) => tool.name === 'browser_navigation') as AnyTool
+  const sessions: ToolContext[] = []
+  const navigate = async (context: ToolContext, page: string): Promise<number> => {
+    const started = performance.now()
+    const result = await runTool(navigation, { url: `${site.base}${page}?${Math.random()}` }, context)
+    if (result.isError || result.images?.length !== 1) throw new Error(`navigation failed: ${result.output}`)
+    return performance.now() - started
+  }
+  try {
+    const first = await benchContext(root)
+    sessions.push(first)
+    await navigate(first, '/second') // starts chromium and the context, untimed
+    const times: number[] = []
+    for (let i = 0; i < steps; i++) times.push(await navigate(first, i % 2 === 0 ? '/second' : '/form'))
+    console.log(
+      `navigate + screenshot + text (local page, ${steps} steps)  p50 ${fmt(percentile(times, 50), 0)} ms  ` +
+        `p99 ${fmt(percentile(times, 99), 0)} ms  (target p50 < 400 ms)`,
+    )
+    const one = await chromiumMemory()
+    console.log(`chromium with 1 session:   ${memoryLine(one)}`)
+    for (let i = 1; i < 10; i++) sessions.push(await benchContext(root))
+    await Promise.all(sessions.map((context, i) => navigate(context, i % 2 === 0 ? '/long' : '/form')))
+    const ten = await chromiumMemory()
+    console.log(`chromium with 10 sessions: ${memoryLine(ten)}  (target < 1.5 GiB in all)`)
+  } finally {
+    for (const context of sessions) await (context.resources as DisposableSessionResources).dispose()
+    await pool.close()
+    await site.close()
+    await rm(root, { recursive: true, force: true })
+  }
+}
+
+function memoryLine(memory: { processes: number; rssKb: number; pssKb: number }): string {
+  return `${memory.processes} processes, RSS ${fmt(memory.rssKb / 1024, 0)} MiB, PSS ${fmt(memory.pssKb / 1024, 0)} MiB`
+}
+
+/** RSS and PSS summed over this process's descendants (chromium and its renderers, GPU and utility processes). */
+async function chromiumMemory(): Promise<{ processes: number; rssKb: number; pssKb: number }> {
+  const parents = new Map<number, number>()
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => null)
+    // The parent pid is the second field after the parenthesised command name.
+    const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (fields?.[1] !== undefined) parents.set(Number(entry), Number(fields[1]))
+  }
+  const descendants = new Set<number>([process.pid])
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const [pid, parent] of parents) {
+      if (descendants.has(parent) && !descendants.has(pid)) {
+        descendants.add(pid)
+        grew = true
+      }
+    }
+  }
+  descendants.delete(process.pid)
+  let rssKb = 0
+  let pssKb = 0
+  for (const pid of descendants) {
+    const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '')
+    rssKb += Number(/^Rss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0)
+    pssKb += Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0)
+  }
+  return { processes: descendants.size, rssKb, pssKb }
 }
 
 /** A real workspace under `root` and a tool context on it (no events, no live output). */

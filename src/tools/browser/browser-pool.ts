@@ -15,7 +15,6 @@ export interface BrowserPoolOptions {
 
 /** Flags that work in containers and keep chromium from calling home (as test/ui/browser.ts). */
 const LAUNCH_ARGS = [
-  '--no-sandbox',
   '--disable-gpu',
   '--disable-dev-shm-usage',
   '--disable-quic',
@@ -25,6 +24,8 @@ const LAUNCH_ARGS = [
   '--disable-sync',
   '--disable-default-apps',
   '--mute-audio',
+  // No renderer started ahead of need: sessions come and go, and a spare one is memory held for nothing.
+  '--disable-features=SpareRendererForSitePerProcess',
 ]
 
 /**
@@ -90,8 +91,7 @@ export class BrowserPool {
         `No browser is installed at ${executablePath} (BERTH_BROWSER_PATH); the operator can install chromium.`,
       )
     }
-    const started = chromium
-      .launch({ executablePath, args: LAUNCH_ARGS, headless: true })
+    const started = this.start(executablePath)
       .then((browser) => {
         browser.on('disconnected', () => {
           // A crashed or killed chromium: the next context starts a new one.
@@ -110,6 +110,26 @@ export class BrowserPool {
       })
     this.browser = started
     return started
+  }
+
+  /**
+   * chromium's own sandbox keeps a page that exploits a renderer inside it;
+   * it needs user namespaces and refuses to run as root. Tried first when
+   * berth is not root (the Docker image runs as `berth`); without it,
+   * chromium runs unsandboxed and that is logged once per start.
+   */
+  private async start(executablePath: string): Promise<Browser> {
+    const launch = (chromiumSandbox: boolean) =>
+      chromium.launch({ executablePath, args: LAUNCH_ARGS, headless: true, chromiumSandbox })
+    if (process.getuid?.() !== 0) {
+      try {
+        return await launch(true)
+      } catch (error) {
+        this.options.logger?.warn({ part: 'browser', err: error }, "chromium's sandbox is unavailable here")
+      }
+    }
+    this.options.logger?.info({ part: 'browser' }, 'chromium runs without its own sandbox')
+    return launch(false)
   }
 
   private release(): void {
