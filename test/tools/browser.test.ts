@@ -199,6 +199,16 @@ describe('the browser tools on real chromium', () => {
     expect(next.output).toContain('puffin')
   })
 
+  it('cancelling the run ends a step stuck in a page that never loads', async () => {
+    const { context, call } = await setup({ navigationTimeoutMs: 20_000 })
+    const started = Date.now()
+    const pending = call('browser_navigation', { url: `${site.base}/hang` })
+    setTimeout(() => context.controller.abort(), 500)
+    const result = await pending
+    expect(result).toEqual({ output: 'Tool browser_navigation was cancelled.', isError: true })
+    expect(Date.now() - started).toBeLessThan(3_000)
+  })
+
   it('a crashed tab is an error; the next call opens a fresh tab', async () => {
     const { context, call } = await setup()
     await call('browser_navigation', { url: `${site.base}/second` })

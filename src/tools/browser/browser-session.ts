@@ -85,9 +85,10 @@ export class BrowserSession {
     this.tool = context
     try {
       const page = await this.page(context)
-      return await action(page).catch((error: unknown) => {
+      const done = action(page).catch((error: unknown) => {
         throw this.explain(error, page)
       })
+      return await untilAborted(done, context.signal)
     } finally {
       this.busy--
       this.armIdle()
@@ -445,6 +446,27 @@ export class BrowserSession {
       return new BerthError('TOOL_FAILED', `The page did not respond in time: ${message}`, { cause: error })
     }
     return new BerthError('TOOL_FAILED', `Browser step failed: ${message}`, { cause: error })
+  }
+}
+
+/**
+ * The step's outcome, or `TOOL_ABORTED` as soon as the run is cancelled, so
+ * a step stuck in a slow page ends with the run (the tab stays; the next
+ * step can use it).
+ */
+async function untilAborted<T>(step: Promise<T>, signal: AbortSignal): Promise<T> {
+  let onAbort = () => {}
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new BerthError('TOOL_ABORTED', 'The browser step was stopped: the run was cancelled.'))
+  })
+  if (signal.aborted) onAbort()
+  else signal.addEventListener('abort', onAbort, { once: true })
+  // The step may still fail after the abort won; that failure is nobody's to handle.
+  step.catch(() => {})
+  try {
+    return await Promise.race([step, aborted])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
   }
 }
 

@@ -181,7 +181,9 @@ export function createBrowserTools(options: BrowserSessionOptions): AnyTool[] {
         'screenshot) and the x,y position to click it at.',
       parameters: noInput,
       execute: (_input, context) =>
-        step(context, (s, page) => s.capture(page, context, `Current URL: ${page.url()}`, { marks: true })),
+        step(context, (s, page) =>
+          s.capture(page, context, 'Marked the interactive elements in view.', { marks: true }),
+        ),
     }),
     defineTool({
       name: 'browser_switch_tab',
