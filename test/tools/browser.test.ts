@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BrowserPool } from '../../src/tools/browser/browser-pool.js'
 import type { BrowserSessionOptions } from '../../src/tools/browser/browser-session.js'
@@ -9,6 +11,7 @@ import { browserSessionOf, createBrowserTools } from '../../src/tools/browser/br
 import { type AnyTool, runTool } from '../../src/tools/run-tool.js'
 import type { ToolResult } from '../../src/tools/tool.js'
 import { PNG_1PX } from '../helpers/images.js'
+import { TSX_IMPORT } from '../helpers/tsx.js'
 import { type FakeSite, startFakeSite } from './browser-fixtures.js'
 import { type FakeToolContext, makeToolContext } from './helpers.js'
 
@@ -303,5 +306,26 @@ describe('the browser tools on real chromium', () => {
     } finally {
       await small.close()
     }
+  })
+
+  it('lets the process exit once the sessions are disposed (chromium closes with the last context)', async () => {
+    const script = `
+      import { BrowserPool } from ${JSON.stringify(fileURLToPath(new URL('../../src/tools/browser/browser-pool.ts', import.meta.url)))}
+      const pool = new BrowserPool({ executablePath: ${JSON.stringify(CHROMIUM)}, maxContexts: 1 })
+      const context = await pool.newContext({})
+      const page = await context.newPage()
+      await page.goto(${JSON.stringify(`${site.base}/second`)})
+      await context.close()
+      console.log('closed')`
+    const started = Date.now()
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', TSX_IMPORT, '--input-type=module', '-e', script],
+      {
+        timeout: 20_000,
+      },
+    )
+    expect(stdout.trim()).toBe('closed')
+    expect(Date.now() - started).toBeLessThan(10_000)
   })
 })

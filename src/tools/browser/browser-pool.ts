@@ -8,7 +8,12 @@ export interface BrowserPoolOptions {
   executablePath: string
   /** BERTH_BROWSER_MAX_SESSIONS: contexts open at once. */
   maxContexts: number
-  /** How long chromium stays up after its last context closed, so the next session starts fast. */
+  /**
+   * How long chromium stays up after its last context closed; default 0. A
+   * running chromium keeps Node's event loop alive, so with a linger the
+   * server would wait that long to exit after a shutdown closed every
+   * session; starting chromium again costs about a second.
+   */
   lingerMs?: number
   logger?: Logger
 }
@@ -31,7 +36,7 @@ const LAUNCH_ARGS = [
 /**
  * One chromium process shared by every session, each session in its own
  * context (separate cookies, storage and cache). Started on the first
- * context, closed a while after the last one; a chromium that dies is
+ * context, closed with the last one; a chromium that dies is
  * started again on the next request. At most `maxContexts` at once: one more
  * gets `BROWSER_UNAVAILABLE` with a message the model can act on.
  *
@@ -136,10 +141,15 @@ export class BrowserPool {
     this.open = Math.max(0, this.open - 1)
     if (this.open > 0 || this.browser === null) return
     this.cancelLinger()
+    const linger = this.options.lingerMs ?? 0
+    if (linger <= 0) {
+      void this.close().catch(() => {})
+      return
+    }
     this.lingerTimer = setTimeout(() => {
       this.lingerTimer = null
       if (this.open === 0) void this.close().catch(() => {})
-    }, this.options.lingerMs ?? 60_000)
+    }, linger)
     this.lingerTimer.unref()
   }
 
