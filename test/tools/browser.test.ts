@@ -175,6 +175,14 @@ describe('the browser tools on real chromium', () => {
     expect(missing.output).toContain('No tab 5: 2 tab(s) are open')
     const blank = await call('browser_open_new_tab')
     expect(blank.output).toContain('URL: about:blank')
+    expect(blank.output).toContain('[2] (untitled) (about:blank) <- current')
+    const badKey = await call('browser_press_key', { key: 'NoSuchKey' })
+    expect(badKey).toMatchObject({ isError: true })
+    expect(badKey.output).toContain('Cannot press "NoSuchKey"')
+    // A restart is a fresh context: one tab, on the address given.
+    const restarted = await call('browser_restart', { url: `${site.base}/form` })
+    expect(restarted.output).toContain('Title: Order form')
+    expect(restarted.output).not.toContain('Tabs:')
   })
 
   it('scrolling moves the page and the text window with it', async () => {
