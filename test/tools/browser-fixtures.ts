@@ -51,6 +51,10 @@ export async function startFakeSite(): Promise<FakeSite> {
       hanging.add(response)
       return
     }
+    if (url.pathname === '/redirect') {
+      response.writeHead(302, { location: url.searchParams.get('to') ?? '/' })
+      return response.end()
+    }
     if (url.pathname === '/data.json') {
       response.writeHead(200, { 'content-type': 'application/json' })
       return response.end(JSON.stringify({ message: 'Fetched after load: otter' }))

@@ -257,6 +257,20 @@ describe('the browser tools on real chromium', () => {
     )
     await call('browser_navigation', { url: pathToFileURL(page).href })
     expect(site.seen).toEqual([`/workspace/${context.sessionId}/index.html`])
+    // A redirect from another server is followed by chromium without asking the guard (playwright routes only
+    // the first address), so the hop reaches the server, but the page it leads to is refused, not shown.
+    const elsewhere = await startFakeSite()
+    try {
+      const hop = `${elsewhere.base}/redirect?to=${encodeURIComponent(`${site.base}/api/redirected`)}`
+      const redirected = await call('browser_navigation', { url: hop })
+      expect(redirected).toMatchObject({ isError: true })
+      expect(redirected.output).toContain('The page was redirected to a refused address. Refused')
+      expect(redirected.output).toContain("that is berth's own server")
+      const after = await call('browser_wait')
+      expect(after.output).toContain('URL: about:blank')
+    } finally {
+      await elsewhere.close()
+    }
   })
 
   it('keeps to public addresses unless private ones are allowed', async () => {

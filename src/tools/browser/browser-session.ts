@@ -170,6 +170,30 @@ export class BrowserSession {
   }
 
   /**
+   * playwright's route handler sees only the first address of a request that
+   * is redirected (https://playwright.dev/docs/api/class-route), so a
+   * redirect can lead a page or a frame to an address the guard refuses.
+   * Before a step shows anything, every frame's address is checked again: a
+   * refused main page is left for about:blank and reported, a refused frame
+   * is taken out of its page. (The request itself was made; what it
+   * answered is not shown to the model.)
+   */
+  private async checkFrames(page: Page): Promise<void> {
+    const guard = this.guard
+    if (guard === null) return
+    for (const frame of page.frames()) {
+      const verdict = await guard.check(frame.url()).catch(() => 'The address could not be checked.')
+      if (!verdict) continue
+      if (frame === page.mainFrame()) {
+        await page.goto('about:blank').catch(() => {})
+        throw new BerthError('WEB_REQUEST_FAILED', `The page was redirected to a refused address. ${verdict}`)
+      }
+      const element = await frame.frameElement().catch(() => null)
+      await element?.evaluate((node) => node.remove()).catch(() => {})
+    }
+  }
+
+  /**
    * Wait until the page settles: its load event, then no DOM change for a
    * moment and no request in flight (pages that write their text by script
    * after load), at most `capMs`.
@@ -204,6 +228,7 @@ export class BrowserSession {
     opts: { marks?: boolean } = {},
   ): Promise<ToolResult> {
     await this.settle(page)
+    await this.checkFrames(page)
     const downloads = await this.collectDownloads()
     const scan = await page.evaluate(FIND_ELEMENTS_SCRIPT).catch(() => null)
     const elementScan = (scan as ElementScan | null) ?? {
