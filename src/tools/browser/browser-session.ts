@@ -182,6 +182,8 @@ export class BrowserSession {
     const guard = this.guard
     if (guard === null) return
     for (const frame of page.frames()) {
+      // Only addresses a redirect can lead to; chromium's own frames (the PDF viewer's chrome-extension:) stay.
+      if (!/^(https?|file):/i.test(frame.url())) continue
       const verdict = await guard.check(frame.url()).catch(() => 'The address could not be checked.')
       if (!verdict) continue
       if (frame === page.mainFrame()) {
