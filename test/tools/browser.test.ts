@@ -146,6 +146,10 @@ describe('the browser tools on real chromium', () => {
     const downloaded = await call('browser_click', { coordinate_x: dx, coordinate_y: dy })
     expect(downloaded.output).toMatch(/Downloaded .*\/file\.csv \(.*\) to downloads\/birds\.csv\./)
     expect(await readFile(path.join(context.workspaceDir, 'downloads/birds.csv'), 'utf8')).toBe('bird,count\nwren,3\n')
+    const direct = await call('browser_navigation', { url: `${site.base}/file.csv?again` })
+    expect(direct.isError).toBeUndefined()
+    expect(direct.output).toContain(`${site.base}/file.csv?again started a download.`)
+    expect(direct.output).toContain('to downloads/birds.csv.')
 
     const pdf = await call('browser_navigation', { url: `${site.base}/paper.pdf` })
     expect(pdf.isError).toBeUndefined()
