@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
@@ -334,6 +334,30 @@ describe('the browser tools on real chromium', () => {
     }
   })
 
+  it('a chromium that dies is an error for its sessions, and the next call starts a new one', async () => {
+    // With a linger, only the 'disconnected' event tells the pool that its chromium is gone.
+    const own = new BrowserPool({ executablePath: CHROMIUM, maxContexts: 2, lingerMs: 60_000 })
+    try {
+      const before = await chromiumMainPids()
+      const a = await setup({ pool: own })
+      const b = await setup({ pool: own })
+      await a.call('browser_navigation', { url: `${site.base}/second` })
+      await b.call('browser_navigation', { url: `${site.base}/form` })
+      const [main] = [...(await chromiumMainPids())].filter((pid) => !before.includes(pid))
+      process.kill(main as number, 'SIGKILL')
+      for (let i = 0; i < 100 && own.openContexts > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(own.openContexts).toBe(0)
+      for (const session of [a, b]) {
+        const again = await session.call('browser_navigation', { url: `${site.base}/second` })
+        expect(again.isError, again.output).toBeUndefined()
+        expect(again.output).toContain('puffin')
+      }
+      expect(await chromiumMainPids()).not.toContain(main)
+    } finally {
+      await own.close()
+    }
+  })
+
   it('lets the process exit once the sessions are disposed (chromium closes with the last context)', async () => {
     const script = `
       import { BrowserPool } from ${JSON.stringify(fileURLToPath(new URL('../../src/tools/browser/browser-pool.ts', import.meta.url)))}
@@ -355,3 +379,17 @@ describe('the browser tools on real chromium', () => {
     expect(Date.now() - started).toBeLessThan(10_000)
   })
 })
+
+/** The chromium browser processes (not renderers or helpers) this test process started. */
+async function chromiumMainPids(): Promise<number[]> {
+  const found: number[] = []
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+    if (parent !== process.pid) continue
+    const args = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')
+    if (args.includes('chromium') && !args.includes('--type=')) found.push(Number(entry))
+  }
+  return found
+}
