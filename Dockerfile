@@ -16,11 +16,12 @@ ENV NODE_ENV=production \
     PORT=8000
 # bubblewrap confines the agent's shell where the container may create user namespaces (BERTH_SANDBOX=auto).
 # The rest is what the agent's shell computes with (the sandbox shows /usr read-only): python3 with pandas,
-# openpyxl, pdfminer and python-docx; poppler-utils (pdftotext); ffmpeg; exiftool. chromium is the browser
-# the browser_* tools drive (BERTH_BROWSER_PATH=/usr/bin/chromium).
+# openpyxl, pdfminer and python-docx; poppler-utils (pdftotext); ffmpeg; exiftool. get_text_from_local_file
+# reads old .xls workbooks through python3-xlrd. chromium is the browser the browser_* tools drive
+# (BERTH_BROWSER_PATH=/usr/bin/chromium).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends bubblewrap chromium \
-    python3 python3-pandas python3-openpyxl python3-pdfminer python3-docx poppler-utils ffmpeg libimage-exiftool-perl \
+    python3 python3-pandas python3-openpyxl python3-pdfminer python3-docx python3-xlrd poppler-utils ffmpeg libimage-exiftool-perl \
  && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system berth \
  && useradd --system --gid berth --home-dir /var/data --shell /bin/bash berth \

@@ -38,7 +38,15 @@ describe('deployment files', () => {
     // The agent's shell can compute: the packages the README documents, installed in the runtime stage.
     const readme = await file('README.md')
     const installed = (runtime.match(/apt-get install(?:[^\n]*\\\n)*[^\n]*/g) ?? []).join(' ').split(/[\s\\]+/)
-    for (const name of ['bubblewrap', 'python3-pandas', 'python3-openpyxl', 'poppler-utils', 'ffmpeg', 'chromium']) {
+    for (const name of [
+      'bubblewrap',
+      'python3-pandas',
+      'python3-openpyxl',
+      'python3-xlrd',
+      'poppler-utils',
+      'ffmpeg',
+      'chromium',
+    ]) {
       expect(installed, name).toContain(name)
       expect(readme, name).toContain(name)
     }

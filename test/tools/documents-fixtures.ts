@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import ExcelJS from 'exceljs'
 import { ZipFile } from 'yazl'
 
@@ -153,4 +155,29 @@ export async function makeXlsx(sheets: Record<string, (string | number)[][]>): P
 
 function xml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+/**
+ * An old binary Excel workbook (.xls), written by Debian's python3-xlwt (which .ci/run installs):
+ * strings and numbers as given, `{ date: 'YYYY-MM-DD' }` as a date cell.
+ */
+export async function makeXls(sheets: Record<string, (string | number | { date: string })[][]>): Promise<Buffer> {
+  const script = `
+import json, sys, datetime, xlwt
+book = xlwt.Workbook()
+dates = xlwt.easyxf(num_format_str='YYYY-MM-DD')
+for name, rows in json.loads(sys.argv[1]).items():
+    sheet = book.add_sheet(name)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, dict):
+                sheet.write(r, c, datetime.datetime.strptime(value['date'], '%Y-%m-%d'), dates)
+            else:
+                sheet.write(r, c, value)
+book.save(sys.stdout.buffer)
+`
+  const { stdout } = await promisify(execFile)('/usr/bin/python3', ['-c', script, JSON.stringify(sheets)], {
+    encoding: 'buffer',
+  })
+  return stdout
 }

@@ -11,7 +11,7 @@ import { createPdfTextExtractTool } from '../../src/tools/pdf-text-extract.js'
 import { runTool } from '../../src/tools/run-tool.js'
 import { createToolset, toolSpecs } from '../../src/tools/toolset.js'
 import { PNG_1PX } from '../helpers/images.js'
-import { makeDocx, makePdf, makePptx, makeXlsx, makeZip } from './documents-fixtures.js'
+import { makeDocx, makePdf, makePptx, makeXls, makeXlsx, makeZip } from './documents-fixtures.js'
 import { type FakeToolContext, makeToolContext } from './helpers.js'
 
 let context: FakeToolContext
@@ -166,6 +166,28 @@ describe('get_text_from_local_file on office documents', () => {
     )
     // The same on a worker thread.
     expect(await read('book.xlsx', { workerMinBytes: 0 })).toContain('| North | 10 | 12.5 |')
+  })
+
+  it('gives every sheet of an old binary .xls workbook as a markdown table (through python3-xlrd)', async () => {
+    context = await makeToolContext()
+    await put(
+      'old.xls',
+      await makeXls({
+        Sales: [
+          ['Region', 'Q1', 'Q2'],
+          ['North', 10, 12.5],
+          ['South', 7, 'n/a'],
+        ],
+        Dates: [['Day'], [{ date: '2024-03-01' }]],
+      }),
+    )
+    expect(await read('old.xls')).toBe(
+      '## Sheet: Sales\n\n| Region | Q1 | Q2 |\n| --- | --- | --- |\n| North | 10 | 12.5 |\n| South | 7 | n/a |\n\n' +
+        '## Sheet: Dates\n\n| Day |\n| --- |\n| 2024-03-01 |',
+    )
+    // An OLE file that is no workbook: a clear error, not a crash.
+    await put('broken.xls', Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(600, 7)]))
+    await expect(read('broken.xls')).rejects.toMatchObject({ code: 'DOCUMENT_UNREADABLE' })
   })
 
   it('reads a CSV with quoted fields as one table', async () => {

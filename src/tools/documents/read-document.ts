@@ -11,6 +11,7 @@ import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './limits.js'
 import { type HeavyKind, parseDocument } from './parse.js'
 import { parseOnWorkerThread } from './parse-thread.js'
 import { readTextFile, readTextHead } from './text.js'
+import { xlsToMarkdown } from './xls.js'
 import { listZip } from './zip.js'
 
 /** Enough for magic numbers and a JPEG's EXIF block, which sits near the start. */
@@ -136,10 +137,7 @@ async function readAs(kind: DocumentKind, context: ToolContext, input: Input): P
         'Tell the user, or inspect the file with bash (e.g. ffprobe) if that helps the task.'
       )
     case 'xls':
-      return (
-        `${relative} is an old binary Excel workbook (.xls), which this tool cannot read (it reads .xlsx and .csv). ` +
-        'Convert it in the shell if a converter is installed (e.g. `ssconvert file.xls file.xlsx`, or python with pandas and xlrd), then read the result.'
-      )
+      return xlsToMarkdown(absolute, relative, context.signal)
     case 'legacy-office':
       return (
         `${relative} is an old binary Office file (.${extensionOf(relative)}), which this tool cannot read (it reads .docx and .pptx). ` +

@@ -22,16 +22,27 @@ export async function xlsxToMarkdown(file: string, shownName: string): Promise<s
       { cause: error, details: { file: shownName } },
     )
   }
-  const sections = workbook.worksheets.map((sheet) => {
+  const sheets = workbook.worksheets.map((sheet) => {
     const rows: string[][] = []
     sheet.eachRow({ includeEmpty: true }, (row) => {
       const values = row.values as unknown[] // 1-based, sparse
       rows.push(Array.from({ length: Math.max(0, values.length - 1) }, (_, i) => cellText(values[i + 1])))
     })
-    return sheetSection(sheet.name, rows)
+    return { name: sheet.name, rows }
   })
-  if (sections.length === 0) return `${shownName} has no worksheets.`
-  return sections.join('\n\n')
+  return sheetsToMarkdown(sheets, shownName)
+}
+
+/**
+ * Sheets of cell texts as markdown tables under `## Sheet: <name>`, shared by
+ * the XLSX and the old .xls reader (xls.ts).
+ *
+ * @example
+ *   sheetsToMarkdown([{ name: 'S', rows: [['a'], ['1']] }], 'x.xlsx') // '## Sheet: S\n\n| a |\n| --- |\n| 1 |'
+ */
+export function sheetsToMarkdown(sheets: readonly { name: string; rows: string[][] }[], shownName: string): string {
+  if (sheets.length === 0) return `${shownName} has no worksheets.`
+  return sheets.map((sheet) => sheetSection(sheet.name, sheet.rows)).join('\n\n')
 }
 
 /**
