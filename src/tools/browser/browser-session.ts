@@ -62,6 +62,7 @@ export class BrowserSession {
   private opening: Promise<BrowserContext> | null = null
   private current: Page | null = null
   private guard: RequestGuard | null = null
+  private guardKey = ''
   private tool: ToolContext | null = null
   private idleTimer: NodeJS.Timeout | null = null
   private busy = 0
@@ -303,14 +304,19 @@ export class BrowserSession {
 
   private async ensureContext(context: ToolContext): Promise<BrowserContext> {
     const workspaceDir = await realpath(context.workspaceDir)
-    this.guard = new RequestGuard({
-      sessionId: context.sessionId,
-      workspaceDir,
-      publicUrl: context.publicUrl,
-      serverPort: this.options.serverPort,
-      allowPrivate: this.options.allowPrivate,
-      ...(this.options.allowAddress === undefined ? {} : { allowAddress: this.options.allowAddress }),
-    })
+    // The guard follows the run's public URL (it can differ per run); kept otherwise, with its lookups.
+    const key = `${context.sessionId}\n${workspaceDir}\n${context.publicUrl}`
+    if (this.guard === null || this.guardKey !== key) {
+      this.guard = new RequestGuard({
+        sessionId: context.sessionId,
+        workspaceDir,
+        publicUrl: context.publicUrl,
+        serverPort: this.options.serverPort,
+        allowPrivate: this.options.allowPrivate,
+        ...(this.options.allowAddress === undefined ? {} : { allowAddress: this.options.allowAddress }),
+      })
+      this.guardKey = key
+    }
     if (this.context !== null) return this.context
     this.opening ??= this.openContext()
     try {
