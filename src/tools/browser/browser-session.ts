@@ -1,15 +1,13 @@
-import { readFile, realpath, stat } from 'node:fs/promises'
+import { realpath } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type BrowserContext, type Download, errors, type Page, type Response } from 'playwright-core'
 import { BerthError, isBerthError } from '../../core/errors.js'
-import { formatBytes } from '../../core/format-bytes.js'
-import { sanitizeFileName } from '../../workspace/file-names.js'
-import { readDocument } from '../documents/read-document.js'
 import type { ToolContext, ToolResult } from '../tool.js'
 import { saveToolImage } from '../tool-images.js'
 import type { AddressPolicy } from '../web/address-guard.js'
 import { BROWSER_USER_AGENT } from '../web/safe-fetch.js'
 import type { BrowserPool } from './browser-pool.js'
+import { type DownloadLimits, keepDownload, keepPdfResponse } from './downloads.js'
 import { formatReport, type PageReport } from './page-report.js'
 import {
   domQuietScript,
@@ -273,33 +271,9 @@ export class BrowserSession {
     return { output: formatReport(report, this.options.textChars ?? DEFAULT_TEXT_CHARS), images: [image] }
   }
 
-  /**
-   * A PDF opened as a page (chromium shows it in its viewer, as the
-   * reference does): keep its bytes under downloads/ and read its text as
-   * get_text_from_local_file does. The page's own body is the viewer, so the
-   * file is fetched once more, with the context's cookies, from the final
-   * address (checked by the guard again; no redirects followed).
-   */
+  /** A PDF opened as a page: kept under downloads/ and its text read (downloads.ts). */
   async readPdfResponse(response: Response, context: ToolContext): Promise<string | null> {
-    const type = (response.headers()['content-type'] ?? '').toLowerCase()
-    if (!type.includes('application/pdf')) return null
-    const url = response.url()
-    const max = this.options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD
-    const declared = Number(response.headers()['content-length'] ?? 0)
-    if (declared > max)
-      return `The PDF at ${url} is ${formatBytes(declared)}, over the ${formatBytes(max)} kept; only shown.`
-    const verdict = await this.guard?.check(url)
-    if (verdict) return verdict
-    const fetched = await response
-      .frame()
-      .page()
-      .context()
-      .request.get(url, { maxRedirects: 0, timeout: this.options.navigationTimeoutMs })
-      .catch(() => null)
-    const bytes = fetched?.ok() ? await fetched.body().catch(() => null) : null
-    await fetched?.dispose().catch(() => {})
-    if (bytes === null || bytes.byteLength > max) return `The PDF at ${url} is shown, but its file could not be kept.`
-    return this.keep(url, nameFromUrl(url, '.pdf'), bytes, context)
+    return keepPdfResponse(response, context, this.guard, this.downloadLimits())
   }
 
   private async ensureContext(context: ToolContext): Promise<BrowserContext> {
@@ -387,41 +361,14 @@ export class BrowserSession {
   private async saveDownload(download: Download): Promise<string> {
     const context = this.tool
     if (context === null) return 'A download was dropped: no session to keep it in.'
-    try {
-      const file = await download.path()
-      const size = (await stat(file)).size
-      const max = this.options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD
-      if (size > max) {
-        return `Downloaded ${download.url()} is ${formatBytes(size)}, over the ${formatBytes(max)} kept; not saved.`
-      }
-      return await this.keep(download.url(), download.suggestedFilename(), await readFile(file), context)
-    } catch (error) {
-      return `The download of ${download.url()} failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`
-    } finally {
-      await download.delete().catch(() => {})
-    }
+    return keepDownload(download, context, this.downloadLimits())
   }
 
-  /** Save into downloads/ through the workspace's one door, and read a PDF's text (capped). */
-  private async keep(url: string, suggested: string, bytes: Buffer, context: ToolContext): Promise<string> {
-    let name = sanitizeFileName(suggested)
-    if (name === 'file') name = 'download'
-    const relative = `downloads/${name}`
-    await context.workspaces.writeFile(context.sessionId, relative, bytes)
-    const saved = `Downloaded ${url} (${formatBytes(bytes.byteLength)}) to ${relative}.`
-    const isPdf = bytes.subarray(0, 5).toString('latin1') === '%PDF-'
-    if (!isPdf) return `${saved} Read it with get_text_from_local_file, or work on it with bash.`
-    try {
-      const text = await readDocument(context, relative)
-      const max = this.options.textChars ?? DEFAULT_TEXT_CHARS
-      const shown =
-        text.length > max
-          ? `${text.slice(0, max)}\n[... cut at ${max} of ${text.length} characters; read the rest with pdf_text_extract]`
-          : text
-      return `${saved} Its text:\n${shown}`
-    } catch (error) {
-      if (!isBerthError(error)) throw error
-      return `${saved} Its text could not be read: ${error.message}`
+  private downloadLimits(): DownloadLimits {
+    return {
+      maxBytes: this.options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD,
+      textChars: this.options.textChars ?? DEFAULT_TEXT_CHARS,
+      timeoutMs: this.options.navigationTimeoutMs,
     }
   }
 
@@ -501,13 +448,4 @@ async function untilAborted<T>(step: Promise<T>, signal: AbortSignal): Promise<T
   } finally {
     signal.removeEventListener('abort', onAbort)
   }
-}
-
-function nameFromUrl(url: string, extension: string): string {
-  let name = ''
-  try {
-    name = decodeURIComponent(new URL(url).pathname.split('/').at(-1) ?? '')
-  } catch {}
-  if (name === '') name = 'download'
-  return name.toLowerCase().endsWith(extension) ? name : `${name}${extension}`
 }
