@@ -29,7 +29,7 @@ export function createRunManager(
   overrides: Partial<AgentRunManagerOptions> = {},
 ): AgentRunManager {
   const { config, logger } = runtime
-  const tools = createToolset(config, { sandbox: runtime.sandbox })
+  const tools = createToolset(config, { sandbox: runtime.sandbox, logger })
   // Fixed lists, so the run manager's per-list cache of tool specs holds.
   const toolsets = { default: tools, gaia: selectToolset(tools, 'gaia') }
   const contextManager = createContextManager({

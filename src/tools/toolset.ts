@@ -1,4 +1,5 @@
 import type { LlmToolSpec } from '../llm/types.js'
+import type { Logger } from '../logging/logger.js'
 import type { ShellSandbox } from './bash/sandbox.js'
 import { createBashTool } from './bash.js'
 import { type BrowserConfig, browserToolsFor } from './browser/index.js'
@@ -39,13 +40,17 @@ export interface ToolsetConfig extends WebConfig, Partial<BrowserConfig> {
  * and list_html_links; image_search only with SERPER_API_KEY; the 13 browser_*
  * tools when chromium is installed at BERTH_BROWSER_PATH. Tools keep per-session state in
  * `ToolContext.resources`, so one toolset serves every session. The shell
- * runs in `options.sandbox` (the host when none is given).
+ * runs in `options.sandbox` (the host when none is given); `options.logger`
+ * hears from the shared chromium (exits, its sandbox).
  *
  * @example
  *   const tools = createToolset(config, { sandbox })
  *   const request = { ..., tools: toolSpecs(tools) }
  */
-export function createToolset(config: ToolsetConfig, options: { sandbox?: ShellSandbox } = {}): AnyTool[] {
+export function createToolset(
+  config: ToolsetConfig,
+  options: { sandbox?: ShellSandbox; logger?: Logger } = {},
+): AnyTool[] {
   const secretValues = configuredSecrets(config)
   const web = createWebService(config)
   return [
@@ -64,7 +69,7 @@ export function createToolset(config: ToolsetConfig, options: { sandbox?: ShellS
     }),
     createListFilesTool(),
     createListHtmlLinksTool(),
-    ...browserToolsFor(config),
+    ...browserToolsFor(config, options.logger === undefined ? {} : { logger: options.logger }),
     ...(config.serperApiKey ? [createImageSearchTool(config.serperApiKey, { baseUrl: config.serperBaseUrl })] : []),
     createDisplayImageTool(),
     createMessageUserTool(),
