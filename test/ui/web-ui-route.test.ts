@@ -75,7 +75,9 @@ describe('serving the built web UI', () => {
     expect(zipped.rawPayload.length).toBeLessThan(script.length / 10)
     expect(gunzipSync(zipped.rawPayload).toString()).toBe(script)
 
-    expect((await app.inject('/assets/missing-1.js')).statusCode).toBe(404)
+    const missing = await app.inject('/assets/missing-1.js')
+    expect(missing.statusCode).toBe(404)
+    expect(missing.json()).toMatchObject({ code: 'FILE_NOT_FOUND', message: 'No such asset.' })
     expect((await app.inject('/assets/..%2Fsecret.txt')).statusCode).toBe(404)
     expect((await app.inject('/assets/.hidden')).statusCode).toBe(404)
   })

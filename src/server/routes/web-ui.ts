@@ -6,6 +6,7 @@ import { gzip } from 'node:zlib'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import mime from 'mime-types'
 import type { ServerContext } from '../context.js'
+import { sendError } from '../errors.js'
 
 const gzipAsync = promisify(gzip)
 
@@ -87,8 +88,7 @@ export const webUiRoutes: FastifyPluginAsync<{ context: ServerContext; root?: st
   app.get('/assets/:name', hide, async (request, reply) => {
     const { name } = request.params as { name: string }
     const file = ASSET_NAME.test(name) && !name.startsWith('.') ? await load(path.join('assets', name)) : null
-    if (file === null)
-      return reply.code(404).send({ code: 'FILE_NOT_FOUND', message: 'No such asset.', detail: 'No such asset.' })
+    if (file === null) return sendError(reply, 'FILE_NOT_FOUND', 'No such asset.')
     reply.header('cache-control', IMMUTABLE).header('x-content-type-options', 'nosniff')
     return send(request, reply, file)
   })
