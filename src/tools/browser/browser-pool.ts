@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { type Browser, type BrowserContext, type BrowserContextOptions, chromium } from 'playwright-core'
+import type { Browser, BrowserContext, BrowserContextOptions } from 'playwright-core'
 import { BerthError } from '../../core/errors.js'
 import type { Logger } from '../../logging/logger.js'
 
@@ -124,6 +124,8 @@ export class BrowserPool {
    * chromium runs unsandboxed and that is logged once per start.
    */
   private async start(executablePath: string): Promise<Browser> {
+    // playwright-core is loaded on first use: importing it costs ~0.5 s of start-up for every berth command.
+    const { chromium } = await import('playwright-core')
     const launch = (chromiumSandbox: boolean) =>
       chromium.launch({ executablePath, args: LAUNCH_ARGS, headless: true, chromiumSandbox })
     if (process.getuid?.() !== 0) {

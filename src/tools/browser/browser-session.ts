@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type BrowserContext, type Download, errors, type Page, type Response } from 'playwright-core'
+import type { BrowserContext, Download, Page, Response } from 'playwright-core'
 import { BerthError, isBerthError } from '../../core/errors.js'
 import type { ToolContext, ToolResult } from '../tool.js'
 import { saveToolImage } from '../tool-images.js'
@@ -153,7 +153,7 @@ export class BrowserSession {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
       if (message.includes('Download is starting')) return null
-      if (error instanceof errors.TimeoutError) {
+      if (isTimeout(error)) {
         throw new BerthError(
           'TOOL_FAILED',
           `Timeout: ${url} did not load within ${Math.round(this.options.navigationTimeoutMs / 1000)} s. ` +
@@ -210,7 +210,7 @@ export class BrowserSession {
         if ((this.inflight.get(page) ?? 0) === 0) return
         await sleep(50)
       } catch (error) {
-        if (error instanceof errors.TimeoutError) return
+        if (isTimeout(error)) return
         // A navigation replaced the document under the script: wait for the new one.
         await sleep(50)
       }
@@ -422,7 +422,7 @@ export class BrowserSession {
         { cause: error },
       )
     }
-    if (error instanceof errors.TimeoutError) {
+    if (isTimeout(error)) {
       return new BerthError('TOOL_FAILED', `The page did not respond in time: ${message}`, { cause: error })
     }
     return new BerthError('TOOL_FAILED', `Browser step failed: ${message}`, { cause: error })
@@ -448,4 +448,9 @@ async function untilAborted<T>(step: Promise<T>, signal: AbortSignal): Promise<T
   } finally {
     signal.removeEventListener('abort', onAbort)
   }
+}
+
+/** playwright's TimeoutError, told by its name so playwright-core need not be loaded with this module. */
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TimeoutError'
 }

@@ -1,4 +1,3 @@
-import mammoth from 'mammoth'
 import { BerthError } from '../../core/errors.js'
 import { htmlToMarkdown } from './markdown.js'
 
@@ -13,6 +12,7 @@ import { htmlToMarkdown } from './markdown.js'
 export async function docxToMarkdown(file: string, shownName: string): Promise<string> {
   let html: string
   try {
+    const { default: mammoth } = await import('mammoth') // loaded on first use (start-up time)
     html = (await mammoth.convertToHtml({ path: file })).value
   } catch (error) {
     throw new BerthError(

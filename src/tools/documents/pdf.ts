@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises'
-import { PDFParse } from 'pdf-parse'
 import { BerthError } from '../../core/errors.js'
 
 /**
@@ -11,6 +10,8 @@ import { BerthError } from '../../core/errors.js'
  */
 export async function pdfToText(file: string, shownName: string): Promise<string> {
   const data = new Uint8Array(await readFile(file))
+  // Loaded on first use, like the other document libraries (start-up time of every command).
+  const { PDFParse } = await import('pdf-parse')
   const parser = new PDFParse({ data, verbosity: 0 })
   try {
     const result = await parser.getText()

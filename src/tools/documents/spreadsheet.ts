@@ -1,4 +1,3 @@
-import ExcelJS from 'exceljs'
 import { BerthError } from '../../core/errors.js'
 import { markdownTable } from './markdown.js'
 import { readTextFile } from './text.js'
@@ -12,6 +11,8 @@ import { readTextFile } from './text.js'
  *   await xlsxToMarkdown('/ws/a.xlsx', 'a.xlsx') // '## Sheet: Sales\n\n| Region | Total |\n| --- | --- |\n| North | 12 |'
  */
 export async function xlsxToMarkdown(file: string, shownName: string): Promise<string> {
+  // Loaded on first use: exceljs costs ~270 ms of start-up for every berth command otherwise.
+  const { default: ExcelJS } = await import('exceljs')
   const workbook = new ExcelJS.Workbook()
   try {
     await workbook.xlsx.readFile(file)
