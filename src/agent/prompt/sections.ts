@@ -1,3 +1,4 @@
+import { BROWSER_TOOL_NAMES } from '../../tools/browser/tool-names.js'
 /**
  * The working rules of the system prompt, one section per tool or tool
  * group. A section is included when one of its tools is offered (or always,
@@ -27,21 +28,7 @@ export interface PromptSection {
 }
 
 /** The browser tools (src/tools/browser/), with the reference's names. */
-export const BROWSER_TOOLS = [
-  'browser_navigation',
-  'browser_restart',
-  'browser_click',
-  'browser_enter_text',
-  'browser_press_key',
-  'browser_scroll_down',
-  'browser_scroll_up',
-  'browser_wait',
-  'browser_view_interactive_elements',
-  'browser_switch_tab',
-  'browser_open_new_tab',
-  'browser_get_select_options',
-  'browser_select_dropdown_option',
-] as const
+export const BROWSER_TOOLS = BROWSER_TOOL_NAMES
 
 const working: PromptSection = {
   title: 'How you work',
