@@ -20,7 +20,20 @@ const MAX_CONNECTIONS = 500
  */
 export const websocketRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (app, { context }) => {
   let active = 0
-  await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } })
+  await app.register(websocket, {
+    options: { maxPayload: MAX_FRAME_BYTES },
+    // @fastify/websocket's default terminates the socket on any error. For a protocol error (a frame over
+    // the limit, bad UTF-8) ws has just queued its close frame (1009, 1007…); terminating raced it, and the
+    // client sometimes saw 1006 instead. ws finishes those closes itself; anything else still ends the socket.
+    errorHandler: (error, socket) => {
+      if (String((error as { code?: unknown }).code).startsWith('WS_ERR_')) {
+        context.logger.debug({ err: error, part: 'ws' }, 'WebSocket protocol error; closing with its code')
+        return
+      }
+      context.logger.error({ err: error, part: 'ws' }, 'WebSocket handler failed')
+      socket.terminate()
+    },
+  })
 
   app.get('/ws', { websocket: true }, async (socket, request) => {
     // Frames that arrive while we look the session up are kept, not dropped.
