@@ -1,8 +1,6 @@
-/** One byte range, both ends inclusive, as in `Content-Range`. */
-export interface ByteRange {
-  start: number
-  end: number
-}
+import type { ByteRange } from '../../workspace/workspace-storage.js'
+
+export type { ByteRange }
 
 /**
  * Read a `Range` header against a representation of `size` bytes (RFC 9110
