@@ -1,7 +1,7 @@
 import type { EventListener, StoredEvent, Subscription } from './types.js'
 
-/** Reads stored events of a session with `seq > after`, in order, at most `limit`. Synchronous on purpose: see `follow`. */
-export type PageReader = (sessionId: string, after: number, limit: number) => StoredEvent[]
+/** Reads stored events of a session with `seq > after`, in order, at most `limit`. */
+export type PageReader = (sessionId: string, after: number, limit: number) => StoredEvent[] | Promise<StoredEvent[]>
 
 const CATCH_UP_PAGE = 500
 
@@ -65,29 +65,29 @@ export class LiveFeed {
       if (current?.size === 0) this.listeners.delete(sessionId)
     }
 
-    const catchUp = (): void => {
-      if (closed) return
+    // The listener is registered before the first read, so whatever commits
+    // while the backlog is read (the reads may be asynchronous) is buffered,
+    // then delivered in order after it; `deliver` drops what a read already gave.
+    const catchUp = async (): Promise<void> => {
       try {
-        // Pages are read synchronously: no commit can land between reading the
-        // last page and going live, so nothing slips between the two.
-        for (let pages = 0; pages < 8; pages++) {
-          const page = this.readPage(sessionId, last, CATCH_UP_PAGE)
+        for (let pages = 0; !closed; pages++) {
+          const page = await this.readPage(sessionId, last, CATCH_UP_PAGE)
           for (const event of page) deliver(event)
           if (page.length < CATCH_UP_PAGE) {
             live = true
-            for (const event of buffer.splice(0)) deliver(event)
+            for (const event of buffer.splice(0).sort((a, b) => a.seq - b.seq)) deliver(event)
             return
           }
+          // A long backlog: let other work run between chunks of pages.
+          if (pages % 8 === 7) await new Promise((resolve) => setImmediate(resolve))
         }
-        // A long backlog: yield to the event loop between chunks of pages.
-        setImmediate(catchUp)
       } catch (error) {
         close()
         if (onError) onError(error)
         else this.reportListenerError(error)
       }
     }
-    setImmediate(catchUp)
+    setImmediate(() => void catchUp())
     return { close }
   }
 

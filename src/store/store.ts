@@ -16,21 +16,8 @@ import type {
   Subscription,
 } from './types.js'
 
-/**
- * Sessions and their event log. The only part of berth that knows SQL.
- *
- * Appends are durable when their promise resolves (group commit: appends
- * made together share one transaction and one fsync). Subscribers see an
- * event only after the transaction that stored it has committed.
- *
- * @example
- *   const session = await store.createSession({ id, workspaceDir, deviceId })
- *   const stored = await store.append(session.id, { type: 'user_message', content: { text: 'hi' } })
- *   const sub = store.follow(session.id, 0, (event) => send(event))
- */
-export interface Store {
-  readonly dialect: 'sqlite' | 'postgres'
-
+/** Sessions: their rows, names, status and folders. */
+export interface SessionStore {
   createSession(input: NewSession): Promise<SessionRecord>
   getSession(id: string): Promise<SessionRecord | null>
   /** A device's sessions, newest first, with their first user message; constant number of queries per page. */
@@ -46,7 +33,23 @@ export interface Store {
   listSessionsWithStatus(status: SessionStatus): Promise<SessionRecord[]>
   /** Deletes the session row and its events. Only on an explicit user request; the caller removes the workspace. */
   deleteSession(id: string): Promise<{ eventsDeleted: number }>
+  /** Every session's id and stored folder, for consistency checks (doctor, migrate). */
+  sessionRefs(): Promise<{ id: string; workspaceDir: string }[]>
+  /** Every session, ordered by id, one page at a time: pass the last id seen as `after` (migrate, backup). */
+  scanSessions(options?: { after?: string | null; limit?: number }): Promise<SessionRecord[]>
+  /** Sessions whose last change (`updated_at`, else `created_at`) is before `before` (stored form), oldest first. */
+  sessionsUpdatedBefore(before: string): Promise<SessionRecord[]>
+  /** Point a session at its folder after it moved to another root. */
+  setWorkspaceDir(id: string, workspaceDir: string): Promise<void>
+}
 
+/**
+ * The event log, the source of truth. Appends are durable when their promise
+ * resolves (group commit: appends made together share one transaction and
+ * one fsync). Followers see an event only after the transaction that stored
+ * it has committed.
+ */
+export interface EventLog {
   append(sessionId: string, event: NewEvent): Promise<StoredEvent>
   appendMany(sessionId: string, events: NewEvent[]): Promise<StoredEvent[]>
   /** Events with `seq > after`, in order, at most `limit` (default 1000); no cap on the total across pages. */
@@ -55,7 +58,12 @@ export interface Store {
   countEvents(sessionId: string): Promise<number>
   /** Stored events after `after`, then live ones as they commit: no gap, no duplicate. */
   follow(sessionId: string, after: number, listener: EventListener, onError?: (error: unknown) => void): Subscription
+  /** Which of `ids` an event (of any session) already has. */
+  existingEventIds(ids: readonly string[]): Promise<Set<string>>
+}
 
+/** Read-only share links of sessions. */
+export interface ShareStore {
   createShare(input: {
     token: string
     sessionId: string
@@ -66,18 +74,14 @@ export interface Store {
   /** A session's links, newest first, revoked ones included. */
   listShares(sessionId: string): Promise<ShareRecord[]>
   revokeShare(token: string): Promise<ShareRecord | null>
+}
 
+/** What operators and the moving commands (migrate, backup, import, doctor) need of a database. */
+export interface StoreMaintenance {
+  readonly dialect: 'sqlite' | 'postgres'
   counts(): Promise<StoreCounts>
   /** The database's own consistency check; `['ok']` when sound. */
   checkIntegrity(): Promise<string[]>
-  /** Every session's id and stored folder, for consistency checks (doctor, migrate). */
-  sessionRefs(): Promise<{ id: string; workspaceDir: string }[]>
-  /** Every session, ordered by id, one page at a time: pass the last id seen as `after` (migrate, backup). */
-  scanSessions(options?: { after?: string | null; limit?: number }): Promise<SessionRecord[]>
-  /** Sessions whose last change (`updated_at`, else `created_at`) is before `before` (stored form), oldest first. */
-  sessionsUpdatedBefore(before: string): Promise<SessionRecord[]>
-  /** Which of `ids` an event (of any session) already has. */
-  existingEventIds(ids: readonly string[]): Promise<Set<string>>
   /**
    * Copy a session in from another store, merged by primary key and never
    * overwriting: a new session is inserted with its rows exactly as given;
@@ -90,8 +94,6 @@ export interface Store {
    *   if (result.outcome === 'conflict') console.error(result.conflicts.join('\n'))
    */
   mergeSession(input: SessionTransfer, options?: { dryRun?: boolean }): Promise<SessionMergeResult>
-  /** Point a session at its folder after it moved to another root. */
-  setWorkspaceDir(id: string, workspaceDir: string): Promise<void>
   /** Applied, pending and unknown schema migrations. */
   schemaState(): Promise<SchemaState>
   /** Proves the database accepts a writer right now (takes and releases the write lock). */
@@ -99,3 +101,17 @@ export interface Store {
   /** Waits for pending appends, then closes the database. */
   close(): Promise<void>
 }
+
+/**
+ * Sessions, their event log, share links and upkeep: the only part of berth
+ * that knows SQL. Each backend (SQLite embedded, PostgreSQL for several
+ * instances) implements all four jobs and passes the same contract suite
+ * (test/store/store-contract.ts); `openStore` (open-store.ts) chooses one.
+ * Code that needs one job depends on that interface alone.
+ *
+ * @example
+ *   const session = await store.createSession({ id, workspaceDir, deviceId })
+ *   const stored = await store.append(session.id, { type: 'user_message', content: { text: 'hi' } })
+ *   const sub = store.follow(session.id, 0, (event) => send(event))
+ */
+export interface Store extends SessionStore, EventLog, ShareStore, StoreMaintenance {}

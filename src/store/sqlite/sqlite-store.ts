@@ -95,7 +95,11 @@ export class SqliteStore implements Store {
     this.feed = new LiveFeed((sessionId, after, limit) => this.readEventsSync(sessionId, after, limit), reportError)
     this.checkpointer = sqlite.readonly ? null : new BackgroundCheckpointer(file, options.onCheckpointError)
     if (this.checkpointer) sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`)
-    this.committer = new GroupCommitter(this.prepareAppendWriter(), (batches) => this.feed.publish(batches.flat()))
+    this.committer = new GroupCommitter(
+      this.prepareAppendWriter(),
+      (batches) => this.feed.publish(batches.flat()),
+      reportError,
+    )
   }
 
   /**
@@ -510,7 +514,7 @@ export class SqliteStore implements Store {
 
   private readEventsStatement: BetterSqlite3Statement | undefined
 
-  /** Synchronous on purpose: the live feed relies on reading and going live in the same tick. */
+  /** A prepared statement read, shared by `readEvents` and the live feed's catch-up. */
   private readEventsSync(sessionId: string, after: number, limit: number): StoredEvent[] {
     this.readEventsStatement ??= this.sqlite.prepare(
       'SELECT id, session_id, seq, timestamp, event_type, event_payload FROM event WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?',
