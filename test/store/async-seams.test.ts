@@ -123,7 +123,12 @@ describe('LiveFeed with an asynchronous page reader', () => {
       () => {},
     )
     const errors: unknown[] = []
-    feed.follow('s', 0, () => {}, (error) => errors.push(error))
+    feed.follow(
+      's',
+      0,
+      () => {},
+      (error) => errors.push(error),
+    )
     await sleep(20)
     expect(errors).toHaveLength(1)
     expect(feed.followerCount('s')).toBe(0)
