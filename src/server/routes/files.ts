@@ -9,6 +9,7 @@ import type { ServerContext } from '../context.js'
 import { contentDisposition } from '../files/content-disposition.js'
 import { readContent } from '../files/file-content.js'
 import { listTree, MAX_TREE_DEPTH } from '../files/file-tree.js'
+import { parseRange } from '../files/http-range.js'
 import { workspaceForRequest } from '../files/workspace-access.js'
 import { zipWorkspace } from '../files/zip-stream.js'
 
@@ -71,7 +72,8 @@ export const fileRoutes: FastifyPluginAsync<{ context: ServerContext }> = async 
   const download = async (request: FastifyRequest, reply: FastifyReply, input: z.output<typeof FileBody>) => {
     const { workspace_id, path: relative } = input
     const target = await workspaceForRequest(context, request, workspace_id)
-    return sendFile(reply, await workspaces.resolve(target.sessionId, relative, { storedDir: target.storedDir }))
+    const file = await workspaces.resolve(target.sessionId, relative, { storedDir: target.storedDir })
+    return sendFile(reply, file, request.headers.range)
   }
   const downloadZip = async (request: FastifyRequest, reply: FastifyReply, input: z.output<typeof FolderBody>) => {
     const { workspace_id, path: relative } = input
@@ -95,8 +97,12 @@ export const fileRoutes: FastifyPluginAsync<{ context: ServerContext }> = async 
   )
 }
 
-/** Stream a file as an attachment; opened once, so what is sent is what was checked. */
-async function sendFile(reply: FastifyReply, file: string): Promise<FastifyReply> {
+/**
+ * Stream a file as an attachment; opened once, so what is sent is what was
+ * checked. A `Range` request gets 206 with `Content-Range` (or 416), so the
+ * UI's audio and video players seek in a long file (and share links use it too).
+ */
+export async function sendFile(reply: FastifyReply, file: string, rangeHeader?: string): Promise<FastifyReply> {
   const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'ENOTDIR') {
       throw new BerthError('FILE_NOT_FOUND', `No such file: ${path.basename(file)}`)
@@ -109,11 +115,25 @@ async function sendFile(reply: FastifyReply, file: string): Promise<FastifyReply
     throw new BerthError('PATH_INVALID', 'Not a file; download a folder with /api/files/download-zip.')
   }
   const name = path.basename(file)
-  return reply
+  reply
     .header('content-type', mime.contentType(name) || 'application/octet-stream')
-    .header('content-length', info.size)
     .header('content-disposition', contentDisposition(name))
     .header('x-content-type-options', 'nosniff')
     .header('last-modified', info.mtime.toUTCString())
-    .send(handle.createReadStream())
+    .header('accept-ranges', 'bytes')
+  const range = parseRange(rangeHeader, info.size)
+  if (range === 'unsatisfiable') {
+    await handle.close()
+    return reply
+      .code(416)
+      .header('content-type', 'text/plain; charset=utf-8')
+      .header('content-range', `bytes */${info.size}`)
+      .send('Range not satisfiable\n')
+  }
+  if (range === null) return reply.header('content-length', info.size).send(handle.createReadStream())
+  return reply
+    .code(206)
+    .header('content-range', `bytes ${range.start}-${range.end}/${info.size}`)
+    .header('content-length', range.end - range.start + 1)
+    .send(handle.createReadStream({ start: range.start, end: range.end }))
 }

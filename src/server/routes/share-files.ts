@@ -1,10 +1,11 @@
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { BerthError } from '../../core/errors.js'
 import type { ServerContext } from '../context.js'
 import { readContent } from '../files/file-content.js'
 import { listTree, MAX_TREE_DEPTH } from '../files/file-tree.js'
+import { sendFile } from './files.js'
 import { sessionForShare } from './shares.js'
 
 const TokenParams = z.object({ token: z.string().min(16).max(64) })
@@ -18,7 +19,9 @@ const ContentInput = z.object({ path: FilePath })
 /**
  * Read-only workspace files for whoever holds a share link, so the shared
  * view shows the files it replays: `/api/share/<token>/files/list` (one
- * level by default) and `/content`, as GET (query) or POST (JSON body).
+ * level by default) and `/content`, as GET (query) or POST (JSON body);
+ * `GET /download` streams the file itself (with `Range`), for the replay's
+ * image, audio and video players.
  * Hidden files stay out, as in the tree: a link shows what the tree shows.
  */
 export const shareFileRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (plugin, { context }) => {
@@ -45,6 +48,12 @@ export const shareFileRoutes: FastifyPluginAsync<{ context: ServerContext }> = a
     return readContent(workspaces, sessionId, path, { storedDir })
   }
 
+  const download = async (token: string, input: z.output<typeof ContentInput>, reply: FastifyReply, range?: string) => {
+    const { sessionId, storedDir } = await target(token)
+    refuseHidden(input.path)
+    return sendFile(reply, await workspaces.resolve(sessionId, input.path, { storedDir }), range)
+  }
+
   const params = TokenParams
   const tags = ['shares']
   app.post('/api/share/:token/files/list', { schema: { tags, params, body: ListInput.optional() } }, (request) =>
@@ -58,6 +67,11 @@ export const shareFileRoutes: FastifyPluginAsync<{ context: ServerContext }> = a
   )
   app.get('/api/share/:token/files/content', { schema: { tags, params, querystring: ContentInput } }, (request) =>
     content(request.params.token, request.query),
+  )
+  app.get(
+    '/api/share/:token/files/download',
+    { schema: { tags, params, querystring: ContentInput } },
+    (request, reply) => download(request.params.token, request.query, reply, request.headers.range),
   )
 }
 
