@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream'
+import { isValidSessionId } from './containment.js'
 
 /**
  * Where workspace files live, behind one interface: the local disk (the
@@ -24,12 +25,31 @@ export interface WorkspaceStorage {
   /**
    * Replaces (or creates) a file atomically, creating parent folders: readers
    * see the old bytes or the new, never a torn file. The quota is checked
-   * first; replacing a file counts only its growth.
+   * first; replacing a file counts only its growth. A stream is counted as it
+   * arrives and refused (`WORKSPACE_QUOTA_EXCEEDED`, nothing written) once it
+   * passes the room left. With `freeName` nothing is replaced: the file gets
+   * the first free version of its name (`a.txt`, `a_1.txt`, …, the upload
+   * rule of file-names.ts), chosen after the bytes arrived, and the returned
+   * entry's `path` says which.
    */
-  write(key: WorkspaceKey, path: string, data: Uint8Array | string | Readable): Promise<WorkspaceEntry>
-  /** The entries below `path` ('' for the whole workspace), depth first, each once. */
-  list(key: WorkspaceKey, path?: string): AsyncIterable<WorkspaceEntry>
-  /** Removes a file, or a folder and everything in it. Only on an explicit request (never implicitly). */
+  write(
+    key: WorkspaceKey,
+    path: string,
+    data: Uint8Array | string | Readable,
+    options?: WriteOptions,
+  ): Promise<WorkspaceEntry>
+  /**
+   * The entries below `path` ('' for the whole workspace), each once, depth
+   * first: a folder comes right before its contents, siblings in code-unit
+   * order of their names. `depth` 1 lists only the folder's own entries.
+   * Symlinks are listed as `symlink` and never entered.
+   */
+  list(key: WorkspaceKey, path?: string, options?: { depth?: number }): AsyncIterable<WorkspaceEntry>
+  /**
+   * Removes a file, or a folder and everything in it ('' removes the whole
+   * workspace); nothing there is not an error. Only on an explicit request
+   * (never implicitly).
+   */
   remove(key: WorkspaceKey, path: string): Promise<void>
   /** Bytes used by the workspace's regular files. */
   usage(key: WorkspaceKey): Promise<number>
@@ -41,6 +61,11 @@ export interface WorkspaceStorage {
    * back.
    */
   localFolder(key: WorkspaceKey): Promise<LocalFolder>
+}
+
+export interface WriteOptions {
+  /** Never replace: take the first free version of the name (see `write`). */
+  freeName?: boolean
 }
 
 /** One byte range, both ends inclusive, as in `Content-Range`. */
@@ -58,7 +83,11 @@ export interface WorkspaceEntry {
   type: 'file' | 'directory' | 'symlink'
   size: number
   mtimeMs: number
-  /** A strong validator of the content when the backend has one (S3 ETag); local storage derives one from size and mtime. */
+  /**
+   * A validator of the content, quoted as in an `ETag` header: the S3 ETag,
+   * or locally one made of inode, size and mtime (an atomic replace makes a
+   * new inode, an in-place write a new mtime).
+   */
   etag: string
 }
 
@@ -76,4 +105,31 @@ export interface LocalFolder {
   sync(): Promise<void>
   /** Done with the folder: syncs, then frees the scratch copy (a no-op for local storage). */
   release(): Promise<void>
+}
+
+/**
+ * The key of a session's workspace: its id, or the last segment of its
+ * stored `workspace_dir` when only that exists (GAIA folders are named after
+ * the task). The stored value is never used as a path.
+ *
+ * @example
+ *   await workspaceKey(storage, { id: 'abc', workspaceDir: '/old/disk/workspace/task-1' }) // 'abc', or 'task-1'
+ */
+export async function workspaceKey(
+  storage: Pick<WorkspaceStorage, 'exists'>,
+  session: { id: string; workspaceDir?: string | null },
+): Promise<WorkspaceKey> {
+  const stored = storedFolderName(session.workspaceDir)
+  if (stored === null || stored === session.id || (await storage.exists(session.id))) return session.id
+  return (await storage.exists(stored)) ? stored : session.id
+}
+
+/** The last segment of a stored `workspace_dir` written on any OS (`/a/b/`, `C:\\a\\b`) when it is a valid key, else null. */
+export function storedFolderName(storedDir: string | null | undefined): WorkspaceKey | null {
+  if (storedDir == null) return null
+  const name = String(storedDir)
+    .split(/[\\/]/)
+    .filter((part) => part !== '')
+    .at(-1)
+  return name !== undefined && isValidSessionId(name) ? name : null
 }
