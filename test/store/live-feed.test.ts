@@ -1,10 +1,7 @@
-import { join } from 'node:path'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { LiveFeed } from '../../src/store/live-feed.js'
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import type { StoredEvent } from '../../src/store/types.js'
-import { tempDir } from '../helpers/temp-dir.js'
 
 const SESSION = 's'
 
@@ -90,26 +87,4 @@ describe('LiveFeed.follow: backlog, then live, no gap and no duplicate', () => {
   })
 })
 
-describe('SqliteStore.follow with a commit landing before the catch-up', () => {
-  it('delivers the event once', async () => {
-    const store = await SqliteStore.open({ file: join(await tempDir(), 'events.db') })
-    try {
-      await store.createSession({ id: SESSION, workspaceDir: '/w/s', deviceId: 'd' })
-      await store.append(SESSION, { type: 'system', content: { message: 'one' } })
-      // The append's group commit is queued for the next turn before follow() queues its catch-up: the
-      // commit lands after the listener is registered but before the backlog is read, so seq 2 is both
-      // published to the follower's buffer and found by the catch-up read.
-      const pending = store.append(SESSION, { type: 'system', content: { message: 'two' } })
-      const seen: number[] = []
-      const subscription = store.follow(SESSION, 1, (e) => seen.push(e.seq))
-      expect((await pending).seq).toBe(2)
-      await settle()
-      expect(seen).toEqual([2])
-      await store.append(SESSION, { type: 'system', content: { message: 'three' } })
-      expect(seen).toEqual([2, 3])
-      subscription.close()
-    } finally {
-      await store.close()
-    }
-  })
-})
+// The same race through a real store, on every backend: store-contract.ts (follow).

@@ -1,0 +1,249 @@
+import { execFile, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import pg from 'pg'
+
+/**
+ * A throwaway PostgreSQL cluster for tests and benchmarks: initdb into a
+ * temporary folder, a free port on 127.0.0.1, its unix socket in the same
+ * folder, stopped and removed on teardown. Debian's server binaries are
+ * used as they are; nothing is downloaded.
+ *
+ * In a vitest run the cluster is shared: `vitest.config.ts` names
+ * `test/helpers/postgres-global.ts` as a global setup, which hands every
+ * test file one run folder. The first file that asks for PostgreSQL starts
+ * the cluster there (the others wait for it), and the global teardown stops
+ * it, so a run without PostgreSQL tests starts nothing.
+ *
+ * @example
+ *   const postgres = await sharedPostgres()
+ *   const url = await postgres.createDatabase() // postgres://postgres@127.0.0.1:PORT/berth_…
+ */
+
+const run = promisify(execFile)
+
+export interface PostgresCluster {
+  /** The folder holding the data directory, the socket and the log. */
+  dir: string
+  port: number
+  /** `postgres://postgres@127.0.0.1:<port>/<database>` (trust authentication, local only). */
+  url(database?: string): string
+  /** A new, empty database; returns its URL. */
+  createDatabase(): Promise<string>
+  stop(): Promise<void>
+}
+
+export interface ClusterOptions {
+  /** fsync and synchronous commit as a production server has them (benchmarks); off by default (tests). */
+  durable?: boolean
+}
+
+/** The folder of Debian's server binaries (initdb, pg_ctl), preferring 15; null when none is installed. */
+export function postgresBinDir(): string | null {
+  const root = '/usr/lib/postgresql'
+  if (!existsSync(root)) return null
+  const versions = readdirSync(root)
+    .filter((name) => /^\d+$/.test(name) && existsSync(join(root, name, 'bin', 'initdb')))
+    .sort((a, b) => (a === '15' ? -1 : b === '15' ? 1 : Number(b) - Number(a)))
+  return versions[0] ? join(root, versions[0], 'bin') : null
+}
+
+/** Why PostgreSQL tests cannot run here, or null when they can. */
+export function postgresUnavailableReason(): string | null {
+  return postgresBinDir() === null
+    ? 'PostgreSQL server binaries are not installed (apt-get install -y postgresql); PostgreSQL tests skipped'
+    : null
+}
+
+/** initdb refuses to run as root: then the cluster belongs to the `postgres` user. */
+function asClusterOwner(command: string, args: string[]): [string, string[]] {
+  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args]
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+/** Start a cluster in `dir` (created if needed). About a second with `--no-sync` and fsync off. */
+export async function startPostgresCluster(dir?: string, options: ClusterOptions = {}): Promise<PostgresCluster> {
+  const bin = postgresBinDir()
+  if (bin === null) throw new Error(postgresUnavailableReason() ?? 'no PostgreSQL')
+  const base = dir ?? mkdtempSync(join(tmpdir(), 'berth-pg-'))
+  const data = join(base, 'data')
+  const socket = join(base, 'socket')
+  mkdirSync(socket, { recursive: true })
+  if (process.getuid?.() === 0) {
+    const owner = postgresIds()
+    chownSync(base, owner.uid, owner.gid)
+    chownSync(socket, owner.uid, owner.gid)
+  }
+  await run(
+    ...asClusterOwner(join(bin, 'initdb'), [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '-A',
+      'trust',
+      '-E',
+      'UTF8',
+      '--locale=C',
+      ...(options.durable ? [] : ['--no-sync']),
+    ]),
+  )
+  const port = await freePort()
+  const settings = [
+    `-p ${port}`,
+    `-k ${socket}`,
+    '-c listen_addresses=127.0.0.1',
+    '-c max_connections=300',
+    ...(options.durable ? [] : ['-c fsync=off', '-c full_page_writes=off']),
+  ]
+  await run(
+    ...asClusterOwner(join(bin, 'pg_ctl'), [
+      'start',
+      '-D',
+      data,
+      '-w',
+      '-t',
+      '60',
+      '-l',
+      join(base, 'postgres.log'),
+      '-o',
+      settings.join(' '),
+    ]),
+  )
+  return clusterHandle(base, port)
+}
+
+function postgresIds(): { uid: number; gid: number } {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith('postgres:'))
+  if (!line) throw new Error('running as root, but there is no postgres user to own the test cluster')
+  const [, , uid, gid] = line.split(':')
+  return { uid: Number(uid), gid: Number(gid) }
+}
+
+function clusterHandle(dir: string, port: number): PostgresCluster {
+  const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`
+  return {
+    dir,
+    port,
+    url,
+    async createDatabase() {
+      const name = `berth_${randomBytes(6).toString('hex')}`
+      const client = new pg.Client({ connectionString: url() })
+      await client.connect()
+      try {
+        await client.query(`CREATE DATABASE ${name}`)
+      } finally {
+        await client.end()
+      }
+      return url(name)
+    },
+    stop: () => stopPostgresCluster(dir),
+  }
+}
+
+/** Stop the cluster in `dir` (immediately: it is thrown away) and remove the folder. */
+export async function stopPostgresCluster(dir: string): Promise<void> {
+  const bin = postgresBinDir()
+  const data = join(dir, 'data')
+  if (bin && existsSync(join(data, 'postmaster.pid'))) {
+    await run(...asClusterOwner(join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'immediate', '-w'])).catch(
+      () => undefined,
+    )
+  }
+  rmSync(dir, { recursive: true, force: true })
+}
+
+const READY_FILE = 'ready.json'
+const FAILED_FILE = 'failed.txt'
+
+/**
+ * The run's shared cluster, started by the first caller in the run folder
+ * the global setup provides (a `mkdir` decides who starts it; the others
+ * poll for its port). Outside vitest's global setup, a cluster of its own,
+ * stopped when the process exits.
+ */
+export async function sharedPostgres(runDir: string | undefined): Promise<PostgresCluster> {
+  if (runDir === undefined) return ownCluster()
+  const ready = join(runDir, READY_FILE)
+  const failed = join(runDir, FAILED_FILE)
+  let starter = false
+  try {
+    mkdirSync(join(runDir, 'starting'))
+    starter = true
+  } catch {
+    // another test file is starting it
+  }
+  if (starter) {
+    try {
+      const cluster = await startPostgresCluster(join(runDir, 'cluster'))
+      const temp = `${ready}.tmp`
+      writeFileSync(temp, JSON.stringify({ port: cluster.port }))
+      renameSync(temp, ready)
+      return cluster
+    } catch (error) {
+      writeFileSync(failed, String(error))
+      throw error
+    }
+  }
+  const deadline = Date.now() + 90_000
+  while (Date.now() < deadline) {
+    if (existsSync(ready)) {
+      const { port } = JSON.parse(readFileSync(ready, 'utf8')) as { port: number }
+      return clusterHandle(join(runDir, 'cluster'), port)
+    }
+    if (existsSync(failed))
+      throw new Error(`the shared PostgreSQL cluster failed to start: ${readFileSync(failed, 'utf8')}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error('timed out waiting for the shared PostgreSQL cluster to start')
+}
+
+let own: Promise<PostgresCluster> | undefined
+
+function ownCluster(): Promise<PostgresCluster> {
+  own ??= startPostgresCluster().then((cluster) => {
+    process.once('exit', () => {
+      // Synchronous on exit: stop the server, then the folder goes.
+      const bin = postgresBinDir()
+      if (bin) {
+        const [command, args] = asClusterOwner(join(bin, 'pg_ctl'), [
+          'stop',
+          '-D',
+          join(cluster.dir, 'data'),
+          '-m',
+          'immediate',
+        ])
+        spawnSync(command, args, { stdio: 'ignore' })
+      }
+      rmSync(cluster.dir, { recursive: true, force: true })
+    })
+    return cluster
+  })
+  return own
+}
