@@ -1,14 +1,17 @@
 import { type FormEvent, type KeyboardEvent, useRef, useState } from 'react'
 import type { useUploads } from '../hooks/use-uploads.js'
+import { useCanTranscribe, useVoiceInput } from '../hooks/use-voice-input.js'
 import type { ModelCatalog } from '../lib/api-types.js'
 import { bytes } from '../lib/format.js'
+import { ErrorNotice } from './error-notice.js'
 import { Icon } from './icons.js'
 import { ModelPicker, noProviderConfigured } from './model-picker.js'
 
 /**
  * Where the user writes: Enter sends, Shift+Enter adds a line; files attach
  * by the picker (or by dropping them on the chat); Stop replaces Send while
- * the agent works, in the same place, so nothing moves.
+ * the agent works, in the same place, so nothing moves. The microphone (when
+ * the server can transcribe) adds what was said to what is typed.
  */
 export function Composer(props: {
   running: boolean
@@ -22,6 +25,10 @@ export function Composer(props: {
 }) {
   const [text, setText] = useState('')
   const picker = useRef<HTMLInputElement>(null)
+  const canTranscribe = useCanTranscribe()
+  const voice = useVoiceInput((said) =>
+    setText((typed) => (typed === '' || /\s$/.test(typed) ? typed + said : `${typed} ${said}`)),
+  )
   const { uploads } = props
   const canSend = text.trim().length > 0 && !uploads.busy && !props.running
 
@@ -79,6 +86,14 @@ export function Composer(props: {
         onChange={(e) => setText(e.target.value)}
         onKeyDown={onKeyDown}
       />
+      {voice.error ? (
+        <div className="voice-error">
+          <ErrorNotice error={voice.error} />
+          <button type="button" className="button small" onClick={voice.dismiss}>
+            Dismiss
+          </button>
+        </div>
+      ) : null}
       <div className="composer-row">
         <input
           ref={picker}
@@ -102,6 +117,7 @@ export function Composer(props: {
         >
           <Icon name="clip" /> Attach
         </button>
+        {canTranscribe ? <VoiceButton voice={voice} /> : null}
         <ModelPicker catalog={props.catalog} value={props.modelId} onChange={props.onModel} />
         <span className="spacer" />
         {props.running ? (
@@ -115,5 +131,42 @@ export function Composer(props: {
         )}
       </div>
     </form>
+  )
+}
+
+/** The microphone: press to record, press again to stop and transcribe; its label says which state it is in. */
+function VoiceButton({ voice }: { voice: ReturnType<typeof useVoiceInput> }) {
+  const { state } = voice
+  const label =
+    state === 'recording'
+      ? 'Stop recording and transcribe'
+      : state === 'sending'
+        ? 'Transcribing…'
+        : state === 'starting'
+          ? 'Starting the microphone…'
+          : 'Voice input'
+  return (
+    <>
+      <button
+        type="button"
+        className="button voice-button"
+        data-state={state}
+        aria-label={label}
+        aria-pressed={state === 'recording'}
+        title={state === 'idle' ? 'Speak instead of typing (press again to stop)' : label}
+        disabled={state === 'sending' || state === 'starting'}
+        onClick={() => (state === 'recording' ? voice.stop() : void voice.start())}
+      >
+        {state === 'sending' || state === 'starting' ? (
+          <span className="spinner" aria-hidden="true" />
+        ) : (
+          <Icon name="mic" />
+        )}
+        {state === 'recording' ? ' Stop' : state === 'sending' ? ' Transcribing…' : null}
+      </button>
+      <span className="visually-hidden" role="status">
+        {state === 'recording' ? 'Recording' : state === 'sending' ? 'Transcribing' : ''}
+      </span>
+    </>
   )
 }

@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'react'
 import { ApiError, type FileSource } from '../lib/api.js'
 import type { FileContent } from '../lib/api-types.js'
-import { imageType } from '../lib/file-kind.js'
+import { imageType, mediaKind } from '../lib/file-kind.js'
 import { type FriendlyError, friendlyError } from '../lib/friendly-error.js'
 import { CodeView } from './code-view.js'
 import { ErrorNotice } from './error-notice.js'
+import { MediaPreview } from './media-preview.js'
 
 /** In a replay: the file as the log recorded it at the replayed moment (null: no edit recorded by then). */
 export interface RecordedFile {
@@ -14,7 +15,8 @@ export interface RecordedFile {
 }
 
 /**
- * One workspace file: text highlighted, images shown, anything else offered
+ * One workspace file: text highlighted, images shown and audio and video
+ * played (by URL, so a large one is never read whole), anything else offered
  * as a download. In a replay, a file the events carry shows its content as
  * of the replayed moment; others show the file as it is now (the reference
  * showed them empty).
@@ -24,10 +26,12 @@ export function FileViewer(props: { source: FileSource; path: string; version: n
   const [file, setFile] = useState<FileContent | null>(null)
   const [error, setError] = useState<FriendlyError | null>(null)
   const useRecorded = recorded?.content != null
+  // Media is loaded by the element itself, with Range; an SVG the log recorded shows as recorded.
+  const media = useRecorded ? null : mediaKind(path)
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: `version` is the reload signal
   useEffect(() => {
-    if (useRecorded) return
+    if (useRecorded || media !== null) return
     let live = true
     // The first load at once; reloads (the file may have changed) once a run's tool results settle.
     const timer = setTimeout(
@@ -52,7 +56,7 @@ export function FileViewer(props: { source: FileSource; path: string; version: n
       live = false
       clearTimeout(timer)
     }
-  }, [source, path, version, useRecorded])
+  }, [source, path, version, useRecorded, media])
 
   const shown: FileContent | null = useRecorded ? { content: recorded?.content ?? '', encoding: 'utf-8' } : file
   const download = source.downloadUrl(path)
@@ -83,7 +87,9 @@ export function FileViewer(props: { source: FileSource; path: string; version: n
         </p>
       ) : null}
       {error ? <ErrorNotice error={error} /> : null}
-      {shown ? (
+      {media !== null ? (
+        <MediaPreview className="viewer-media" kind={media} path={path} url={source.fileUrl(path)} />
+      ) : shown ? (
         <FileBody path={path} file={shown} download={download} />
       ) : error ? null : (
         <p className="tree-note">Loading…</p>

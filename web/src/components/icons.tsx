@@ -6,6 +6,7 @@ const PATHS = {
   clip: 'M20 11.5l-8 8a5 5 0 0 1-7-7l8.5-8.5a3.5 3.5 0 0 1 5 5L10 17.5a2 2 0 0 1-3-3L15 6.5',
   pencil: 'M4 20h4L19 9l-4-4L4 16zM13.5 6.5l4 4',
   chevron: 'M9 6l6 6-6 6',
+  mic: 'M12 3a3 3 0 0 1 3 3v6a3 3 0 0 1-6 0V6a3 3 0 0 1 3-3zM5.5 11a6.5 6.5 0 0 0 13 0M12 17.5V21M9 21h6',
 } as const
 
 export type IconName = keyof typeof PATHS

@@ -1,8 +1,10 @@
 import { useContext, useEffect, useState } from 'react'
 import { siteHref } from '../lib/deploy-url.js'
+import { mediaRefsOf } from '../lib/media-refs.js'
 import type { ToolCard, ToolImageRef } from '../state/chat-state.js'
 import { FileDiff } from './file-diff.js'
 import { FileSourceContext } from './file-source-context.js'
+import { MediaPreview } from './media-preview.js'
 import { RichText } from './rich-text.js'
 
 const STATUS_LABEL = { running: 'running', done: 'done', error: 'failed', interrupted: 'stopped' } as const
@@ -11,7 +13,7 @@ const STATUS_LABEL = { running: 'running', done: 'done', error: 'failed', interr
  * A tool call: its name and gist in a header that folds the body; shell
  * commands with their output, file edits as diffs, deploys as a link with a
  * preview, anything else as its input and result; below, the images the tool
- * returned.
+ * returned, and the images, audio and video it wrote or names by workspace URL.
  */
 export function ToolCardView({ tool }: { tool: ToolCard }) {
   const [open, setOpen] = useState(true)
@@ -33,6 +35,7 @@ export function ToolCardView({ tool }: { tool: ToolCard }) {
           <ToolBody tool={tool} />
           {tool.name.startsWith('browser_') ? <BrowserUrl tool={tool} /> : null}
           {tool.images.length > 0 ? <ToolImages images={tool.images} /> : null}
+          {tool.status === 'done' ? <ToolMedia tool={tool} /> : null}
         </div>
       ) : null}
     </article>
@@ -137,6 +140,38 @@ function ToolImage({ image }: { image: ToolImageRef }) {
 }
 
 /**
+ * The generated (or otherwise named) media of a finished call, loaded by URL
+ * from the page's file source, so they show and play alike in the chat and in
+ * a shared replay. The card's id keeps a browser's cached copy of an earlier
+ * file of the same name out.
+ */
+function ToolMedia({ tool }: { tool: ToolCard }) {
+  const source = useContext(FileSourceContext)
+  const refs = mediaRefsOf(
+    tool.input,
+    tool.result,
+    tool.images.map((image) => image.path),
+  )
+  if (source === null || refs.length === 0) return null
+  return (
+    <div className="tool-media">
+      {refs.map((ref) => (
+        <MediaPreview
+          key={ref.path}
+          kind={ref.kind}
+          path={ref.path}
+          url={withParam(source.fileUrl(ref.path), 'v', tool.id)}
+        />
+      ))}
+    </div>
+  )
+}
+
+function withParam(url: string, name: string, value: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(value)}`
+}
+
+/**
  * A browser step's card: the address the page was at (its result's `URL:` line, see
  * src/tools/browser/page-report.ts) above the screenshot; a link only for http(s).
  */
@@ -188,6 +223,10 @@ function toolLabel(name: string): string {
     sequential_thinking: 'Thinking',
     list_files: 'List files',
     display_image: 'Image',
+    generate_image_from_text: 'Generate image',
+    generate_audio_response: 'Generate speech',
+    generate_video_from_text: 'Generate video',
+    audio_transcribe: 'Transcribe',
   }
   return labels[name] ?? name
 }
@@ -207,6 +246,12 @@ function gist(tool: ToolCard): string {
       return str(input.url)
     case 'display_image':
       return str(input.image_path)
+    case 'generate_image_from_text':
+    case 'generate_audio_response':
+    case 'generate_video_from_text':
+      return str(input.output_filename)
+    case 'audio_transcribe':
+      return str(input.file_path)
     case 'browser_navigation':
     case 'browser_restart':
       return str(input.url)

@@ -60,11 +60,15 @@ export async function api<T>(
     // a proxy's HTML error page: fall through with the status
   }
   if (!response.ok) {
-    const body = (data ?? {}) as { code?: string; message?: string; detail?: string }
+    // `error` alone: the reference's shape, which some routes (POST /api/transcribe) keep.
+    const body = (data ?? {}) as { code?: string; message?: string; detail?: string; error?: unknown }
     throw new ApiError(
       response.status,
       body.code ?? `HTTP_${response.status}`,
-      body.message ?? body.detail ?? `${response.status} ${response.statusText}`,
+      body.message ??
+        body.detail ??
+        (typeof body.error === 'string' ? body.error : null) ??
+        `${response.status} ${response.statusText}`,
     )
   }
   return data as T
@@ -117,6 +121,24 @@ export const serverApi = {
   },
 }
 
+/** Which media providers the server has (src/server/routes/media.ts). */
+export interface MediaCapabilities {
+  image: boolean
+  speech: boolean
+  transcription: boolean
+  video: boolean
+}
+
+export const mediaApi = {
+  capabilities: () => api<MediaCapabilities>('/api/media'),
+  /** The reference's route and shape: the recording as base64, the text back. */
+  transcribe: (audioBase64: string, signal?: AbortSignal) =>
+    api<{ transcription: string }>('/api/transcribe', {
+      body: { audio_b64: audioBase64 },
+      ...(signal ? { signal } : {}),
+    }),
+}
+
 /** GAIA runs in the server (src/server/routes/eval.ts). */
 export const evalApi = {
   runs: () => api<EvalRunList>('/api/eval/runs'),
@@ -139,6 +161,11 @@ export interface FileSource {
   content(path: string): Promise<FileContent>
   /** A URL that downloads the file, or null when the source cannot (then the viewer builds a blob). */
   downloadUrl(path: string): string | null
+  /**
+   * The file's bytes by URL, answering `Range`: what `<img>`, `<audio>` and
+   * `<video>` load (the browser sends the device cookie; a share link needs nothing).
+   */
+  fileUrl(path: string): string
   zipUrl(): string | null
 }
 
@@ -149,6 +176,7 @@ export function ownerFiles(sessionId: string): FileSource {
         .files,
     content: (path) => api<FileContent>('/api/files/content', { body: { workspace_id: sessionId, path } }),
     downloadUrl: (path) => `/api/files/download?workspace_id=${enc(sessionId)}&path=${enc(path)}`,
+    fileUrl: (path) => `/api/files/download?workspace_id=${enc(sessionId)}&path=${enc(path)}`,
     zipUrl: () => `/api/files/download-zip?workspace_id=${enc(sessionId)}`,
   }
 }
@@ -158,7 +186,8 @@ export function sharedFiles(token: string): FileSource {
   return {
     list: async (path) => (await api<{ files: FileNode[] }>(`${base}/list`, { body: { path, depth: 1 } })).files,
     content: (path) => api<FileContent>(`${base}/content`, { body: { path } }),
-    downloadUrl: () => null,
+    downloadUrl: (path) => `${base}/download?path=${enc(path)}`,
+    fileUrl: (path) => `${base}/download?path=${enc(path)}`,
     zipUrl: () => null,
   }
 }

@@ -10,6 +10,29 @@ const IMAGE_TYPES: Record<string, string> = {
   avif: 'image/avif',
 }
 
+/** What chromium plays in `<audio>` and `<video>`; the server's Content-Type comes from mime-types, not from here. */
+const AUDIO_TYPES: Record<string, string> = {
+  mp3: 'audio/mpeg',
+  wav: 'audio/wav',
+  ogg: 'audio/ogg',
+  oga: 'audio/ogg',
+  opus: 'audio/ogg',
+  m4a: 'audio/mp4',
+  aac: 'audio/aac',
+  flac: 'audio/flac',
+  weba: 'audio/webm',
+}
+
+const VIDEO_TYPES: Record<string, string> = {
+  mp4: 'video/mp4',
+  m4v: 'video/mp4',
+  webm: 'video/webm',
+  ogv: 'video/ogg',
+  mov: 'video/quicktime',
+}
+
+export type MediaKind = 'image' | 'audio' | 'video'
+
 const LANGUAGES: Record<string, string> = {
   js: 'javascript',
   mjs: 'javascript',
@@ -40,6 +63,19 @@ function extension(path: string): string {
 /** The image MIME type of a path, or null. @example imageType('a/logo.PNG') // 'image/png' */
 export function imageType(path: string): string | null {
   return IMAGE_TYPES[extension(path)] ?? null
+}
+
+/**
+ * Whether a path is shown (image) or played (audio, video) rather than read as text; null for anything else.
+ *
+ * @example mediaKind('out/speech.MP3') // 'audio'
+ */
+export function mediaKind(path: string): MediaKind | null {
+  const ext = extension(path)
+  if (IMAGE_TYPES[ext]) return 'image'
+  if (AUDIO_TYPES[ext]) return 'audio'
+  if (VIDEO_TYPES[ext]) return 'video'
+  return null
 }
 
 /** The highlight.js language for a path, or null for plain text. @example languageOf('x.py') // 'python' */

@@ -57,6 +57,29 @@ const ADVICE: Record<string, { title: string; action: string | null; unless?: Re
     action: 'Free space on the server; nothing already saved was lost.',
   },
   RUNS_SHUT_DOWN: { title: 'The server is restarting', action: 'Wait a few seconds; the page reconnects by itself.' },
+  MEDIA_NOT_CONFIGURED: {
+    title: 'This server has no media provider for that',
+    action: 'Ask the admin to configure one (see the README’s media settings).',
+  },
+  MEDIA_REQUEST_FAILED: { title: 'The media service failed to answer', action: 'Try again in a moment.' },
+  MEDIA_TIMEOUT: { title: 'The media service took too long', action: 'Try again, perhaps with a shorter recording.' },
+  MEDIA_REFUSED: { title: 'The media service refused the request', action: null },
+  MEDIA_INVALID_OUTPUT: { title: 'The media service answered something unusable', action: 'Try again.' },
+  // Voice input in the browser (hooks/use-voice-input.ts): no server code.
+  MIC_DENIED: {
+    title: 'Microphone access was denied',
+    action: 'Allow the microphone for this site in the browser’s site settings, then press the microphone again.',
+  },
+  MIC_MISSING: { title: 'No microphone was found', action: 'Connect a microphone, then try again.' },
+  MIC_BUSY: {
+    title: 'The microphone cannot be used right now',
+    action: 'Another program may be using it. Close it, then try again.',
+  },
+  MIC_UNSUPPORTED: {
+    title: 'Voice input is not available here',
+    action: 'Recording needs a secure page (HTTPS or localhost) in a current browser.',
+  },
+  NO_SPEECH: { title: 'No words were recognised', action: 'Speak closer to the microphone and try again.' },
   NETWORK: { title: 'The server cannot be reached', action: 'Check that it is running; the page retries by itself.' },
 }
 
