@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
 import { syncDirectory, syncFile } from '../core/fsync.js'
 import { dataPaths } from '../storage/data-root.js'
+import { openStore } from '../store/open-store.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import { archiveFile } from '../transfer/archive-file.js'
 import { asDiskFull } from '../transfer/copy-verified.js'
@@ -133,7 +134,7 @@ async function archiveEntry(
 }
 
 async function describeDatabase(file: string): Promise<NonNullable<BackupManifest['database']>> {
-  const store = await SqliteStore.open({ file, readonly: true })
+  const store = await openStore({ kind: 'sqlite', file }, { readonly: true })
   try {
     const counts = await store.counts()
     const schema = (await store.schemaState()).applied

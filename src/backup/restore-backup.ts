@@ -5,7 +5,7 @@ import { BerthError, isBerthError } from '../core/errors.js'
 import { syncDirectory } from '../core/fsync.js'
 import { dataPaths } from '../storage/data-root.js'
 import { inspectRootLock } from '../storage/root-lock.js'
-import { SqliteStore } from '../store/sqlite/sqlite-store.js'
+import { openStore } from '../store/open-store.js'
 import { applyModesAndTimes } from '../transfer/apply-modes.js'
 import { isTransientRootEntry } from '../transfer/root-entries.js'
 import type { BackupManifest } from './backup-manifest.js'
@@ -105,7 +105,7 @@ async function refuseUnsafeTarget(root: string): Promise<void> {
 
 async function isEmptyDatabase(file: string): Promise<boolean> {
   try {
-    const store = await SqliteStore.open({ file, readonly: true })
+    const store = await openStore({ kind: 'sqlite', file }, { readonly: true })
     try {
       const counts = await store.counts()
       return counts.sessions === 0 && counts.events === 0
@@ -119,7 +119,7 @@ async function isEmptyDatabase(file: string): Promise<boolean> {
 
 /** Bring the restored database to this berth's schema and point every session at its folder under the new root. */
 async function adoptDatabase(file: string, workspaces: string): Promise<{ sessions: number; events: number }> {
-  const store = await SqliteStore.open({ file })
+  const store = await openStore({ kind: 'sqlite', file })
   try {
     let after: string | null = null
     for (;;) {

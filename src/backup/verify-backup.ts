@@ -1,7 +1,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { SqliteStore } from '../store/sqlite/sqlite-store.js'
+import { openStore } from '../store/open-store.js'
 import type { BackupManifest } from './backup-manifest.js'
 import { readBackup } from './read-backup.js'
 
@@ -36,7 +36,7 @@ export async function verifyBackup(file: string): Promise<BackupVerification> {
 /** SQLite's integrity check of a database file, as problems in words (none when sound). */
 export async function databaseProblems(file: string): Promise<string[]> {
   try {
-    const store = await SqliteStore.open({ file, readonly: true })
+    const store = await openStore({ kind: 'sqlite', file }, { readonly: true })
     try {
       const result = await store.checkIntegrity()
       return result.length === 1 && result[0] === 'ok' ? [] : result.map((line) => `events.db: ${line}`)

@@ -7,7 +7,7 @@ import { prepareDataRoot, type StorageReport } from '../runtime/storage-report.j
 import { diskSpace } from '../storage/checks.js'
 import { inspectRootLock } from '../storage/root-lock.js'
 import { MIGRATION_NAMES } from '../store/migrations.js'
-import { SqliteStore } from '../store/sqlite/sqlite-store.js'
+import { openStore } from '../store/open-store.js'
 import { chooseSandbox } from '../tools/bash/sandbox.js'
 import { Workspaces } from '../workspace/workspaces.js'
 
@@ -174,7 +174,7 @@ export async function runDoctor(config: BerthConfig): Promise<DoctorReport> {
   if (await exists(paths.database)) {
     report.database.exists = true
     try {
-      const store = await SqliteStore.open({ file: paths.database, readonly: true })
+      const store = await openStore({ kind: 'sqlite', file: paths.database }, { readonly: true })
       try {
         const state = await store.schemaState()
         report.database.schema = state.applied.at(-1) ?? null

@@ -7,7 +7,9 @@ import { FileSystemFlusher } from '../core/fsync.js'
 import { ensureWritableRoot } from '../storage/checks.js'
 import { dataPaths } from '../storage/data-root.js'
 import { inspectRootLock } from '../storage/root-lock.js'
+import { openStore } from '../store/open-store.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
+import type { Store } from '../store/store.js'
 import { asDiskFull } from '../transfer/copy-verified.js'
 import { isInside } from '../workspace/containment.js'
 import { appendLog } from './append-logs.js'
@@ -96,7 +98,7 @@ export async function runMigration(options: MigrateOptions): Promise<MigrationRe
   if (journal.entries.length === 0) {
     await journal.append({ t: 'start', source: layout.root, target: targetRoot }, { sync: true })
   }
-  const stores: { source: SqliteStore | null; target: SqliteStore | null } = { source: null, target: null }
+  const stores: { source: Store | null; target: Store | null } = { source: null, target: null }
   const execute = async (): Promise<MigrationReport> => {
     let kind: 'berth' | 'ii-agent' = (await exists(path.join(layout.root, '.berth-server.lock'))) ? 'berth' : 'ii-agent'
     if (layout.database !== null) {
@@ -120,7 +122,7 @@ export async function runMigration(options: MigrateOptions): Promise<MigrationRe
     }
     await copyUnits(plan, report, workDir, journal, onStep, options.onProgress)
     await mkdir(paths.workspaces, { recursive: true })
-    await mergeSessions(plan, report, source, target as SqliteStore, journal, onStep)
+    await mergeSessions(plan, report, source, target as Store, journal, onStep)
     for (const log of layout.logs) report.logs.push(await appendLog(log, paths.logs, journal, onStep))
     if (plan.orphanEvents > 0) {
       warnings.push(
@@ -161,24 +163,21 @@ export async function runMigration(options: MigrateOptions): Promise<MigrationRe
   return report
 }
 
-async function openTarget(
-  file: string,
-  workDir: string,
-  dryRun: boolean,
-  warnings: string[],
-): Promise<SqliteStore | null> {
+async function openTarget(file: string, workDir: string, dryRun: boolean, warnings: string[]): Promise<Store | null> {
   if (!dryRun) {
-    return SqliteStore.open({
-      file,
-      onMigrationBackup: (backup) =>
-        warnings.push(`The target database was backed up to ${backup} before its schema was updated.`),
-    })
+    return openStore(
+      { kind: 'sqlite', file },
+      {
+        onMigrationBackup: (backup) =>
+          warnings.push(`The target database was backed up to ${backup} before its schema was updated.`),
+      },
+    )
   }
   if (!(await exists(file))) return null
   // A dry run plans against a scratch copy, so even a schema update never touches the target.
   const copy = path.join(workDir, 'target.db')
   await SqliteStore.snapshotFile(file, copy)
-  return SqliteStore.open({ file: copy })
+  return openStore({ kind: 'sqlite', file: copy })
 }
 
 async function copyUnits(
@@ -245,8 +244,8 @@ async function copyUnits(
 async function mergeSessions(
   plan: MigrationPlan,
   report: MigrationReport,
-  source: SqliteStore | null,
-  target: SqliteStore,
+  source: Store | null,
+  target: Store,
   journal: Journal,
   onStep: StepHook,
 ): Promise<void> {

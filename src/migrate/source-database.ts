@@ -1,12 +1,13 @@
 import { unlink } from 'node:fs/promises'
 import path from 'node:path'
+import { openStore } from '../store/open-store.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import type { Store } from '../store/store.js'
 import type { SessionRecord, SessionTransfer } from '../store/types.js'
 import type { StepHook } from './copy-unit.js'
 
 export interface SourceDatabase {
-  store: SqliteStore
+  store: Store
   /** `berth` when the file carries berth's schema steps, else an ii-agent database. */
   kind: 'berth' | 'ii-agent'
   file: string
@@ -25,13 +26,15 @@ export async function openSourceCopy(file: string, workDir: string, onStep: Step
   const copy = path.join(workDir, 'source.db')
   await SqliteStore.snapshotFile(file, copy, { onStep: () => void onStep('db-snapshot-step', file) })
   await onStep('db-snapshotted', file)
-  const peek = await SqliteStore.open({ file: copy, readonly: true })
+  const peek = await openStore({ kind: 'sqlite', file: copy }, { readonly: true })
   const kind = (await peek.schemaState()).applied.length > 0 ? 'berth' : 'ii-agent'
   await peek.close()
-  const store = await SqliteStore.open({
-    file: copy,
-    onMigrationBackup: (backup) => void unlink(backup).catch(() => undefined),
-  })
+  const store = await openStore(
+    { kind: 'sqlite', file: copy },
+    {
+      onMigrationBackup: (backup) => void unlink(backup).catch(() => undefined),
+    },
+  )
   return { store, kind, file: copy }
 }
 

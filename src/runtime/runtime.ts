@@ -2,8 +2,8 @@ import { mkdir } from 'node:fs/promises'
 import type { BerthConfig } from '../config/config.js'
 import { createLogger, type Logger } from '../logging/logger.js'
 import { acquireRootLock, type RootLock } from '../storage/root-lock.js'
+import { openStore } from '../store/open-store.js'
 import type { UpgradeProgress } from '../store/sqlite/schema-upgrade.js'
-import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import type { Store } from '../store/store.js'
 import { chooseSandbox, noShell, removeStaleScratch, type ShellSandbox } from '../tools/bash/sandbox.js'
 import { Workspaces } from '../workspace/workspaces.js'
@@ -66,24 +66,26 @@ export async function openRuntime(
   try {
     await options.beforeStore?.({ logger, storage })
     const progressLog = upgradeLog(logger)
-    const store = await SqliteStore.open({
-      file: storage.paths.database,
-      readonly: readOnly,
-      onListenerError: (error) => logger.error({ err: error }, 'an event subscriber failed'),
-      onCheckpointError: (error) =>
-        logger.warn({ err: error }, 'the background WAL checkpoint failed; SQLite checkpoints inline instead'),
-      onMigrationBackup: (file, backup) =>
-        logger.info(
-          { backup: file, pending: backup.pending, reused: backup.reused },
-          backup.reused
-            ? `A backup of this very database from before its schema update exists at ${file}; not taking another`
-            : `Backed up the database to ${file} before updating its schema`,
-        ),
-      onUpgradeProgress: (progress) => {
-        progressLog.progress(progress)
-        options.onUpgradeProgress?.(progress)
+    const store = await openStore(
+      { kind: 'sqlite', file: storage.paths.database },
+      {
+        readonly: readOnly,
+        onListenerError: (error) => logger.error({ err: error }, 'an event subscriber failed'),
+        onCheckpointError: (error) =>
+          logger.warn({ err: error }, 'the background WAL checkpoint failed; SQLite checkpoints inline instead'),
+        onMigrationBackup: (file, backup) =>
+          logger.info(
+            { backup: file, pending: backup.pending, reused: backup.reused },
+            backup.reused
+              ? `A backup of this very database from before its schema update exists at ${file}; not taking another`
+              : `Backed up the database to ${file} before updating its schema`,
+          ),
+        onUpgradeProgress: (progress) => {
+          progressLog.progress(progress)
+          options.onUpgradeProgress?.(progress)
+        },
       },
-    }).finally(() => progressLog.stop())
+    ).finally(() => progressLog.stop())
     if (!readOnly) await mkdir(storage.paths.workspaces, { recursive: true })
     const workspaces = new Workspaces({ root: storage.paths.workspaces, quotaBytes: config.workspaceQuota })
     const shells = options.shells ?? !readOnly

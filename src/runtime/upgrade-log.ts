@@ -11,7 +11,7 @@ const PROGRESS_LOG_MS = 5000
  *
  * @example
  *   const log = upgradeLog(logger)
- *   await SqliteStore.open({ file, onUpgradeProgress: log.progress })
+ *   await openStore(location, { onUpgradeProgress: log.progress })
  *   log.stop()
  */
 export function upgradeLog(logger: Logger): { progress: (progress: UpgradeProgress) => void; stop: () => void } {
