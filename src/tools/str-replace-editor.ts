@@ -1,7 +1,21 @@
-import { rm, stat } from 'node:fs/promises'
+import { lstat, rm, stat } from 'node:fs/promises'
 import { z } from 'zod'
+import { BerthError } from '../core/errors.js'
+import { resolveWriteTarget, writeFileThrough } from '../workspace/write-through.js'
 import { EditHistory } from './editor/edit-history.js'
-import { countLines, numbered, occurrenceLines, readTextFile, SNIPPET_LINES, toolError } from './editor/file-text.js'
+import {
+  countLines,
+  describeLimit,
+  lineCount,
+  lineStart,
+  numbered,
+  occurrenceLines,
+  readTextFile,
+  SNIPPET_LINES,
+  sliceLines,
+  toolError,
+} from './editor/file-text.js'
+import { LineEndedText } from './editor/line-endings.js'
 import { listTree } from './file-tree.js'
 import { intParam } from './params.js'
 import { defineTool, type Tool, type ToolContext, type ToolResult } from './tool.js'
@@ -9,8 +23,14 @@ import { resolveToolPath } from './workspace-path.js'
 
 /** Largest file `view` reads whole. */
 const MAX_VIEW_BYTES = 20 * 1024 * 1024
-/** Largest file the editor rewrites (each edit also stores the whole file as a `file_edit` event). */
-const MAX_EDIT_BYTES = 2 * 1024 * 1024
+/** Largest file the editor rewrites, before and after the edit (bench/tools.bench.ts times an edit at this size). */
+export const MAX_EDIT_BYTES = 16 * 1024 * 1024
+/**
+ * Largest file a `file_edit` event carries. Each event is stored for good and
+ * every viewer keeps each version for its diff, so a bigger file is edited
+ * without one; the tool result still shows the edited lines.
+ */
+export const MAX_FILE_EDIT_EVENT_BYTES = 2 * 1024 * 1024
 const MAX_DIR_ENTRIES = 1000
 
 export const HISTORY_RESOURCE = 'str_replace_editor.history'
@@ -66,8 +86,10 @@ type EditorInput = z.output<typeof parameters>
 /**
  * The `str_replace_editor` tool (the reference's view / create / str_replace
  * / insert / undo_edit), confined to the workspace through the containment
- * door. Every change is written atomically within the quota and emitted as
- * `file_edit {path, content, total_lines}` with the workspace-relative path.
+ * door. Every change is written atomically within the quota, through a
+ * symlink that stays inside the workspace, keeping the file's line endings
+ * and permission bits, and is emitted as `file_edit {path, content,
+ * total_lines}` with the workspace-relative path and `\n` line breaks.
  *
  * @example
  *   await runTool(createStrReplaceEditorTool(), { command: 'create', path: 'site/index.html', file_text: '<h1>Hi</h1>' }, ctx)
@@ -82,6 +104,10 @@ export function createStrReplaceEditorTool(): Tool<EditorInput> {
       const { absolute, relative } = await resolveToolPath(context, input.path, { allowRoot: isView })
       const shown = relative === '' ? '.' : relative
       const info = await stat(absolute).catch(() => null)
+      if (info === null && (await isSymlink(absolute))) {
+        // A dangling link: resolveWriteTarget throws the error that names where it points.
+        await resolveWriteTarget(context.workspaces, context.sessionId, relative, { storedDir: context.workspaceDir })
+      }
       if (info === null && input.command !== 'create') {
         throw toolError(`The path ${shown} does not exist. Please provide a valid path.`)
       }
@@ -89,9 +115,11 @@ export function createStrReplaceEditorTool(): Tool<EditorInput> {
         throw toolError(`The path ${shown} is a directory and only the \`view\` command can be used on directories`)
       }
       const file: EditTarget = { absolute, relative, shown, context }
+      // The reference shows the whole file for an empty `view_range` too.
+      const viewRange = input.view_range?.length === 0 ? undefined : input.view_range
       switch (input.command) {
         case 'view':
-          return info?.isDirectory() ? viewDirectory(file, input.view_range) : viewFile(file, input.view_range)
+          return info?.isDirectory() ? viewDirectory(file, viewRange) : viewFile(file, viewRange)
         case 'create':
           return create(file, input.file_text, info !== null)
         case 'str_replace':
@@ -126,19 +154,20 @@ async function viewDirectory(file: EditTarget, viewRange: number[] | undefined):
 }
 
 async function viewFile(file: EditTarget, viewRange: number[] | undefined): Promise<ToolResult> {
-  const content = await readTextFile(file.absolute, file.shown, { maxBytes: MAX_VIEW_BYTES, forEdit: false })
-  const lines = content.split('\n')
-  if (viewRange === undefined) return { output: numbered(content, file.shown, lines.length) }
+  const raw = await readTextFile(file.absolute, file.shown, { maxBytes: MAX_VIEW_BYTES, forEdit: false })
+  const content = LineEndedText.parse(raw).text
+  const total = lineCount(content)
+  if (viewRange === undefined) return { output: numbered(content, file.shown, total) }
   if (viewRange.length !== 2) throw toolError('Invalid `view_range`. It should be a list of two integers.')
   const [first, last] = viewRange as [number, number]
-  if (first < 1 || first > lines.length) {
+  if (first < 1 || first > total) {
     throw toolError(
-      `Invalid \`view_range\`: [${first}, ${last}]. Its first element \`${first}\` should be within the range of lines of the file: [1, ${lines.length}]`,
+      `Invalid \`view_range\`: [${first}, ${last}]. Its first element \`${first}\` should be within the range of lines of the file: [1, ${total}]`,
     )
   }
-  if (last > lines.length) {
+  if (last > total) {
     throw toolError(
-      `Invalid \`view_range\`: [${first}, ${last}]. Its second element \`${last}\` should be smaller than the number of lines in the file: \`${lines.length}\``,
+      `Invalid \`view_range\`: [${first}, ${last}]. Its second element \`${last}\` should be smaller than the number of lines in the file: \`${total}\``,
     )
   }
   if (last !== -1 && last < first) {
@@ -146,15 +175,15 @@ async function viewFile(file: EditTarget, viewRange: number[] | undefined): Prom
       `Invalid \`view_range\`: [${first}, ${last}]. Its second element \`${last}\` should be larger or equal than its first \`${first}\``,
     )
   }
-  const shownLines = last === -1 ? lines.slice(first - 1) : lines.slice(first - 1, last)
-  return { output: numbered(shownLines.join('\n'), file.shown, lines.length, first) }
+  const shownLines = sliceLines(content, first - 1, last === -1 ? total : last)
+  return { output: numbered(shownLines.join('\n'), file.shown, total, first) }
 }
 
 async function create(file: EditTarget, text: string | undefined, exists: boolean): Promise<ToolResult> {
   if (text === undefined) throw toolError('Parameter `file_text` is required for command: create')
   let previous: string | null = null
   if (exists) {
-    previous = await readTextFile(file.absolute, file.shown, { maxBytes: MAX_EDIT_BYTES, forEdit: true })
+    previous = await readForEdit(file)
     if (previous.trim() !== '') {
       throw toolError(
         `File already exists and is not empty at: ${file.shown}. Cannot overwrite non empty files using command \`create\`. ` +
@@ -162,71 +191,83 @@ async function create(file: EditTarget, text: string | undefined, exists: boolea
       )
     }
   }
-  await write(file, text, previous)
+  // Written as given: a new file has no line endings of its own to keep.
+  await write(file, text, LineEndedText.parse(text).text, previous)
   return { output: `File created successfully at: ${file.shown}` }
 }
 
-async function strReplace(file: EditTarget, oldStr: string | undefined, newStr: string): Promise<ToolResult> {
-  if (oldStr === undefined) throw toolError('Parameter `old_str` is required for command: str_replace')
-  const content = await readTextFile(file.absolute, file.shown, { maxBytes: MAX_EDIT_BYTES, forEdit: true })
+async function strReplace(file: EditTarget, oldStrRaw: string | undefined, newStrRaw: string): Promise<ToolResult> {
+  if (oldStrRaw === undefined) throw toolError('Parameter `old_str` is required for command: str_replace')
+  const raw = await readForEdit(file)
+  const doc = LineEndedText.parse(raw)
+  const content = doc.text
+  // Matched with \n breaks whatever the file uses on disk, as the reference's universal-newline read does.
+  const oldStr = LineEndedText.parse(oldStrRaw).text
+  const newStr = LineEndedText.parse(newStrRaw).text
   if (oldStr.trim() === '') {
     if (content.trim() !== '') {
       throw toolError(
         `No replacement was performed, old_str is empty which is only allowed when the file is empty. The file ${file.shown} is not empty.`,
       )
     }
-    await write(file, newStr, content)
-    return { output: edited(file.shown, numbered(newStr, file.shown, newStr.split('\n').length)) }
+    const whole = doc.replace(0, content.length, newStrRaw)
+    await write(file, whole.serialize(), whole.text, raw)
+    return { output: edited(file.shown, numbered(whole.text, file.shown, lineCount(whole.text))) }
   }
   const lines = occurrenceLines(content, oldStr)
   if (lines.length === 0) {
     throw toolError(
-      `No replacement was performed, old_str \n \`\`\`\n${oldStr}\n\`\`\`\n did not appear verbatim in ${file.shown}.`,
+      `No replacement was performed, old_str \n \`\`\`\n${oldStrRaw}\n\`\`\`\n did not appear verbatim in ${file.shown}.`,
     )
   }
   if (lines.length > 1) {
     throw toolError(
-      `No replacement was performed. Multiple occurrences (${lines.length}) of old_str \n \`\`\`\n${oldStr}\n\`\`\`\n ` +
-        `in lines ${JSON.stringify([...new Set(lines)])}. Please ensure it is unique`,
+      `No replacement was performed. Multiple occurrences (${lines.length}) of old_str \n \`\`\`\n${oldStrRaw}\n\`\`\`\n ` +
+        `in lines [${[...new Set(lines)].join(', ')}]. Please ensure it is unique`,
     )
   }
-  const at = content.indexOf(oldStr)
-  const updated = content.slice(0, at) + newStr + content.slice(at + oldStr.length)
-  await write(file, updated, content)
+  const updated = doc.replace(content.indexOf(oldStr), oldStr.length, newStrRaw)
+  await write(file, updated.serialize(), updated.text, raw)
   const replacementLine = (lines[0] as number) - 1
-  const newLines = updated.split('\n')
   const start = Math.max(0, replacementLine - SNIPPET_LINES)
   const end = replacementLine + SNIPPET_LINES + countChar(newStr, '\n')
-  const snippet = newLines.slice(start, end + 1).join('\n')
-  return { output: edited(file.shown, numbered(snippet, `a snippet of ${file.shown}`, newLines.length, start + 1)) }
+  const snippet = sliceLines(updated.text, start, end + 1).join('\n')
+  return {
+    output: edited(file.shown, numbered(snippet, `a snippet of ${file.shown}`, lineCount(updated.text), start + 1)),
+  }
 }
 
 async function insert(
   file: EditTarget,
   insertLine: number | undefined,
-  newStr: string | undefined,
+  newStrRaw: string | undefined,
 ): Promise<ToolResult> {
   if (insertLine === undefined) throw toolError('Parameter `insert_line` is required for command: insert')
-  if (newStr === undefined) throw toolError('Parameter `new_str` is required for command: insert')
-  const content = await readTextFile(file.absolute, file.shown, { maxBytes: MAX_EDIT_BYTES, forEdit: true })
-  const lines = content.split('\n')
-  if (insertLine < 0 || insertLine > lines.length) {
+  if (newStrRaw === undefined) throw toolError('Parameter `new_str` is required for command: insert')
+  const raw = await readForEdit(file)
+  const doc = LineEndedText.parse(raw)
+  const content = doc.text
+  const total = lineCount(content)
+  if (insertLine < 0 || insertLine > total) {
     throw toolError(
-      `Invalid \`insert_line\` parameter: ${insertLine}. It should be within the range of lines of the file: [0, ${lines.length}]`,
+      `Invalid \`insert_line\` parameter: ${insertLine}. It should be within the range of lines of the file: [0, ${total}]`,
     )
   }
-  const inserted = newStr.split('\n')
-  const updatedLines = [...lines.slice(0, insertLine), ...inserted, ...lines.slice(insertLine)]
-  await write(file, updatedLines.join('\n'), content)
+  // After line n: before the start of line n+1, or, after the last line, at the end behind a new break.
+  const updated =
+    insertLine < total
+      ? doc.replace(lineStart(content, insertLine), 0, `${newStrRaw}\n`)
+      : doc.replace(content.length, 0, `\n${newStrRaw}`)
+  await write(file, updated.serialize(), updated.text, raw)
   const snippet = [
-    ...lines.slice(Math.max(0, insertLine - SNIPPET_LINES), insertLine),
-    ...inserted,
-    ...lines.slice(insertLine, insertLine + SNIPPET_LINES),
+    ...sliceLines(content, Math.max(0, insertLine - SNIPPET_LINES), insertLine),
+    ...LineEndedText.parse(newStrRaw).text.split('\n'),
+    ...sliceLines(content, insertLine, insertLine + SNIPPET_LINES),
   ].join('\n')
   const first = Math.max(1, insertLine - SNIPPET_LINES + 1)
   return {
     output:
-      `The file ${file.shown} has been edited. ${numbered(snippet, 'a snippet of the edited file', updatedLines.length, first)}` +
+      `The file ${file.shown} has been edited. ${numbered(snippet, 'a snippet of the edited file', lineCount(updated.text), first)}` +
       'Review the changes and make sure they are as expected (correct indentation, no duplicate lines, etc). Edit the file again if necessary.',
   }
 }
@@ -239,29 +280,50 @@ async function undo(file: EditTarget): Promise<ToolResult> {
     await rm(file.absolute, { force: true })
     return { output: `Last edit to ${file.shown} undone successfully: the file it created was removed.` }
   }
-  await file.context.workspaces.writeFile(file.context.sessionId, file.relative, previous)
-  await emitFileEdit(file, previous)
+  const { context } = file
+  await writeFileThrough(context.workspaces, context.sessionId, file.relative, previous, {
+    storedDir: context.workspaceDir,
+  })
+  const text = LineEndedText.parse(previous).text
+  await emitFileEdit(file, text)
   return {
-    output: `Last edit to ${file.shown} undone successfully.\n${numbered(previous, file.shown, previous.split('\n').length)}`,
+    output: `Last edit to ${file.shown} undone successfully.\n${numbered(text, file.shown, lineCount(text))}`,
   }
 }
 
-async function write(file: EditTarget, content: string, previous: string | null): Promise<void> {
-  if (Buffer.byteLength(content, 'utf8') > MAX_EDIT_BYTES) {
-    throw toolError(
-      `The new content of ${file.shown} would be over ${MAX_EDIT_BYTES} bytes, more than this tool writes; write it with bash instead.`,
+function readForEdit(file: EditTarget): Promise<string> {
+  return readTextFile(file.absolute, file.shown, { maxBytes: MAX_EDIT_BYTES, forEdit: true })
+}
+
+/** Write `content` (the bytes to store) and emit `text` (the same with \n breaks) as the `file_edit`. */
+async function write(file: EditTarget, content: string, text: string, previous: string | null): Promise<void> {
+  const bytes = Buffer.from(content, 'utf8')
+  if (bytes.byteLength > MAX_EDIT_BYTES) {
+    throw new BerthError(
+      'FILE_TOO_LARGE',
+      `The new content of ${file.shown} would be ${bytes.byteLength} bytes, more than the ${describeLimit(MAX_EDIT_BYTES)} ` +
+        'this tool writes; nothing was changed. Write it with bash instead.',
+      { details: { path: file.relative, bytes: bytes.byteLength, limitBytes: MAX_EDIT_BYTES } },
     )
   }
-  await file.context.workspaces.writeFile(file.context.sessionId, file.relative, content)
-  history(file.context).push(file.relative, previous)
-  await emitFileEdit(file, content)
+  const { context } = file
+  await writeFileThrough(context.workspaces, context.sessionId, file.relative, bytes, {
+    storedDir: context.workspaceDir,
+  })
+  history(context).push(file.relative, previous)
+  await emitFileEdit(file, text)
 }
 
-async function emitFileEdit(file: EditTarget, content: string): Promise<void> {
+async function emitFileEdit(file: EditTarget, text: string): Promise<void> {
+  if (Buffer.byteLength(text, 'utf8') > MAX_FILE_EDIT_EVENT_BYTES) return
   await file.context.emit({
     type: 'file_edit',
-    content: { path: file.relative, content, total_lines: countLines(content) },
+    content: { path: file.relative, content: text, total_lines: countLines(text) },
   })
+}
+
+async function isSymlink(absolute: string): Promise<boolean> {
+  return (await lstat(absolute).catch(() => null))?.isSymbolicLink() ?? false
 }
 
 function history(context: ToolContext): EditHistory {

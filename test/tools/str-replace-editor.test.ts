@@ -77,7 +77,7 @@ describe('str_replace_editor', () => {
     const several = await run({ command: 'str_replace', path: 'app.py', old_str: 'print(a)', new_str: 'x' })
     expect(several.isError).toBe(true)
     expect(several.output).toMatch(
-      /Multiple occurrences \(2\) of old_str[\s\S]*in lines \[4,5\]\. Please ensure it is unique/,
+      /Multiple occurrences \(2\) of old_str[\s\S]*in lines \[4, 5\]\. Please ensure it is unique/,
     )
     const none = await run({ command: 'str_replace', path: 'app.py', old_str: 'zzz', new_str: 'x' })
     expect(none.output).toMatch(/did not appear verbatim in app.py/)

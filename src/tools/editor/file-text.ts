@@ -6,12 +6,13 @@ export const SNIPPET_LINES = 4
 
 /**
  * Read a text file for the editor, refusing what it cannot safely show or
- * rewrite: folders, files over `maxBytes`, binary files (a NUL byte in the
- * first 8 KB) and, when `forEdit`, bytes that are not valid UTF-8 (writing
- * them back would corrupt the file).
+ * rewrite: folders, files over `maxBytes` (`FILE_TOO_LARGE`, naming the
+ * limit), binary files (a NUL byte in the first 8 KB) and, when `forEdit`,
+ * bytes that are not valid UTF-8 (writing them back would corrupt the file).
+ * A UTF-8 byte order mark is kept, so it is written back too.
  *
  * @example
- *   const text = await readTextFile(abs, 'notes.md', { maxBytes: 2 * 1024 ** 2, forEdit: true })
+ *   const text = await readTextFile(abs, 'notes.md', { maxBytes: 16 * 1024 ** 2, forEdit: true })
  */
 export async function readTextFile(
   absolute: string,
@@ -21,9 +22,11 @@ export async function readTextFile(
   const info = await stat(absolute)
   if (!info.isFile()) throw toolError(`The path ${shown} is not a regular file.`)
   if (info.size > opts.maxBytes) {
-    throw toolError(
-      `The file ${shown} is ${info.size} bytes, more than the ${opts.maxBytes} bytes this tool handles. ` +
-        "Use bash instead (e.g. 'grep -n pattern file', 'sed -n 100,200p file').",
+    throw new BerthError(
+      'FILE_TOO_LARGE',
+      `The file ${shown} is ${info.size} bytes, more than the ${describeLimit(opts.maxBytes)} this tool ` +
+        `${opts.forEdit ? 'edits' : 'shows'}. Use bash instead (e.g. 'grep -n pattern file', 'sed -n 100,200p file').`,
+      { details: { path: shown, bytes: info.size, limitBytes: opts.maxBytes } },
     )
   }
   const bytes = await readFile(absolute)
@@ -32,11 +35,20 @@ export async function readTextFile(
       `The file ${shown} looks binary (${bytes.length} bytes); use bash to inspect it (e.g. 'file', 'xxd').`,
     )
   }
-  const text = bytes.toString('utf8')
-  if (opts.forEdit && !Buffer.from(text, 'utf8').equals(bytes)) {
+  if (!opts.forEdit) return bytes.toString('utf8')
+  try {
+    return strictUtf8.decode(bytes)
+  } catch {
     throw toolError(`The file ${shown} is not valid UTF-8 text, so this tool will not rewrite it; use bash instead.`)
   }
-  return text
+}
+
+// fatal: refuse bad bytes rather than replace them; ignoreBOM: keep a BOM in the text instead of dropping it.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/** A byte limit for people and for the model: `16 MiB (16777216 bytes)`. */
+export function describeLimit(bytes: number): string {
+  return `${bytes / (1024 * 1024)} MiB (${bytes} bytes)`
 }
 
 /**
@@ -69,6 +81,35 @@ export function occurrenceLines(haystack: string, needle: string): number[] {
     lines.push(line)
   }
   return lines
+}
+
+/** Offset where 0-based line `line` starts; `line` may be at most the number of `\n` in `text`. */
+export function lineStart(text: string, line: number): number {
+  let at = 0
+  for (let i = 0; i < line; i++) at = text.indexOf('\n', at) + 1
+  return at
+}
+
+/** Lines `first` to `last` (0-based, `last` excluded) of `text`, without reading the rest. @example sliceLines('a\nb\nc', 1, 3) // ['b', 'c'] */
+export function sliceLines(text: string, first: number, last: number): string[] {
+  if (last <= first) return []
+  const from = lineStart(text, first)
+  let to = from - 1
+  for (let i = first; i < last; i++) {
+    to = text.indexOf('\n', to + 1)
+    if (to === -1) {
+      to = text.length
+      break
+    }
+  }
+  return text.slice(from, to).split('\n')
+}
+
+/** Lines as the editor numbers them: one more than the line breaks. @example lineCount('a\nb\n') // 3 */
+export function lineCount(text: string): number {
+  let n = 1
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) n++
+  return n
 }
 
 export function toolError(message: string): BerthError {
