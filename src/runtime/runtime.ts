@@ -6,6 +6,8 @@ import { openStore } from '../store/open-store.js'
 import type { UpgradeProgress } from '../store/sqlite/schema-upgrade.js'
 import type { Store } from '../store/store.js'
 import { chooseSandbox, noShell, removeStaleScratch, type ShellSandbox } from '../tools/bash/sandbox.js'
+import { openWorkspaceStorage } from '../workspace/open-storage.js'
+import type { WorkspaceStorage } from '../workspace/workspace-storage.js'
 import { Workspaces } from '../workspace/workspaces.js'
 import { logStorageReport, prepareDataRoot, type StorageReport } from './storage-report.js'
 import { upgradeLog } from './upgrade-log.js'
@@ -22,7 +24,10 @@ export interface Runtime {
   logger: Logger
   storage: StorageReport
   store: Store
+  /** Session folders on local disk, for what needs real paths (tools, shells, doctor, prune). */
   workspaces: Workspaces
+  /** Where workspace files live (local disk today): what serves, uploads and reads them goes through this. */
+  workspaceStorage: WorkspaceStorage
   /** Where agent shells run (BERTH_SANDBOX); chosen once at start. */
   sandbox: ShellSandbox
   lock: RootLock | null
@@ -88,6 +93,7 @@ export async function openRuntime(
     ).finally(() => progressLog.stop())
     if (!readOnly) await mkdir(storage.paths.workspaces, { recursive: true })
     const workspaces = new Workspaces({ root: storage.paths.workspaces, quotaBytes: config.workspaceQuota })
+    const workspaceStorage = openWorkspaceStorage(config, { localRoot: storage.paths.workspaces })
     const shells = options.shells ?? !readOnly
     const sandbox = shells
       ? await chooseSandbox(config.sandbox, {
@@ -109,6 +115,7 @@ export async function openRuntime(
       storage,
       store,
       workspaces,
+      workspaceStorage,
       sandbox,
       lock,
       async close() {

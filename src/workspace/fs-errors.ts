@@ -1,4 +1,4 @@
-import { lstat } from 'node:fs/promises'
+import { lstat, stat } from 'node:fs/promises'
 
 /** The path is not there (or a parent is not a folder): a normal answer, not a failure. */
 export function isGone(err: unknown): boolean {
@@ -12,6 +12,16 @@ export async function lstatOrNull(path: string) {
     return await lstat(path)
   } catch (err) {
     if (isGone(err)) return null
+    throw err
+  }
+}
+
+/** True when `path` is a folder (a link to one counts); false when it is gone or something else. */
+export async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory()
+  } catch (err) {
+    if (isGone(err)) return false
     throw err
   }
 }

@@ -1,28 +1,20 @@
 import type { Dirent } from 'node:fs'
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, rm, stat } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import path from 'node:path'
-import { BerthError } from '../core/errors.js'
-import { formatBytes } from '../core/format-bytes.js'
-import { writeFileAtomic } from './atomic-write.js'
-import { isValidSessionId, resolveInside } from './containment.js'
-import { diskUsage } from './disk-usage.js'
-import { isGone, lstatOrNull } from './fs-errors.js'
+import { isDirectory, isGone } from './fs-errors.js'
+import { LocalWorkspaceStorage, type LocalStorageOptions, WORKSPACE_SUBDIRS } from './local-storage.js'
+import { storedFolderName } from './workspace-storage.js'
 
-export interface WorkspaceOptions {
-  /** `<dataRoot>/workspace`: one folder per session below it. */
-  root: string
-  /** Size limit of one workspace in bytes; `null` for none. */
-  quotaBytes: number | null
-}
-
-/** The folders every workspace starts with, as in the reference system. */
-export const WORKSPACE_SUBDIRS = ['uploaded_files', 'agent_memory'] as const
+export type WorkspaceOptions = LocalStorageOptions
+export { WORKSPACE_SUBDIRS }
 
 /**
- * Per-session folders under one root. The only place in berth that touches
- * user files: every path goes through `resolve`, which goes through
- * `resolveInside`.
+ * Per-session folders under one root, by session id: the local disk's side
+ * of the workspace, for what needs real paths (the tools, the shell, doctor,
+ * prune). File operations delegate to `storage`, the `LocalWorkspaceStorage`
+ * that implements the `WorkspaceStorage` interface; every path goes through
+ * `resolve`, which goes through `resolveInside`.
  *
  * @example
  *   const workspaces = new Workspaces({ root: '/var/data/workspace', quotaBytes: 1024 ** 3 })
@@ -30,29 +22,32 @@ export const WORKSPACE_SUBDIRS = ['uploaded_files', 'agent_memory'] as const
  *   await workspaces.writeFile(sessionId, 'notes/todo.md', '- [ ] ship\n')
  */
 export class Workspaces {
+  readonly storage: LocalWorkspaceStorage
   readonly root: string
   readonly quotaBytes: number | null
 
   constructor(opts: WorkspaceOptions) {
-    this.root = path.resolve(opts.root)
-    this.quotaBytes = opts.quotaBytes
+    this.storage = new LocalWorkspaceStorage(opts)
+    this.root = this.storage.root
+    this.quotaBytes = this.storage.quotaBytes
   }
 
   /**
    * The folder of a session under the current root: `<root>/<sessionId>`.
    * A stored `workspace_dir` is never used as a path (it may name another
    * machine's disk, or be hostile); only its last segment is tried, when
-   * `<root>/<sessionId>` is missing, because GAIA folders are named after the
-   * task rather than the session.
+   * `<root>/<sessionId>` is missing, because GAIA folders are named after
+   * the task rather than the session (`workspaceKey` in workspace-storage.ts
+   * is the same rule for any backend).
    *
    * @example
    *   workspaces.dirFor('abc', '/old/disk/workspace/task-1') // '<root>/abc', or '<root>/task-1' if only that exists
    */
   dirFor(sessionId: string, storedDir?: string | null): string {
-    const primary = path.join(this.root, this.checkedId(sessionId))
+    const primary = this.storage.folderOf(sessionId)
     if (storedDir == null || existsSync(primary)) return primary
-    const storedName = lastSegment(storedDir)
-    if (storedName === null || !isValidSessionId(storedName)) return primary
+    const storedName = storedFolderName(storedDir)
+    if (storedName === null) return primary
     const fallback = path.join(this.root, storedName)
     return existsSync(fallback) ? fallback : primary
   }
@@ -65,19 +60,13 @@ export class Workspaces {
    *   const dir = await workspaces.create(sessionId)
    */
   async create(sessionId: string): Promise<string> {
-    const dir = path.join(this.root, this.checkedId(sessionId))
-    for (const sub of WORKSPACE_SUBDIRS) await mkdir(path.join(dir, sub), { recursive: true })
-    return dir
+    await this.storage.create(sessionId)
+    return this.storage.folderOf(sessionId)
   }
 
   /** @example if (!(await workspaces.exists(id, row.workspace_dir))) ... */
   async exists(sessionId: string, storedDir?: string | null): Promise<boolean> {
-    try {
-      return (await stat(this.dirFor(sessionId, storedDir))).isDirectory()
-    } catch (err) {
-      if (isGone(err)) return false
-      throw err
-    }
+    return isDirectory(this.dirFor(sessionId, storedDir))
   }
 
   /**
@@ -93,8 +82,7 @@ export class Workspaces {
     relative: string,
     opts: { allowRoot?: boolean; storedDir?: string | null } = {},
   ): Promise<string> {
-    const dir = await this.existingDir(sessionId, opts.storedDir)
-    return resolveInside(dir, relative, { allowRoot: opts.allowRoot ?? false })
+    return this.storage.resolve(this.keyOf(sessionId, opts.storedDir), relative, opts)
   }
 
   /**
@@ -105,7 +93,7 @@ export class Workspaces {
    *   await workspaces.usage(id) // 52_428_800
    */
   async usage(sessionId: string): Promise<number> {
-    return diskUsage(await this.existingDir(sessionId))
+    return this.storage.usage(sessionId)
   }
 
   /**
@@ -116,17 +104,7 @@ export class Workspaces {
    *   await workspaces.assertQuota(id, upload.byteLength)
    */
   async assertQuota(sessionId: string, incomingBytes: number): Promise<void> {
-    const limit = this.quotaBytes
-    if (limit === null) return
-    const used = await this.usage(sessionId)
-    if (used + incomingBytes <= limit) return
-    throw new BerthError(
-      'WORKSPACE_QUOTA_EXCEEDED',
-      `The workspace of session ${sessionId} is full: it uses ${formatBytes(used)} (${used} bytes) of its ${formatBytes(limit)} (${limit} bytes) limit, ` +
-        `and this write needs ${formatBytes(incomingBytes)} (${incomingBytes} bytes) more. ` +
-        'Delete files from the workspace, or raise the limit with BERTH_WORKSPACE_QUOTA (or --workspace-quota).',
-      { details: { sessionId, usedBytes: used, incomingBytes, limitBytes: limit } },
-    )
+    return this.storage.assertQuota(sessionId, incomingBytes)
   }
 
   /**
@@ -138,21 +116,9 @@ export class Workspaces {
    *   await workspaces.writeFile(id, 'site/index.html', '<h1>Hi</h1>')
    */
   async writeFile(sessionId: string, relative: string, data: Uint8Array | string): Promise<string> {
-    const target = await this.resolve(sessionId, relative)
-    const existing = await lstatOrNull(target)
-    if (existing?.isDirectory()) {
-      throw new BerthError('PATH_IS_A_FOLDER', `Cannot write a file over a folder: ${relative}`, {
-        details: { path: relative },
-      })
-    }
-    const bytes = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength
-    const growth = bytes - (existing?.isFile() ? existing.size : 0)
-    if (growth > 0) await this.assertQuota(sessionId, growth)
-    await mkdir(path.dirname(target), { recursive: true })
-    await writeFileAtomic(target, data)
-    return target
+    const entry = await this.storage.write(sessionId, relative, data)
+    return path.join(this.storage.folderOf(sessionId), entry.path)
   }
-
   /**
    * Names of the folders under the root, sorted, whether or not they look
    * like session ids (so `doctor` can report strays as orphans too).
@@ -185,38 +151,11 @@ export class Workspaces {
    *   await workspaces.remove(id)
    */
   async remove(sessionId: string, storedDir?: string | null): Promise<void> {
-    await rm(this.dirFor(sessionId, storedDir), { recursive: true, force: true })
+    await this.storage.remove(this.keyOf(sessionId, storedDir), '')
   }
 
-  private checkedId(sessionId: string): string {
-    if (isValidSessionId(sessionId)) return sessionId
-    throw new BerthError('PATH_INVALID', `Not a valid session id: ${JSON.stringify(String(sessionId))}`, {
-      details: { sessionId: String(sessionId) },
-    })
-  }
-
-  private async existingDir(sessionId: string, storedDir?: string | null): Promise<string> {
-    const dir = this.dirFor(sessionId, storedDir)
-    if (await isDirectory(dir)) return dir
-    throw new BerthError('WORKSPACE_NOT_FOUND', `No workspace folder for session ${sessionId} (looked in ${dir})`, {
-      details: { sessionId, dir },
-    })
-  }
-}
-
-/** Last segment of a path written on any OS (`/a/b/`, `C:\a\b`), or null. */
-function lastSegment(stored: string): string | null {
-  const parts = String(stored)
-    .split(/[\\/]/)
-    .filter((p) => p !== '')
-  return parts.at(-1) ?? null
-}
-
-async function isDirectory(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory()
-  } catch (err) {
-    if (isGone(err)) return false
-    throw err
+  /** The key (folder name) of a session's workspace: the last segment of `dirFor`. */
+  private keyOf(sessionId: string, storedDir?: string | null): string {
+    return storedDir == null ? sessionId : path.basename(this.dirFor(sessionId, storedDir))
   }
 }
