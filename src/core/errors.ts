@@ -113,6 +113,12 @@ export const ERROR_CATALOGUE = {
   LLM_REQUEST_FAILED: { status: 502, title: 'The model request failed' },
   LLM_ABORTED: { status: 499, title: 'The model request was stopped' },
   LLM_TIMEOUT: { status: 504, title: 'The model request timed out' },
+  // media (image, speech, transcription and video services)
+  MEDIA_NOT_CONFIGURED: { status: 503, title: 'No media provider of this kind is configured' },
+  MEDIA_REQUEST_FAILED: { status: 502, title: 'The media service request failed' },
+  MEDIA_REFUSED: { status: 422, title: 'The media service refused the request (content policy)' },
+  MEDIA_TIMEOUT: { status: 504, title: 'The media service did not answer in time' },
+  MEDIA_INVALID_OUTPUT: { status: 502, title: 'The media service answered something other than the media asked for' },
   // eval (GAIA runner)
   EVAL_DATASET_NOT_FOUND: { status: 404, title: 'The GAIA dataset is missing' },
   EVAL_DATASET_INVALID: { status: 400, title: 'The GAIA dataset is invalid' },
