@@ -172,7 +172,8 @@ export class LocalWorkspaceStorage implements WorkspaceStorage {
     const start = await this.resolve(key, clean, { allowRoot: true })
     const info = await statOrNull(start)
     if (info === null) throw notFound(clean)
-    if (!info.isDirectory()) throw new BerthError('PATH_INVALID', `Not a folder: ${clean}`, { details: { path: clean } })
+    if (!info.isDirectory())
+      throw new BerthError('PATH_INVALID', `Not a folder: ${clean}`, { details: { path: clean } })
     yield* walk(start, clean, options.depth ?? Number.POSITIVE_INFINITY)
   }
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { isDirectory, isGone } from './fs-errors.js'
-import { LocalWorkspaceStorage, type LocalStorageOptions, WORKSPACE_SUBDIRS } from './local-storage.js'
+import { type LocalStorageOptions, LocalWorkspaceStorage, WORKSPACE_SUBDIRS } from './local-storage.js'
 import { storedFolderName } from './workspace-storage.js'
 
 export type WorkspaceOptions = LocalStorageOptions
