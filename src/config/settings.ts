@@ -232,6 +232,127 @@ export const SETTINGS = {
     default: 1000,
     description: 'Base of the exponential backoff (full jitter, capped at 30 s) between LLM retries, in ms.',
   } satisfies SettingSpec<number>,
+  imageProvider: {
+    env: ['BERTH_IMAGE_PROVIDER'],
+    schema: z.enum(['auto', 'openai', 'chutes', 'off']),
+    default: 'auto',
+    description:
+      'Image generation (generate_image_from_text): `openai`, `chutes` or `off`. `auto`: BERTH_IMAGE_API_KEY or BERTH_IMAGE_BASE_URL when set (OpenAI-compatible), ' +
+      'else CHUTES_API_KEY (Chutes FLUX), else OPENAI_API_KEY (OpenAI); an LLM key counts only while its base URL is unset.',
+  } satisfies SettingSpec<'auto' | 'openai' | 'chutes' | 'off'>,
+  imageApiKey: {
+    env: ['BERTH_IMAGE_API_KEY'],
+    schema: optionalSecret,
+    default: undefined,
+    description: 'API key for the image service (see BERTH_IMAGE_PROVIDER).',
+  } satisfies SettingSpec<string | undefined>,
+  imageBaseUrl: {
+    env: ['BERTH_IMAGE_BASE_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description: "Base URL of the image service; set alone, a keyless compatible server. Unset: the provider's own.",
+  } satisfies SettingSpec<string | undefined>,
+  imageModel: {
+    env: ['BERTH_IMAGE_MODEL'],
+    schema: z.string().trim().min(1).optional(),
+    default: undefined,
+    description:
+      'Model of the image service; unset: gpt-image-1 (OpenAI); for Chutes the base URL picks the model (FLUX.1 schnell).',
+  } satisfies SettingSpec<string | undefined>,
+  speechProvider: {
+    env: ['BERTH_SPEECH_PROVIDER'],
+    schema: z.enum(['auto', 'openai', 'off']),
+    default: 'auto',
+    description:
+      'Speech (generate_audio_response): `openai` or `off`. `auto`: BERTH_SPEECH_API_KEY or BERTH_SPEECH_BASE_URL when set (OpenAI-compatible), ' +
+      'else OPENAI_API_KEY while OPENAI_BASE_URL is unset.',
+  } satisfies SettingSpec<'auto' | 'openai' | 'off'>,
+  speechApiKey: {
+    env: ['BERTH_SPEECH_API_KEY'],
+    schema: optionalSecret,
+    default: undefined,
+    description: 'API key for the speech service (see BERTH_SPEECH_PROVIDER).',
+  } satisfies SettingSpec<string | undefined>,
+  speechBaseUrl: {
+    env: ['BERTH_SPEECH_BASE_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description: "Base URL of the speech service; set alone, a keyless compatible server. Unset: the provider's own.",
+  } satisfies SettingSpec<string | undefined>,
+  speechModel: {
+    env: ['BERTH_SPEECH_MODEL'],
+    schema: z.string().trim().min(1).optional(),
+    default: undefined,
+    description: 'Model of the speech service; unset: gpt-4o-mini-tts.',
+  } satisfies SettingSpec<string | undefined>,
+  transcriptionProvider: {
+    env: ['BERTH_TRANSCRIPTION_PROVIDER'],
+    schema: z.enum(['auto', 'openai', 'chutes', 'off']),
+    default: 'auto',
+    description:
+      'Transcription (audio_transcribe, audio files, POST /api/transcribe): `openai`, `chutes` or `off`. `auto`: BERTH_TRANSCRIPTION_API_KEY or BERTH_TRANSCRIPTION_BASE_URL when set (OpenAI-compatible), ' +
+      'else OPENAI_API_KEY (OpenAI), else CHUTES_API_KEY (Chutes Whisper); an LLM key counts only while its base URL is unset.',
+  } satisfies SettingSpec<'auto' | 'openai' | 'chutes' | 'off'>,
+  transcriptionApiKey: {
+    env: ['BERTH_TRANSCRIPTION_API_KEY'],
+    schema: optionalSecret,
+    default: undefined,
+    description: 'API key for the transcription service (see BERTH_TRANSCRIPTION_PROVIDER).',
+  } satisfies SettingSpec<string | undefined>,
+  transcriptionBaseUrl: {
+    env: ['BERTH_TRANSCRIPTION_BASE_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description:
+      "Base URL of the transcription service; set alone, a keyless compatible server. Unset: the provider's own.",
+  } satisfies SettingSpec<string | undefined>,
+  transcriptionModel: {
+    env: ['BERTH_TRANSCRIPTION_MODEL'],
+    schema: z.string().trim().min(1).optional(),
+    default: undefined,
+    description:
+      'Model of the transcription service; unset: gpt-4o-transcribe (OpenAI); for Chutes the base URL picks the model (Whisper large v3).',
+  } satisfies SettingSpec<string | undefined>,
+  videoProvider: {
+    env: ['BERTH_VIDEO_PROVIDER'],
+    schema: z.enum(['auto', 'openai', 'off']),
+    default: 'auto',
+    description:
+      'Video generation (generate_video_from_text): `openai` or `off`. `auto`: BERTH_VIDEO_API_KEY or BERTH_VIDEO_BASE_URL when set (OpenAI-compatible), ' +
+      "else OPENAI_API_KEY while OPENAI_BASE_URL is unset (OpenAI's video API, Sora).",
+  } satisfies SettingSpec<'auto' | 'openai' | 'off'>,
+  videoApiKey: {
+    env: ['BERTH_VIDEO_API_KEY'],
+    schema: optionalSecret,
+    default: undefined,
+    description: 'API key for the video service (see BERTH_VIDEO_PROVIDER).',
+  } satisfies SettingSpec<string | undefined>,
+  videoBaseUrl: {
+    env: ['BERTH_VIDEO_BASE_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description: "Base URL of the video service; set alone, a keyless compatible server. Unset: the provider's own.",
+  } satisfies SettingSpec<string | undefined>,
+  videoModel: {
+    env: ['BERTH_VIDEO_MODEL'],
+    schema: z.string().trim().min(1).optional(),
+    default: undefined,
+    description: 'Model of the video service; unset: sora-2.',
+  } satisfies SettingSpec<string | undefined>,
+  mediaTimeout: {
+    env: ['BERTH_MEDIA_TIMEOUT'],
+    schema: z.coerce.number().positive(),
+    default: 180,
+    description:
+      'Seconds one image, speech or transcription request may take in all, retries included (they follow ' +
+      'BERTH_LLM_MAX_RETRIES and BERTH_LLM_RETRY_DELAY_MS).',
+  } satisfies SettingSpec<number>,
+  videoTimeout: {
+    env: ['BERTH_VIDEO_TIMEOUT'],
+    schema: z.coerce.number().positive(),
+    default: 900,
+    description: 'Seconds one video generation may take in all, its job polled every few seconds.',
+  } satisfies SettingSpec<number>,
   bashTimeout: {
     env: ['BERTH_BASH_TIMEOUT'],
     schema: z.coerce.number().positive().max(86_400),
