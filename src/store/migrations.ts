@@ -25,15 +25,22 @@ const EPOCH = '1970-01-01 00:00:00.000000'
 
 function migrations(dialect: SqlDialect, progress: StepProgress = () => {}): Record<string, Migration> {
   const reporter = (step: string) => (fraction: number) => progress(step, fraction)
+  // PostgreSQL keeps times and payloads as text, so the stored forms (naive UTC with six digits, Python-style
+  // JSON) come back byte for byte as SQLite gives them; ids and times sort bytewise (collation "C"), as on
+  // SQLite, whatever the database's default collation.
+  const postgres = dialect === 'postgres'
+  const datetime = postgres ? sql`text collate "C"` : sql`datetime`
+  const json = postgres ? sql`text` : sql`json`
+  const id36 = postgres ? sql`varchar(36) collate "C"` : 'varchar(36)'
   const steps: Record<string, Migration> = {
     '0001_reference_schema': {
       async up(db) {
         await db.schema
           .createTable('session')
           .ifNotExists()
-          .addColumn('id', 'varchar(36)', (col) => col.primaryKey())
+          .addColumn('id', id36, (col) => col.primaryKey())
           .addColumn('workspace_dir', 'varchar', (col) => col.notNull().unique())
-          .addColumn('created_at', sql`datetime`)
+          .addColumn('created_at', datetime)
           .addColumn('device_id', 'varchar')
           .addColumn('summary', 'varchar')
           .execute()
@@ -46,11 +53,11 @@ function migrations(dialect: SqlDialect, progress: StepProgress = () => {}): Rec
         await db.schema
           .createTable('event')
           .ifNotExists()
-          .addColumn('id', 'varchar(36)', (col) => col.primaryKey())
-          .addColumn('session_id', 'varchar(36)', (col) => col.notNull().references('session.id').onDelete('cascade'))
-          .addColumn('timestamp', sql`datetime`)
+          .addColumn('id', id36, (col) => col.primaryKey())
+          .addColumn('session_id', id36, (col) => col.notNull().references('session.id').onDelete('cascade'))
+          .addColumn('timestamp', datetime)
           .addColumn('event_type', 'varchar', (col) => col.notNull())
-          .addColumn('event_payload', sql`json`, (col) => col.notNull())
+          .addColumn('event_payload', json, (col) => col.notNull())
           .execute()
       },
     },
@@ -65,7 +72,7 @@ function migrations(dialect: SqlDialect, progress: StepProgress = () => {}): Rec
           .alterTable('session')
           .addColumn('status', 'varchar', (col) => col.notNull().defaultTo('idle'))
           .execute()
-        await db.schema.alterTable('session').addColumn('updated_at', sql`datetime`).execute()
+        await db.schema.alterTable('session').addColumn('updated_at', datetime).execute()
         await db.schema.alterTable('event').addColumn('seq', 'integer').execute()
 
         if (dialect === 'sqlite') await numberEventsSqlite(db, report)
@@ -106,10 +113,10 @@ function migrations(dialect: SqlDialect, progress: StepProgress = () => {}): Rec
         await db.schema
           .createTable('share_link')
           .addColumn('token', 'varchar(64)', (col) => col.primaryKey())
-          .addColumn('session_id', 'varchar(36)', (col) => col.notNull().references('session.id').onDelete('cascade'))
-          .addColumn('created_at', sql`datetime`, (col) => col.notNull())
-          .addColumn('expires_at', sql`datetime`)
-          .addColumn('revoked_at', sql`datetime`)
+          .addColumn('session_id', id36, (col) => col.notNull().references('session.id').onDelete('cascade'))
+          .addColumn('created_at', datetime, (col) => col.notNull())
+          .addColumn('expires_at', datetime)
+          .addColumn('revoked_at', datetime)
           .addColumn('created_by', 'varchar')
           .execute()
         await db.schema.createIndex('share_link_session').on('share_link').column('session_id').execute()
@@ -130,6 +137,34 @@ function migrations(dialect: SqlDialect, progress: StepProgress = () => {}): Rec
       async up(db) {
         // Which process runs the session (host/pid), so a restarting server leaves a live CLI or eval run alone.
         await db.schema.alterTable('session').addColumn('run_owner', 'varchar').execute()
+      },
+    },
+    '0006_run_lease': {
+      async up(db) {
+        // One owner per run across instances (RunLeases in store.ts): claiming bumps the epoch, appends made
+        // under an older epoch are refused, and a lease not renewed by its expiry (ms since 1970) may be taken over.
+        await db.schema
+          .alterTable('session')
+          .addColumn('run_epoch', 'bigint', (col) => col.notNull().defaultTo(0))
+          .execute()
+        await db.schema.alterTable('session').addColumn('lease_expires_at', 'bigint').execute()
+      },
+    },
+    '0007_workspace_files': {
+      async up(db) {
+        // The file index of workspaces kept in S3 (src/workspace/s3/kysely-file-index.ts): the quota is summed
+        // from it, and `epoch` refuses writes from a run owner whose lease a newer owner took.
+        await db.schema
+          .createTable('workspace_file')
+          .addColumn('workspace_key', 'varchar(128)', (col) => col.notNull())
+          .addColumn('path', 'varchar', (col) => col.notNull())
+          .addColumn('size', 'bigint', (col) => col.notNull())
+          .addColumn('sha256', 'varchar(64)', (col) => col.notNull())
+          .addColumn('etag', 'varchar', (col) => col.notNull())
+          .addColumn('epoch', 'bigint', (col) => col.notNull().defaultTo(0))
+          .addColumn('mtime_ms', 'bigint', (col) => col.notNull())
+          .addPrimaryKeyConstraint('workspace_file_pk', ['workspace_key', 'path'])
+          .execute()
       },
     },
   }
@@ -183,10 +218,15 @@ const SEQ_RANGES = 50
 export const MIGRATION_NAMES: readonly string[] = Object.keys(migrations('sqlite'))
 export const LATEST_SCHEMA = MIGRATION_NAMES[MIGRATION_NAMES.length - 1] as string
 
-export function createMigrator(db: Kysely<unknown>, dialect: SqlDialect, progress?: StepProgress): Migrator {
+export function createMigrator(
+  db: Kysely<unknown>,
+  dialect: SqlDialect,
+  progress?: StepProgress,
+  options: { disableTransactions?: boolean } = {},
+): Migrator {
   const list = migrations(dialect, progress)
   const provider: MigrationProvider = { getMigrations: async () => list }
-  return new Migrator({ db, provider })
+  return new Migrator({ db, provider, disableTransactions: options.disableTransactions })
 }
 
 export interface SchemaState {
@@ -243,7 +283,10 @@ export async function migrateToLatest(
   // SQLite has it: all pending steps commit together or not at all, so a crash mid-step leaves the file as
   // it was and the next start runs them again. Kysely uses this one connection, so its statements join in.
   if (dialect === 'sqlite') await sql`BEGIN IMMEDIATE`.execute(db)
-  let { error, results } = await createMigrator(db, dialect, progress).migrateToLatest()
+  let { error, results } =
+    dialect === 'postgres'
+      ? await migratePostgres(db, progress)
+      : await createMigrator(db, dialect, progress).migrateToLatest()
   if (dialect === 'sqlite') {
     try {
       if (!error) progress?.(COMMIT_STEP, 0)
@@ -264,4 +307,32 @@ export async function migrateToLatest(
     )
   }
   return { applied: (results ?? []).map((result) => result.migrationName), backupFile }
+}
+
+/** Any number, the same in every berth: instances migrating one PostgreSQL database wait for each other on it. */
+const POSTGRES_MIGRATION_LOCK = 7_351_209_114
+
+/**
+ * PostgreSQL has transactional DDL: every pending step runs in one
+ * transaction on one connection, after a transaction-scoped advisory lock.
+ * An instance that starts while another migrates waits at the lock, then
+ * finds the steps recorded and runs none.
+ */
+async function migratePostgres(db: Kysely<unknown>, progress?: StepProgress) {
+  return db.connection().execute(async (connection) => {
+    await sql`BEGIN`.execute(connection)
+    try {
+      await sql`SELECT pg_advisory_xact_lock(${POSTGRES_MIGRATION_LOCK})`.execute(connection)
+      const outcome = await createMigrator(connection, 'postgres', progress, {
+        disableTransactions: true,
+      }).migrateToLatest()
+      if (!outcome.error) progress?.(COMMIT_STEP, 0)
+      await sql.raw(outcome.error ? 'ROLLBACK' : 'COMMIT').execute(connection)
+      if (!outcome.error) progress?.(COMMIT_STEP, 1)
+      return outcome
+    } catch (error) {
+      await sql`ROLLBACK`.execute(connection).catch(() => undefined)
+      return { error, results: [] }
+    }
+  })
 }
