@@ -33,6 +33,10 @@ export interface SessionTable {
   label: ColumnType<string | null, string | null | undefined, string | null>
   /** berth: `host/pid` of the process running the session while status is running. */
   run_owner: ColumnType<string | null, string | null | undefined, string | null>
+  /** berth: the run lease's epoch, bumped by every claim (RunLeases in store.ts). */
+  run_epoch: ColumnType<number, number | undefined, number>
+  /** berth: when the run lease lapses unless renewed, ms since 1970; null when no run holds one. */
+  lease_expires_at: ColumnType<number | null, number | null | undefined, number | null>
   /** berth: time of the last event or change. */
   updated_at: ColumnType<string | null, string | null | undefined, string | null>
 }

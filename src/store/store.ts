@@ -1,10 +1,12 @@
 import type { SchemaState } from './migrations.js'
 import type {
+  AppendOptions,
   EventListener,
   EventPage,
   NewEvent,
   NewSession,
   Page,
+  RunLease,
   SessionListItem,
   SessionMergeResult,
   SessionRecord,
@@ -50,8 +52,9 @@ export interface SessionStore {
  * it has committed.
  */
 export interface EventLog {
-  append(sessionId: string, event: NewEvent): Promise<StoredEvent>
-  appendMany(sessionId: string, events: NewEvent[]): Promise<StoredEvent[]>
+  /** With `epoch`, refused (`RUN_LEASE_LOST`) unless the session's run lease still has that epoch (see RunLeases). */
+  append(sessionId: string, event: NewEvent, options?: AppendOptions): Promise<StoredEvent>
+  appendMany(sessionId: string, events: NewEvent[], options?: AppendOptions): Promise<StoredEvent[]>
   /** Events with `seq > after`, in order, at most `limit` (default 1000); no cap on the total across pages. */
   readEvents(sessionId: string, options?: { after?: number; limit?: number }): Promise<EventPage>
   /** How many events a session has. */
@@ -60,6 +63,29 @@ export interface EventLog {
   follow(sessionId: string, after: number, listener: EventListener, onError?: (error: unknown) => void): Subscription
   /** Which of `ids` an event (of any session) already has. */
   existingEventIds(ids: readonly string[]): Promise<Set<string>>
+}
+
+/**
+ * One owner per run, across processes and instances: a lease with an epoch.
+ * Claiming bumps the epoch with a conditional update, so of two claimants
+ * exactly one wins; appends made with the epoch (`AppendOptions.epoch`) are
+ * checked in the same transaction, so an owner that lost its lease cannot
+ * write. A lease that is not renewed lapses; any instance may then claim it
+ * and close the run (src/agent/run-leases.ts).
+ */
+export interface RunLeases {
+  /**
+   * Mark the session `running` for `owner` under a new epoch, unless a live
+   * lease holds it (null). A session running under a lapsed lease is claimed
+   * too (takeover). `SESSION_NOT_FOUND` when there is no such session.
+   */
+  claimRun(sessionId: string, owner: string, ttlMs: number): Promise<RunLease | null>
+  /** Push the expiry out; false when the lease is no longer this one (taken over or ended). */
+  renewRun(lease: RunLease, ttlMs: number): Promise<boolean>
+  /** Set the session's status and drop the lease, if it is still this one (false otherwise). */
+  endRun(lease: RunLease, status: Exclude<SessionStatus, 'running'>): Promise<boolean>
+  /** Running sessions whose lease expired before `nowMs`: their owner stopped renewing. */
+  lapsedRuns(nowMs?: number): Promise<RunLease[]>
 }
 
 /** Read-only share links of sessions. */
@@ -114,4 +140,4 @@ export interface StoreMaintenance {
  *   const stored = await store.append(session.id, { type: 'user_message', content: { text: 'hi' } })
  *   const sub = store.follow(session.id, 0, (event) => send(event))
  */
-export interface Store extends SessionStore, EventLog, ShareStore, StoreMaintenance {}
+export interface Store extends SessionStore, EventLog, RunLeases, ShareStore, StoreMaintenance {}

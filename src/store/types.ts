@@ -44,6 +44,21 @@ export interface NewEvent {
   timestamp?: string
 }
 
+export interface AppendOptions {
+  /** The run lease's epoch the writer holds; the append is refused if the lease moved on. */
+  epoch?: number
+}
+
+/** A session's run lease as its holder knows it (see `RunLeases` in store.ts). */
+export interface RunLease {
+  sessionId: string
+  /** `host/pid` of the holder. */
+  owner: string
+  epoch: number
+  /** Milliseconds since the Unix epoch. */
+  expiresAt: number
+}
+
 export interface NewSession {
   id: string
   workspaceDir: string

@@ -11,11 +11,13 @@ import { migrateToLatest, readSchemaState, type SchemaState } from '../migration
 import type { Database, EventRow, SessionRow, ShareLinkRow } from '../schema.js'
 import type { Store } from '../store.js'
 import type {
+  AppendOptions,
   EventListener,
   EventPage,
   NewEvent,
   NewSession,
   Page,
+  RunLease,
   SessionListItem,
   SessionMergeResult,
   SessionRecord,
@@ -52,6 +54,8 @@ export interface SqliteStoreOptions {
 interface AppendBatch {
   sessionId: string
   events: NewEvent[]
+  /** The run lease epoch the writer holds, checked inside the commit. */
+  epoch?: number
 }
 
 /**
@@ -226,7 +230,74 @@ export class SqliteStore implements Store {
   }
 
   async setStatus(id: string, status: SessionStatus, runOwner?: string): Promise<void> {
-    await this.updateSession(id, { status, run_owner: status === 'running' ? (runOwner ?? null) : null })
+    const running = status === 'running'
+    await this.updateSession(id, {
+      status,
+      run_owner: running ? (runOwner ?? null) : null,
+      ...(running ? {} : { lease_expires_at: null }),
+    })
+  }
+
+  async claimRun(sessionId: string, owner: string, ttlMs: number): Promise<RunLease | null> {
+    this.assertOpen()
+    const now = Date.now()
+    try {
+      const row = this.sqlite
+        .prepare(
+          `UPDATE session SET status = 'running', run_owner = ?, run_epoch = run_epoch + 1, lease_expires_at = ?, updated_at = ?
+           WHERE id = ? AND (status != 'running' OR lease_expires_at < ?) RETURNING run_epoch`,
+        )
+        .get(owner, now + ttlMs, dbTimestamp(), sessionId, now) as { run_epoch: number } | undefined
+      if (row) return { sessionId, owner, epoch: Number(row.run_epoch), expiresAt: now + ttlMs }
+    } catch (error) {
+      throw mapWriteError(error, this.file)
+    }
+    if (!(await this.getSession(sessionId))) throw notFound(sessionId)
+    return null
+  }
+
+  async renewRun(lease: RunLease, ttlMs: number): Promise<boolean> {
+    this.assertOpen()
+    try {
+      const result = this.sqlite
+        .prepare(`UPDATE session SET lease_expires_at = ? WHERE id = ? AND run_epoch = ? AND status = 'running'`)
+        .run(Date.now() + ttlMs, lease.sessionId, lease.epoch)
+      return result.changes === 1
+    } catch (error) {
+      throw mapWriteError(error, this.file)
+    }
+  }
+
+  async endRun(lease: RunLease, status: Exclude<SessionStatus, 'running'>): Promise<boolean> {
+    this.assertOpen()
+    try {
+      const result = this.sqlite
+        .prepare(
+          `UPDATE session SET status = ?, run_owner = NULL, lease_expires_at = NULL, updated_at = ?
+           WHERE id = ? AND run_epoch = ?`,
+        )
+        .run(status, dbTimestamp(), lease.sessionId, lease.epoch)
+      return result.changes === 1
+    } catch (error) {
+      throw mapWriteError(error, this.file)
+    }
+  }
+
+  async lapsedRuns(nowMs: number = Date.now()): Promise<RunLease[]> {
+    this.assertOpen()
+    const rows = await this.db
+      .selectFrom('session')
+      .select(['id', 'run_owner', 'run_epoch', 'lease_expires_at'])
+      .where('status', '=', 'running')
+      .where('lease_expires_at', '<', nowMs)
+      .orderBy('lease_expires_at')
+      .execute()
+    return rows.map((row) => ({
+      sessionId: row.id,
+      owner: row.run_owner ?? '',
+      epoch: Number(row.run_epoch),
+      expiresAt: Number(row.lease_expires_at),
+    }))
   }
 
   async listSessionsWithStatus(status: SessionStatus): Promise<SessionRecord[]> {
@@ -252,15 +323,15 @@ export class SqliteStore implements Store {
     }
   }
 
-  async append(sessionId: string, event: NewEvent): Promise<StoredEvent> {
-    const [stored] = await this.appendMany(sessionId, [event])
+  async append(sessionId: string, event: NewEvent, options?: AppendOptions): Promise<StoredEvent> {
+    const [stored] = await this.appendMany(sessionId, [event], options)
     return stored as StoredEvent
   }
 
-  async appendMany(sessionId: string, events: NewEvent[]): Promise<StoredEvent[]> {
+  async appendMany(sessionId: string, events: NewEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
     this.assertOpen()
     if (events.length === 0) return []
-    return this.committer.submit({ sessionId, events })
+    return this.committer.submit({ sessionId, events, ...(options.epoch === undefined ? {} : { epoch: options.epoch }) })
   }
 
   async readEvents(sessionId: string, options: { after?: number; limit?: number } = {}): Promise<EventPage> {
@@ -490,7 +561,13 @@ export class SqliteStore implements Store {
 
   private async updateSession(
     id: string,
-    changes: { name?: string; summary?: string; status?: SessionStatus; run_owner?: string | null },
+    changes: {
+      name?: string
+      summary?: string
+      status?: SessionStatus
+      run_owner?: string | null
+      lease_expires_at?: number | null
+    },
   ): Promise<SessionRecord> {
     this.assertOpen()
     try {
@@ -544,6 +621,7 @@ export class SqliteStore implements Store {
       'INSERT INTO event (id, session_id, timestamp, event_type, event_payload, seq) VALUES (?, ?, ?, ?, ?, ?)',
     )
     const touch = this.sqlite.prepare('UPDATE session SET updated_at = ? WHERE id = ?')
+    const leaseEpoch = this.sqlite.prepare('SELECT run_epoch FROM session WHERE id = ?').pluck()
     const seqCache = this.seqCache
     const touchedAt = this.touchedAt
 
@@ -552,6 +630,7 @@ export class SqliteStore implements Store {
       const next = new Map<string, number>()
       const now = dbTimestamp()
       const results = batches.map((batch) => {
+        if (batch.epoch !== undefined) assertEpoch(batch, leaseEpoch.get(batch.sessionId))
         let seq = next.get(batch.sessionId) ?? seqCache.get(batch.sessionId)
         if (seq === undefined) {
           if (!sessionExists.get(batch.sessionId)) throw notFound(batch.sessionId)
@@ -664,6 +743,17 @@ function firstMessageText(payload: string | null): string | null {
   } catch {
     return null
   }
+}
+
+/** Inside the commit: the writer's lease must still be the session's current one. */
+function assertEpoch(batch: AppendBatch, current: unknown): void {
+  if (current === undefined) throw notFound(batch.sessionId)
+  if (Number(current) === batch.epoch) return
+  throw new BerthError(
+    'RUN_LEASE_LOST',
+    `The run of session ${batch.sessionId} lost its lease (epoch ${batch.epoch}, now ${Number(current)}); its events were not stored.`,
+    { details: { sessionId: batch.sessionId, epoch: batch.epoch, currentEpoch: Number(current) } },
+  )
 }
 
 function notFound(id: string): BerthError {
