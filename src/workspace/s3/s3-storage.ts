@@ -12,7 +12,6 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3'
-import { Upload } from '@aws-sdk/lib-storage'
 import { BerthError } from '../../core/errors.js'
 import { formatBytes } from '../../core/format-bytes.js'
 import { normalizeRelativePath } from '../containment.js'
@@ -28,6 +27,7 @@ import type {
 } from '../workspace-storage.js'
 import { WORKSPACE_SUBDIRS } from '../workspaces.js'
 import type { WorkspaceFileIndex } from './file-index.js'
+import { multipartUpload } from './multipart-upload.js'
 import { isNotFound, isPreconditionFailed, type StorageContext, storageFailure } from './s3-errors.js'
 import { ObjectKeys, type S3Location } from './s3-location.js'
 import { materialize } from './scratch-folder.js'
@@ -90,6 +90,8 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
   private readonly client: S3Client
   private readonly bucket: string
   private readonly context: StorageContext
+  /** Send If-Match's ETag without quotes (learnt from the server; see `replace`). */
+  private unquotedIfMatch = false
 
   constructor(private readonly options: S3StorageOptions) {
     this.client = options.client
@@ -339,6 +341,11 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
         if (!isPreconditionFailed(error)) throw error
         // Written meanwhile, by another instance or outside berth: look at the object itself.
         const head = await this.head(objectKey)
+        if (head && expectedEtag !== null && head.etag === expectedEtag && !this.unquotedIfMatch) {
+          // The ETag did match: this server compares If-Match without the quotes (Ceph 16 does).
+          this.unquotedIfMatch = true
+          continue
+        }
         expectedEtag = head?.etag ?? null
         expected = head ? { ...head.indexed(clean) } : null
       }
@@ -388,9 +395,10 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
 
   /**
    * One PUT for a small file, a multipart upload (parts of 8 MiB, four at a
-   * time, each retried on its own) for a large one. `expectedEtag` null means
-   * "only if nothing is there"; the condition rides on the PUT, or on the
-   * multipart completion.
+   * time) for a large one. `expectedEtag` null means "only if nothing is
+   * there", else "only if the object still has this ETag"; the condition
+   * rides on the PUT, and on a multipart upload is also checked right before
+   * its completion (not every server checks it there).
    */
   private async upload(
     objectKey: string,
@@ -398,33 +406,45 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
     epoch: number,
     expectedEtag: string | null,
   ): Promise<string> {
-    const condition = expectedEtag === null ? { IfNoneMatch: '*' } : { IfMatch: expectedEtag }
-    const params = {
-      Bucket: this.bucket,
-      Key: objectKey,
-      Metadata: { [META_EPOCH]: String(epoch), [META_SHA256]: spooled.sha256 },
-      ...condition,
-    }
-    const what = `Writing ${objectKey}`
+    const condition =
+      expectedEtag === null
+        ? { IfNoneMatch: '*' }
+        : { IfMatch: this.unquotedIfMatch ? expectedEtag.replace(/^"|"$/g, '') : expectedEtag }
+    const metadata = { [META_EPOCH]: String(epoch), [META_SHA256]: spooled.sha256 }
     try {
       if (spooled.buffer && spooled.size <= MEMORY_LIMIT) {
         const answer = await this.client.send(
-          new PutObjectCommand({ ...params, Body: spooled.buffer, ContentLength: spooled.size }),
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: objectKey,
+            Metadata: metadata,
+            Body: spooled.buffer,
+            ContentLength: spooled.size,
+            ...condition,
+          }),
         )
         return answer.ETag ?? ''
       }
-      const upload = new Upload({
+      const etag = await multipartUpload({
         client: this.client,
-        params: { ...params, Body: spooled.open(), ContentLength: spooled.size },
+        bucket: this.bucket,
+        key: objectKey,
+        size: spooled.size,
+        metadata,
+        readPart: (start, end) => spooled.slice(start, end),
+        condition,
         partSize: MEMORY_LIMIT,
-        queueSize: 4,
-        leavePartsOnError: false,
+        parallel: 4,
+        beforeComplete: async () => {
+          const current = await this.head(objectKey)
+          if ((current?.etag ?? null) !== expectedEtag) throw preconditionFailed()
+        },
       })
-      const answer = await upload.done()
-      return answer.ETag ?? (await this.head(objectKey))?.etag ?? ''
+      // Some servers (Ceph 16) answer the completion without the ETag.
+      return etag ?? (await this.head(objectKey))?.etag ?? ''
     } catch (error) {
       if (isPreconditionFailed(error)) throw error
-      throw storageFailure(error, what, this.context)
+      throw storageFailure(error, `Writing ${objectKey}`, this.context)
     }
   }
 
@@ -616,6 +636,14 @@ export function comparePaths(a: string, b: string): number {
     if (x !== y) return x < y ? -1 : 1
   }
   return left.length - right.length
+}
+
+/** The error a lost condition gives, made here for the check before a multipart completion. */
+function preconditionFailed(): Error {
+  return Object.assign(new Error('The object changed since it was last read'), {
+    name: 'PreconditionFailed',
+    $metadata: { httpStatusCode: 412 },
+  })
 }
 
 function fenced(clean: string, epoch: number, newer: number): BerthError {

@@ -19,6 +19,8 @@ export interface Spooled {
   buffer: Buffer | null
   /** A fresh stream of the bytes (from memory or the temporary file). */
   open(): Readable
+  /** Bytes `[start, end)`. */
+  slice(start: number, end: number): Promise<Buffer>
   /** Removes the temporary file, if any. */
   dispose(): Promise<void>
 }
@@ -90,6 +92,16 @@ export async function spool(
     sha256: hash.digest('hex'),
     buffer: null,
     open: () => createReadStream(temp),
+    async slice(start, end) {
+      const handle = await open(temp, 'r')
+      try {
+        const buffer = Buffer.alloc(end - start)
+        const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, start)
+        return buffer.subarray(0, bytesRead)
+      } finally {
+        await handle.close()
+      }
+    },
     dispose: () => rm(temp, { force: true }),
   }
 }
@@ -100,6 +112,7 @@ function inMemory(buffer: Buffer, sha256 = createHash('sha256').update(buffer).d
     sha256,
     buffer,
     open: () => Readable.from([buffer]),
+    slice: async (start, end) => buffer.subarray(start, end),
     dispose: async () => {},
   }
 }
