@@ -140,6 +140,13 @@ async function seedSession(root: string): Promise<void> {
         { command: 'python plot.py' },
         `Chart written: ${url('media/chart.png')}\nOld take: ${url('media/gone.wav')}`,
       ),
+      // A tool that says it wrote a file which is not there: the card says it cannot play it.
+      ...call(
+        'call_lost',
+        'generate_audio_response',
+        { text: 'Lost', output_filename: 'media/lost.mp3' },
+        'Generated audio saved to media/lost.mp3',
+      ),
       { type: 'agent_response', content: { text: 'All three are made.' } },
     ])
   } finally {
@@ -196,7 +203,7 @@ async function checkChat(page: Page): Promise<void> {
   const card = (tool: string) => page.locator(`.tool-card[data-tool="${tool}"]`)
   expect(await imageWidth(card('generate_image_from_text').locator('img'))).toBe(1)
 
-  const audio = await loadedMedia(card('generate_audio_response').locator('audio'))
+  const audio = await loadedMedia(page.locator('.tool-card .media-preview[data-path="media/hello.wav"] audio'))
   expect(audio.error).toBeNull()
   expect(audio.readyState).toBeGreaterThanOrEqual(1)
   expect(audio.src).toContain('hello.wav')
@@ -206,10 +213,15 @@ async function checkChat(page: Page): Promise<void> {
   expect(video.readyState).toBeGreaterThanOrEqual(1)
   expect(video.videoWidth).toBe(64)
 
+  const lost = page.locator('.tool-card .media-preview[data-path="media/lost.mp3"]')
+  await lost.getByText('Cannot play this audio').waitFor()
+  expect(await lost.locator('audio').count()).toBe(0)
+
   const bash = card('bash')
   expect(await imageWidth(bash.locator('.media-preview[data-path="media/chart.png"] img'))).toBe(1)
-  await bash.getByText('Cannot play this audio').waitFor()
-  expect(await bash.locator('.media-preview[data-path="media/gone.wav"] audio').count()).toBe(0)
+  // A URL in a result that names no file is hidden once it fails, not explained.
+  await bash.locator('.media-preview[data-path="media/gone.wav"][data-failed][hidden]').waitFor({ state: 'attached' })
+  expect(await bash.locator('.media-preview[data-path="media/gone.wav"]').isVisible()).toBe(false)
 }
 
 /** The files panel: select each file of media/ and check the viewer shows or plays it. */
@@ -269,7 +281,7 @@ describe('generated media in the web UI (real chromium)', () => {
     await page.getByText('All three are made.').waitFor()
     await checkChat(page)
     // The players load from the share link's own file route.
-    const audioSrc = await page.locator('.tool-card[data-tool="generate_audio_response"] audio').getAttribute('src')
+    const audioSrc = await page.locator('.media-preview[data-path="media/hello.wav"] audio').getAttribute('src')
     expect(audioSrc).toMatch(new RegExp(`^/api/share/${token}/files/download\\?path=media%2Fhello\\.wav`))
     await checkFilesPanel(page)
     await screenshot(page, 'media-shared')

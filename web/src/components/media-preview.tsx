@@ -7,14 +7,27 @@ const VERB = { image: 'show this image', audio: 'play this audio', video: 'play 
  * A workspace image, audio or video file loaded by URL (the page's file
  * source: the owner's download route or a share link's, both answering
  * `Range`, so a long recording seeks without loading it whole). Players load
- * metadata only until the user presses play.
+ * metadata only until the user presses play. `quiet`: a file that does not
+ * load is hidden instead of explained (a URL in a tool's result may name
+ * something that is no file of this workspace).
  */
-export function MediaPreview(props: { kind: MediaKind; url: string; path: string; className?: string }) {
+export function MediaPreview(props: {
+  kind: MediaKind
+  url: string
+  path: string
+  className?: string
+  quiet?: boolean
+}) {
   const { kind, url, path } = props
   const [failed, setFailed] = useState(false)
   const onError = () => setFailed(true)
   return (
-    <figure className={`media-preview media-${kind} ${props.className ?? ''}`} data-path={path}>
+    <figure
+      className={`media-preview media-${kind} ${props.className ?? ''}`}
+      data-path={path}
+      data-failed={failed || undefined}
+      hidden={failed && props.quiet === true}
+    >
       {failed ? (
         <p className="media-note" role="note">
           Cannot {VERB[kind]}: the file is missing or the browser does not support its format.{' '}

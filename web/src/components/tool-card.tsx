@@ -160,6 +160,7 @@ function ToolMedia({ tool }: { tool: ToolCard }) {
           key={ref.path}
           kind={ref.kind}
           path={ref.path}
+          quiet={ref.origin === 'url'}
           url={withParam(source.fileUrl(ref.path), 'v', tool.id)}
         />
       ))}

@@ -10,14 +10,14 @@ describe('media named by a tool call', () => {
         'Generated pics/cat.png: http://h:8000/workspace/s1/pics/cat.png and http://h/workspace/s1/clips/My%20Clip.mp4.',
       ),
     ).toEqual([
-      { path: 'pics/cat.png', kind: 'image' },
-      { path: 'clips/My Clip.mp4', kind: 'video' },
+      { path: 'pics/cat.png', kind: 'image', origin: 'output' },
+      { path: 'clips/My Clip.mp4', kind: 'video', origin: 'url' },
     ])
   })
 
   it('skips what is shown already, files that are not media, escapes and malformed escapes', () => {
     expect(mediaRefsOf({ output_filename: 'a.png' }, '/workspace/s1/b.wav', ['a.png'])).toEqual([
-      { path: 'b.wav', kind: 'audio' },
+      { path: 'b.wav', kind: 'audio', origin: 'url' },
     ])
     expect(mediaRefsOf({ output_filename: 'notes.txt' }, '/workspace/s1/site/index.html')).toEqual([])
     expect(mediaRefsOf({}, '/workspace/s1/../x.mp3 /workspace/s1/%E0%A4%A.mp3')).toEqual([])
