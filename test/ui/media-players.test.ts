@@ -292,6 +292,7 @@ describe('generated media in the web UI (real chromium)', () => {
     const context = await browser.newContext()
     context.setDefaultTimeout(10_000)
     const page = await context.newPage()
+    const clipStatus = page.waitForResponse((r) => r.url().endsWith('/site/media/clip.webm')).then((r) => r.status())
     await page.goto(`${t.server.url}/workspace/${SESSION}/site/index.html`)
     expect(await imageWidth(page.locator('#pic'))).toBe(1)
     const sound = await loadedMedia(page.locator('#sound'))
@@ -300,6 +301,8 @@ describe('generated media in the web UI (real chromium)', () => {
     const clip = await loadedMedia(page.locator('#clip'))
     expect(clip.error).toBeNull()
     expect(clip.videoWidth).toBe(64)
+    // The static route answers chromium's media request by Range too.
+    expect(await clipStatus).toBe(206)
     await context.close()
   })
 })
