@@ -59,7 +59,8 @@ try {
   const logger = createLogger({ level: 'silent', terminal: false })
   const runs = { isRunning: () => false } as unknown as RunManager
   const sandbox = hostShell('the static-file bench runs no shell')
-  const app = await createServer({ config, store, workspaces, storage, logger, runs, sandbox })
+  const workspaceStorage = workspaces.storage
+  const app = await createServer({ config, store, workspaces, workspaceStorage, storage, logger, runs, sandbox })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const berthPort = (app.server.address() as { port: number }).port
 

@@ -70,6 +70,24 @@ export async function createUnderFreeName(
   }
 }
 
+/**
+ * A pass-through that fails with `limit.tooLarge` once more than
+ * `limit.maxBytes` bytes went through it (no limit without one).
+ *
+ * @example
+ *   const limited = pipeline(part.file, byteCounter({ maxBytes: 1e6, tooLarge }), () => {})
+ */
+export function byteCounter(limit: ByteLimit | undefined): Transform {
+  let size = 0
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length
+      if (limit?.maxBytes != null && size > limit.maxBytes) callback(limit.tooLarge(size))
+      else callback(null, chunk)
+    },
+  })
+}
+
 /** The data in a new, synced, hidden temp file in `dir`; removed again if anything fails. */
 async function writeTemp(dir: string, data: Data, limit?: ByteLimit): Promise<{ temp: string; size: number }> {
   // Short and hidden: a long target name plus a suffix could pass NAME_MAX.
@@ -79,15 +97,11 @@ async function writeTemp(dir: string, data: Data, limit?: ByteLimit): Promise<{ 
   try {
     try {
       if (data instanceof Readable) {
-        const counter = new Transform({
-          transform(chunk: Buffer, _encoding, callback) {
+        await pipeline(data, byteCounter(limit), async (chunks: AsyncIterable<Buffer>) => {
+          for await (const chunk of chunks) {
             size += chunk.length
-            if (limit?.maxBytes != null && size > limit.maxBytes) callback(limit.tooLarge(size))
-            else callback(null, chunk)
-          },
-        })
-        await pipeline(data, counter, async (chunks: AsyncIterable<Buffer>) => {
-          for await (const chunk of chunks) await handle.write(chunk)
+            await handle.write(chunk)
+          }
         })
       } else {
         size = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength

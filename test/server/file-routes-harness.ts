@@ -35,7 +35,7 @@ afterEach(async () => {
 
 /**
  * berth's real HTTP app on a temp data root, listening on a loopback port:
- * a real SqliteStore and Workspaces; `runs` is a stub (the file routes never use it).
+ * a real SqliteStore, Workspaces and their local WorkspaceStorage; `runs` is a stub (the file routes never use it).
  */
 export async function startFileServer(
   env: Record<string, string> = {},
@@ -51,7 +51,8 @@ export async function startFileServer(
   const runs = { isRunning: () => false } as unknown as RunManager
   const logger = options.logger ?? createLogger({ level: 'silent', terminal: false })
   const sandbox = hostShell('file route tests run no shell')
-  const context: ServerContext = { config, store, workspaces, storage, logger, runs, sandbox }
+  const workspaceStorage = workspaces.storage
+  const context: ServerContext = { config, store, workspaces, workspaceStorage, storage, logger, runs, sandbox }
   const app = await createServer(context)
   open.push(app)
   await app.listen({ port: 0, host: '127.0.0.1' })

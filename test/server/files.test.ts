@@ -170,14 +170,14 @@ describe('file routes', () => {
   it('exports listTree and readContent for routes that read through share links', async () => {
     const server = await startFileServer()
     await server.session(SESSION, 'dev-a', FILES)
-    const { workspaces } = server.context
-    const tree = await listTree(workspaces, SESSION, 'notes', 1)
+    const storage = server.context.workspaceStorage
+    const tree = await listTree(storage, SESSION, 'notes', 1)
     expect(tree.files.map((f) => f.path)).toEqual(['notes/日本語.md'])
-    expect(await readContent(workspaces, SESSION, 'site/app.ts')).toEqual({
+    expect(await readContent(storage, SESSION, 'site/app.ts')).toEqual({
       content: 'export const x = 1\n',
       encoding: 'utf-8',
     })
-    await expect(readContent(workspaces, SESSION, '../x')).rejects.toMatchObject({ code: 'PATH_INVALID' })
+    await expect(readContent(storage, SESSION, '../x')).rejects.toMatchObject({ code: 'PATH_INVALID' })
   })
 })
 

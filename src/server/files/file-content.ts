@@ -1,6 +1,5 @@
-import { open } from 'node:fs/promises'
 import { BerthError } from '../../core/errors.js'
-import type { Workspaces } from '../../workspace/workspaces.js'
+import type { WorkspaceKey, WorkspaceStorage } from '../../workspace/workspace-storage.js'
 
 /** The largest file `POST /api/files/content` returns inline; bigger ones are downloaded. */
 export const MAX_CONTENT_BYTES = 5 * 1024 * 1024
@@ -17,40 +16,35 @@ export interface FileContent {
  * pointing at the download route, so a request never loads a huge file.
  *
  * @example
- *   await readContent(workspaces, sessionId, 'site/index.html') // { content: '<!doctype html>…', encoding: 'utf-8' }
+ *   await readContent(storage, key, 'site/index.html') // { content: '<!doctype html>…', encoding: 'utf-8' }
  */
 export async function readContent(
-  workspaces: Workspaces,
-  sessionId: string,
+  storage: WorkspaceStorage,
+  key: WorkspaceKey,
   relative: string,
-  options: { storedDir?: string | null; maxBytes?: number } = {},
+  options: { maxBytes?: number } = {},
 ): Promise<FileContent> {
   const maxBytes = options.maxBytes ?? MAX_CONTENT_BYTES
-  const file = await workspaces.resolve(sessionId, relative, { storedDir: options.storedDir ?? null })
-  const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') {
-      throw new BerthError('FILE_NOT_FOUND', `No such file: ${relative}`)
-    }
-    throw error
-  })
-  try {
-    const info = await handle.stat()
-    if (!info.isFile()) throw new BerthError('PATH_INVALID', `Not a file: ${relative}`)
-    if (info.size > maxBytes) {
-      throw new BerthError(
-        'FILE_TOO_LARGE',
-        `${relative} is ${info.size} bytes, more than the ${maxBytes} bytes shown inline; ` +
-          'download it instead (POST or GET /api/files/download).',
-        { details: { path: relative, size: info.size, limit: maxBytes } },
-      )
-    }
-    // Read only the size checked above: a file growing meanwhile cannot make this request bigger.
-    const bytes = Buffer.alloc(info.size)
-    const { bytesRead } = await handle.read(bytes, 0, info.size, 0)
-    return encodeContent(bytes.subarray(0, bytesRead))
-  } finally {
-    await handle.close()
+  const { entry, body } = await storage.read(key, relative)
+  if (entry.size > maxBytes) {
+    body.destroy()
+    throw new BerthError(
+      'FILE_TOO_LARGE',
+      `${relative} is ${entry.size} bytes, more than the ${maxBytes} bytes shown inline; ` +
+        'download it instead (POST or GET /api/files/download).',
+      { details: { path: relative, size: entry.size, limit: maxBytes } },
+    )
   }
+  // Only the size checked above: a file growing meanwhile cannot make this request bigger.
+  const bytes = Buffer.alloc(entry.size)
+  let filled = 0
+  for await (const chunk of body) {
+    const part = chunk as Buffer
+    filled += part.copy(bytes, filled)
+    if (filled >= entry.size) break
+  }
+  body.destroy()
+  return encodeContent(bytes.subarray(0, filled))
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })

@@ -1,8 +1,5 @@
-import type { Dirent } from 'node:fs'
-import { readdir, stat } from 'node:fs/promises'
-import path from 'node:path'
 import { BerthError } from '../../core/errors.js'
-import type { Workspaces } from '../../workspace/workspaces.js'
+import type { WorkspaceEntry, WorkspaceKey, WorkspaceStorage } from '../../workspace/workspace-storage.js'
 import { languageOf } from './language.js'
 
 /** One entry of `POST /api/files/list`, in the reference's shape plus `size` and `partial`. */
@@ -21,8 +18,6 @@ export interface FileNode {
 }
 
 export interface TreeOptions {
-  /** The session's stored `workspace_dir` (the workspace module's fallback for GAIA folders). */
-  storedDir?: string | null
   /** Stop after this many entries in all (default 10,000) so a huge tree cannot stall a request. */
   maxEntries?: number
 }
@@ -38,25 +33,21 @@ export const MAX_TREE_DEPTH = 10
  * entered.
  *
  * @example
- *   const { files } = await listTree(workspaces, sessionId, 'site', 1)
+ *   const { files } = await listTree(storage, key, 'site', 1)
  *   // [{ name: 'css', type: 'folder', path: 'site/css', language: 'plaintext', children: [], partial: true }, ...]
  */
 export async function listTree(
-  workspaces: Workspaces,
-  sessionId: string,
+  storage: WorkspaceStorage,
+  key: WorkspaceKey,
   relative: string,
   depth: number,
   options: TreeOptions = {},
 ): Promise<{ files: FileNode[]; truncated: boolean }> {
-  const storedDir = options.storedDir ?? null
-  const start = await workspaces.resolve(sessionId, relative, { allowRoot: true, storedDir })
-  const root = await workspaces.resolve(sessionId, '', { allowRoot: true, storedDir })
-  const info = await stat(start).catch(() => null)
-  if (info === null) throw new BerthError('FILE_NOT_FOUND', `No such folder: ${relative}`)
-  if (!info.isDirectory()) throw new BerthError('PATH_INVALID', `Not a folder: ${relative}`)
-
-  const walker = new TreeWalker(workspaces, sessionId, root, storedDir, options.maxEntries ?? 10_000)
-  const files = await walker.list(path.relative(root, start).split(path.sep).join('/'), clampDepth(depth))
+  const start = await storage.stat(key, relative)
+  if (start === null) throw new BerthError('FILE_NOT_FOUND', `No such folder: ${relative}`)
+  if (start.type !== 'directory') throw new BerthError('PATH_INVALID', `Not a folder: ${relative}`)
+  const walker = new TreeWalker(storage, key, options.maxEntries ?? 10_000)
+  const files = await walker.list(start.path, clampDepth(depth))
   return { files, truncated: walker.truncated }
 }
 
@@ -69,64 +60,50 @@ class TreeWalker {
   private budget: number
 
   constructor(
-    private readonly workspaces: Workspaces,
-    private readonly sessionId: string,
-    private readonly root: string,
-    private readonly storedDir: string | null,
+    private readonly storage: WorkspaceStorage,
+    private readonly key: WorkspaceKey,
     maxEntries: number,
   ) {
     this.budget = maxEntries
   }
 
+  /** One folder's entries (a list call per folder, so hidden folders are never walked). */
   async list(folder: string, depth: number): Promise<FileNode[]> {
-    let entries: Dirent[]
-    try {
-      entries = await readdir(path.join(this.root, folder), { withFileTypes: true })
-    } catch {
-      return [] // vanished or unreadable: list what can be listed
-    }
-    const visible = entries.filter((entry) => !entry.name.startsWith('.'))
     const nodes: FileNode[] = []
-    for (const entry of visible) {
-      if (this.budget <= 0) {
-        this.truncated = true
-        break
+    try {
+      for await (const entry of this.storage.list(this.key, folder, { depth: 1 })) {
+        const name = entry.path.slice(entry.path.lastIndexOf('/') + 1)
+        if (name.startsWith('.')) continue
+        if (this.budget <= 0) {
+          this.truncated = true
+          break
+        }
+        this.budget--
+        const node = await this.nodeOf(entry, name, depth)
+        if (node) nodes.push(node)
       }
-      this.budget--
-      const node = await this.nodeOf(entry, folder === '' ? entry.name : `${folder}/${entry.name}`, depth)
-      if (node) nodes.push(node)
+    } catch {
+      // vanished or unreadable: list what could be listed
     }
     return nodes.sort(compareNodes)
   }
 
-  private async nodeOf(entry: Dirent, rel: string, depth: number): Promise<FileNode | null> {
-    const base = { name: entry.name, path: rel, language: languageOf(entry.name) }
-    if (entry.isDirectory()) {
+  private async nodeOf(entry: WorkspaceEntry, name: string, depth: number): Promise<FileNode | null> {
+    const base = { name, path: entry.path, language: languageOf(name) }
+    if (entry.type === 'directory') {
       if (depth <= 1) return { ...base, type: 'folder', children: [], partial: true }
-      const children = await this.list(rel, depth - 1)
+      const children = await this.list(entry.path, depth - 1)
       return { ...base, type: 'folder', children }
     }
-    if (entry.isFile()) {
-      const size = await stat(path.join(this.root, rel)).then(
-        (s) => s.size,
-        () => undefined,
-      )
-      return size === undefined ? { ...base, type: 'file' } : { ...base, type: 'file', size }
-    }
-    if (!entry.isSymbolicLink()) return null // sockets, fifos, devices: nothing a user can open
-    return this.linkNode(base, rel)
+    if (entry.type === 'file') return { ...base, type: 'file', size: entry.size }
+    return this.linkNode(base)
   }
 
   /** A symlink is shown as what it points at, only when that lies inside the workspace. */
-  private async linkNode(base: Omit<FileNode, 'type'>, rel: string): Promise<FileNode | null> {
-    try {
-      const target = await this.workspaces.resolve(this.sessionId, rel, { storedDir: this.storedDir })
-      const info = await stat(target)
-      if (info.isDirectory()) return { ...base, type: 'folder', children: [], partial: true }
-      return info.isFile() ? { ...base, type: 'file', size: info.size } : null
-    } catch {
-      return null // dangling, or leads out of the workspace
-    }
+  private async linkNode(base: Omit<FileNode, 'type'>): Promise<FileNode | null> {
+    const target = await this.storage.stat(this.key, base.path).catch(() => null)
+    if (target?.type === 'directory') return { ...base, type: 'folder', children: [], partial: true }
+    return target?.type === 'file' ? { ...base, type: 'file', size: target.size } : null
   }
 }
 

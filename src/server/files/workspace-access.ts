@@ -2,13 +2,14 @@ import type { FastifyRequest } from 'fastify'
 import { BerthError } from '../../core/errors.js'
 import type { SessionRecord } from '../../store/types.js'
 import { isValidSessionId } from '../../workspace/containment.js'
+import { type WorkspaceKey, workspaceKey } from '../../workspace/workspace-storage.js'
 import { sessionForRead } from '../access.js'
 import type { ServerContext } from '../context.js'
 
-/** A session whose workspace a request may read or write, with the stored folder the workspace module falls back on. */
+/** A session whose workspace a request may read or write, and the key of that workspace in the storage. */
 export interface WorkspaceTarget {
   sessionId: string
-  storedDir: string | null
+  key: WorkspaceKey
   session: SessionRecord
 }
 
@@ -19,7 +20,7 @@ export interface WorkspaceTarget {
  * 400 before anything touches the disk (reference weak point §9.1).
  *
  * @example
- *   const { sessionId, storedDir } = await workspaceForRequest(context, request, body.workspace_id)
+ *   const { key } = await workspaceForRequest(context, request, body.workspace_id)
  */
 export async function workspaceForRequest(
   context: ServerContext,
@@ -28,7 +29,7 @@ export async function workspaceForRequest(
 ): Promise<WorkspaceTarget> {
   const sessionId = checkedSessionId(workspaceId)
   const session = await sessionForRead(context, request.requester, sessionId)
-  return { sessionId, storedDir: session.workspaceDir, session }
+  return { sessionId, key: await workspaceKey(context.workspaceStorage, session), session }
 }
 
 /**

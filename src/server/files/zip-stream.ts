@@ -1,10 +1,8 @@
-import type { Dirent } from 'node:fs'
-import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { ZipFile } from 'yazl'
 import { BerthError } from '../../core/errors.js'
-import type { Workspaces } from '../../workspace/workspaces.js'
+import type { WorkspaceKey, WorkspaceStorage } from '../../workspace/workspace-storage.js'
 
 // Deflating these again costs CPU and saves nothing.
 const STORED = new Set(
@@ -19,66 +17,69 @@ export interface WorkspaceZip {
 
 /**
  * A zip of a session's workspace, or of one folder in it, produced as a
- * stream (yazl reads one file at a time, so memory stays flat). Hidden files
+ * stream (yazl opens one file at a time, so memory stays flat). Hidden files
  * and folders are left out like in the reference; a symlink is included only
  * when it points at a file inside the workspace, and linked folders are never
  * entered (no escape, no loop).
  *
  * @example
- *   const { stream, fileName } = await zipWorkspace(workspaces, sessionId, 'site')
+ *   const { stream, fileName } = await zipWorkspace(storage, key, 'site', { name: sessionId })
  *   stream.pipe(response)
  */
 export async function zipWorkspace(
-  workspaces: Workspaces,
-  sessionId: string,
+  storage: WorkspaceStorage,
+  key: WorkspaceKey,
   relative: string,
-  options: { storedDir?: string | null } = {},
+  options: { name?: string } = {},
 ): Promise<WorkspaceZip> {
-  const storedDir = options.storedDir ?? null
-  const start = await workspaces.resolve(sessionId, relative, { allowRoot: true, storedDir })
-  const info = await stat(start).catch(() => null)
-  if (info === null) throw new BerthError('FILE_NOT_FOUND', `No such folder: ${relative}`)
-  if (!info.isDirectory()) throw new BerthError('PATH_INVALID', `Not a folder: ${relative}`)
-  const prefix = relative.replaceAll('\\', '/').replace(/^\/+|\/+$/g, '')
+  const start = await storage.stat(key, relative)
+  if (start === null) throw new BerthError('FILE_NOT_FOUND', `No such folder: ${relative}`)
+  if (start.type !== 'directory') throw new BerthError('PATH_INVALID', `Not a folder: ${relative}`)
+  const prefix = start.path
 
   const zip = new ZipFile()
-  const resolveLink = async (rel: string): Promise<string | null> => {
-    const real = await workspaces.resolve(sessionId, prefix === '' ? rel : `${prefix}/${rel}`, { storedDir })
-    return (await stat(real)).isFile() ? real : null
-  }
-  await addFolder(zip, start, '', resolveLink)
-  zip.end()
   const stream = zip.outputStream as Readable
   // A file that vanishes or cannot be read mid-zip ends the download with an error instead of hanging it.
   zip.on('error', (error: Error) => stream.destroy(error))
-  const base = prefix === '' ? sessionId : path.posix.basename(prefix)
+  const addFile = (source: string, name: string, mtimeMs: number) =>
+    zip.addReadStreamLazy(name, { mtime: new Date(mtimeMs), compress: !STORED.has(extensionOf(name)) }, (done) => {
+      storage.read(key, source).then(
+        (read) => done(null, read.body),
+        (error: Error) => done(error, undefined as unknown as Readable),
+      )
+    })
+  await addFolder(storage, key, prefix, prefix, addFile, zip)
+  zip.end()
+  const base = prefix === '' ? (options.name ?? key) : path.posix.basename(prefix)
   return { stream, fileName: `${base}.zip` }
 }
 
+/** One folder, a list call each (hidden folders are never walked); names in the zip are relative to `root`. */
 async function addFolder(
+  storage: WorkspaceStorage,
+  key: WorkspaceKey,
+  root: string,
+  folder: string,
+  addFile: (source: string, name: string, mtimeMs: number) => void,
   zip: ZipFile,
-  dir: string,
-  rel: string,
-  resolveLink: (rel: string) => Promise<string | null>,
 ): Promise<void> {
-  let entries: Dirent[]
+  const inZip = (p: string) => (root === '' ? p : p.slice(root.length + 1))
+  let visible = 0
   try {
-    entries = await readdir(dir, { withFileTypes: true })
+    for await (const entry of storage.list(key, folder, { depth: 1 })) {
+      if (path.posix.basename(entry.path).startsWith('.')) continue
+      visible++
+      if (entry.type === 'directory') await addFolder(storage, key, root, entry.path, addFile, zip)
+      else if (entry.type === 'file') addFile(entry.path, inZip(entry.path), entry.mtimeMs)
+      else {
+        const target = await storage.stat(key, entry.path).catch(() => null)
+        if (target?.type === 'file') addFile(entry.path, inZip(entry.path), target.mtimeMs)
+      }
+    }
   } catch {
     return // vanished or unreadable: zip what can be read
   }
-  const visible = entries.filter((entry) => !entry.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : 1))
-  if (visible.length === 0 && rel !== '') zip.addEmptyDirectory(rel)
-  for (const entry of visible) {
-    const entryRel = rel === '' ? entry.name : `${rel}/${entry.name}`
-    const full = path.join(dir, entry.name)
-    if (entry.isDirectory()) await addFolder(zip, full, entryRel, resolveLink)
-    else if (entry.isFile()) zip.addFile(full, entryRel, { compress: !STORED.has(extensionOf(entry.name)) })
-    else if (entry.isSymbolicLink()) {
-      const target = await resolveLink(entryRel).catch(() => null)
-      if (target !== null) zip.addFile(target, entryRel, { compress: !STORED.has(extensionOf(entry.name)) })
-    }
-  }
+  if (visible === 0 && folder !== root) zip.addEmptyDirectory(inZip(folder))
 }
 
 function extensionOf(name: string): string {

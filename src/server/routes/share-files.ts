@@ -2,10 +2,11 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { BerthError } from '../../core/errors.js'
+import { workspaceKey } from '../../workspace/workspace-storage.js'
 import type { ServerContext } from '../context.js'
 import { readContent } from '../files/file-content.js'
+import { sendFile } from '../files/file-download.js'
 import { listTree, MAX_TREE_DEPTH } from '../files/file-tree.js'
-import { sendFile } from './files.js'
 import { sessionForShare } from './shares.js'
 
 const TokenParams = z.object({ token: z.string().min(16).max(64) })
@@ -26,32 +27,32 @@ const ContentInput = z.object({ path: FilePath })
  */
 export const shareFileRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (plugin, { context }) => {
   const app = plugin.withTypeProvider<ZodTypeProvider>()
-  const { workspaces, store } = context
+  const { workspaceStorage: storage, store } = context
 
   const target = async (token: string) => {
     const { share } = await sessionForShare(context, token)
     const session = await store.getSession(share.sessionId)
     if (!session) throw new BerthError('SHARE_NOT_FOUND', 'The shared session no longer exists.')
-    return { sessionId: session.id, storedDir: session.workspaceDir }
+    return workspaceKey(storage, session)
   }
 
   const list = async (token: string, input: z.output<typeof ListInput> | undefined) => {
     const { path, depth } = input ?? {}
-    const { sessionId, storedDir } = await target(token)
+    const key = await target(token)
     refuseHidden(path ?? '')
-    return listTree(workspaces, sessionId, path ?? '', depth ?? 1, { storedDir })
+    return listTree(storage, key, path ?? '', depth ?? 1)
   }
   const content = async (token: string, input: z.output<typeof ContentInput>) => {
     const { path } = input
-    const { sessionId, storedDir } = await target(token)
+    const key = await target(token)
     refuseHidden(path)
-    return readContent(workspaces, sessionId, path, { storedDir })
+    return readContent(storage, key, path)
   }
 
   const download = async (token: string, input: z.output<typeof ContentInput>, reply: FastifyReply, range?: string) => {
-    const { sessionId, storedDir } = await target(token)
+    const key = await target(token)
     refuseHidden(input.path)
-    return sendFile(reply, await workspaces.resolve(sessionId, input.path, { storedDir }), range)
+    return sendFile(reply, storage, key, input.path, range)
   }
 
   const params = TokenParams
