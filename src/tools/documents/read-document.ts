@@ -1,6 +1,8 @@
 import { open, stat } from 'node:fs/promises'
 import { BerthError } from '../../core/errors.js'
 import { formatBytes } from '../../core/format-bytes.js'
+import type { TranscriptionProvider } from '../../media/types.js'
+import { transcribeFile } from '../media/audio-transcribe.js'
 import type { ToolContext } from '../tool.js'
 import { resolveToolPath } from '../workspace-path.js'
 import { type DocumentKind, detectKind, extensionOf, type Sniffed, sniff } from './detect.js'
@@ -30,6 +32,8 @@ export interface ReadDocumentOptions {
   limits?: DocumentLimits
   /** `pdf_text_extract`: anything but a PDF is refused. */
   only?: 'pdf'
+  /** Audio is transcribed with it when configured (as `audio_transcribe` does), else described. */
+  transcription?: TranscriptionProvider
 }
 
 /**
@@ -98,7 +102,7 @@ export async function readDocument(
     }
   }
 
-  const text = await readAs(kind, context, { absolute, relative, size: info.size, head, limits })
+  const text = await readAs(kind, context, { absolute, relative, size: info.size, head, limits }, options.transcription)
   return capWithFullText(context, relative, text, limits.maxResultChars)
 }
 
@@ -110,7 +114,12 @@ interface Input {
   limits: DocumentLimits
 }
 
-async function readAs(kind: DocumentKind, context: ToolContext, input: Input): Promise<string> {
+async function readAs(
+  kind: DocumentKind,
+  context: ToolContext,
+  input: Input,
+  transcription?: TranscriptionProvider,
+): Promise<string> {
   const { absolute, relative, head, limits } = input
   switch (kind) {
     case 'pdf':
@@ -131,6 +140,10 @@ async function readAs(kind: DocumentKind, context: ToolContext, input: Input): P
     case 'image':
       return describeImage(relative, input.size, head)
     case 'audio':
+      if (transcription !== undefined) {
+        const words = await transcribeFile(context, transcription, input)
+        return `Transcript of ${relative} (${describeAudio(sniff(head))}, ${formatBytes(input.size)}):\n\n${words === '' ? '(no speech recognized)' : words}`
+      }
       return (
         `${relative} is ${describeAudio(sniff(head))} (${formatBytes(input.size)}). ` +
         'Transcribing audio needs a transcription provider, and none is configured in this berth, so its words cannot be read here. ' +
