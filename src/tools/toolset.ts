@@ -1,5 +1,7 @@
 import type { LlmToolSpec } from '../llm/types.js'
 import type { Logger } from '../logging/logger.js'
+import { createMediaProviders, type MediaConfig, mediaSecrets } from '../media/media-config.js'
+import type { MediaProviders } from '../media/types.js'
 import type { ShellSandbox } from './bash/sandbox.js'
 import { createBashTool } from './bash.js'
 import { type BrowserConfig, browserToolsFor } from './browser/index.js'
@@ -10,6 +12,7 @@ import { createImageSearchTool } from './image-search.js'
 import { parametersJsonSchema } from './json-schema.js'
 import { createListFilesTool } from './list-files.js'
 import { createListHtmlLinksTool } from './list-html-links.js'
+import { mediaToolsFor } from './media/index.js'
 import { createMessageUserTool } from './message-user.js'
 import { createPdfTextExtractTool } from './pdf-text-extract.js'
 import type { AnyTool } from './run-tool.js'
@@ -22,7 +25,7 @@ import { createWebSearchTool } from './web-search.js'
 import { createYoutubeTranscriptTool } from './youtube-transcript.js'
 
 /** The settings the toolset reads; `BerthConfig` satisfies it. */
-export interface ToolsetConfig extends WebConfig, Partial<BrowserConfig> {
+export interface ToolsetConfig extends WebConfig, Partial<BrowserConfig>, Partial<MediaConfig> {
   /** BERTH_BASH_TIMEOUT, seconds. */
   bashTimeout: number
   /** Configured LLM keys: kept out of the shell's environment even when set under other names. */
@@ -38,7 +41,8 @@ export interface ToolsetConfig extends WebConfig, Partial<BrowserConfig> {
  * message_user and complete; web_search and visit_webpage (a keyed provider
  * when configured, DuckDuckGo and a plain fetch otherwise), youtube_video_transcript
  * and list_html_links; image_search only with SERPER_API_KEY; the 13 browser_*
- * tools when chromium is installed at BERTH_BROWSER_PATH. Tools keep per-session state in
+ * tools when chromium is installed at BERTH_BROWSER_PATH; the media tools (media/) whose
+ * provider is configured (`options.media`, else from the settings). Tools keep per-session state in
  * `ToolContext.resources`, so one toolset serves every session. The shell
  * runs in `options.sandbox` (the host when none is given); `options.logger`
  * hears from the shared chromium (exits, its sandbox).
@@ -49,10 +53,11 @@ export interface ToolsetConfig extends WebConfig, Partial<BrowserConfig> {
  */
 export function createToolset(
   config: ToolsetConfig,
-  options: { sandbox?: ShellSandbox; logger?: Logger } = {},
+  options: { sandbox?: ShellSandbox; logger?: Logger; media?: MediaProviders } = {},
 ): AnyTool[] {
   const secretValues = configuredSecrets(config)
   const web = createWebService(config)
+  const media = options.media ?? createMediaProviders(config)
   return [
     createSequentialThinkingTool(),
     createWebSearchTool(web),
@@ -60,7 +65,7 @@ export function createToolset(
     createYoutubeTranscriptTool(config),
     createStaticDeployTool(),
     createStrReplaceEditorTool(),
-    createGetTextFromLocalFileTool(),
+    createGetTextFromLocalFileTool(media.transcription ? { transcription: media.transcription } : {}),
     createPdfTextExtractTool(),
     createBashTool({
       timeoutSeconds: config.bashTimeout,
@@ -72,6 +77,7 @@ export function createToolset(
     ...browserToolsFor(config, options.logger === undefined ? {} : { logger: options.logger }),
     ...(config.serperApiKey ? [createImageSearchTool(config.serperApiKey, { baseUrl: config.serperBaseUrl })] : []),
     createDisplayImageTool(),
+    ...mediaToolsFor(media),
     createMessageUserTool(),
     createCompleteTool(),
   ]
@@ -132,6 +138,7 @@ export function configuredSecrets(config: ToolsetConfig): (string | undefined)[]
     config.tavilyApiKey,
     config.jinaApiKey,
     config.serperApiKey,
+    ...mediaSecrets(config),
   ]
 }
 
