@@ -123,7 +123,7 @@ describe.skipIf(unavailable !== null)('S3WorkspaceStorage on Ceph radosgw', () =
     expect((await bytesOf(read.body)).toString()).toBe('- [ ] ship\n')
     expect(await s.stat(key, 'notes/missing.md')).toBeNull()
     await rejection(s.read(key, 'notes/missing.md'), 'FILE_NOT_FOUND')
-    await rejection(s.read(key, 'notes'), 'PATH_IS_A_FOLDER')
+    await rejection(s.read(key, 'notes'), 'PATH_INVALID')
     await rejection(s.stat(randomUUID(), 'x.txt'), 'WORKSPACE_NOT_FOUND')
     await rejection(s.write(key, '../escape.txt', 'x'), 'PATH_INVALID')
   })

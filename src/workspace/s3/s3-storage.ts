@@ -150,8 +150,10 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
       }
       throw storageFailure(error, `Reading ${clean}`, this.context)
     }
-    const contentRange = /\/(\d+)$/.exec(String(answer.ContentRange ?? ''))
-    const size = contentRange ? Number(contentRange[1]) : Number(answer.ContentLength ?? 0)
+    // `bytes 9000-9999/10000`: what was sent (an end past the size is cut to it) and the whole size.
+    const contentRange = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(answer.ContentRange ?? '')
+    const size = contentRange ? Number(contentRange[3]) : Number(answer.ContentLength ?? 0)
+    const sent = contentRange ? { start: Number(contentRange[1]), end: Number(contentRange[2]) } : range
     const entry: WorkspaceEntry = {
       path: clean,
       type: 'file',
@@ -160,7 +162,7 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
       etag: answer.ETag ?? '',
     }
     const body = answer.Body as Readable
-    return range ? { entry, body, range } : { entry, body }
+    return range && sent ? { entry, body, range: sent } : { entry, body }
   }
 
   async write(
@@ -234,7 +236,14 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
       }
       addFolders(name.replace(/\/$/, ''))
     }
-    if (!found && clean === '') await this.assertWorkspace(key)
+    if (!found) {
+      await this.assertWorkspace(key)
+      if (clean !== '' && (await this.head(this.keys.file(key, clean)))) {
+        throw new BerthError('PATH_INVALID', `${clean} is a file, not a folder`, { details: { path: clean } })
+      }
+      if (clean !== '')
+        throw new BerthError('FILE_NOT_FOUND', `No folder ${clean} in workspace ${key}`, { details: { path: clean } })
+    }
     const sorted = [...entries.values()]
       .filter((entry) => options.depth === undefined || depthOf(entry.path) <= options.depth)
       .sort((a, b) => comparePaths(a.path, b.path))
@@ -563,7 +572,7 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
 
   private async missingFile(key: WorkspaceKey, clean: string): Promise<BerthError> {
     if (await this.isFolder(key, clean)) {
-      return new BerthError('PATH_IS_A_FOLDER', `${clean} is a folder, not a file`, { details: { path: clean } })
+      return new BerthError('PATH_INVALID', `${clean} is a folder, not a file`, { details: { path: clean } })
     }
     await this.assertWorkspace(key)
     return new BerthError('FILE_NOT_FOUND', `No file ${clean} in workspace ${key}`, { details: { path: clean } })
