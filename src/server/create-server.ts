@@ -16,6 +16,7 @@ import { evalRoutes } from './routes/eval.js'
 import { fileRoutes } from './routes/files.js'
 import { healthRoutes } from './routes/health.js'
 import { loginRoutes } from './routes/login.js'
+import { mediaRoutes } from './routes/media.js'
 import { metricsRoutes } from './routes/metrics.js'
 import { modelRoutes } from './routes/models.js'
 import { sessionRoutes } from './routes/sessions.js'
@@ -74,6 +75,7 @@ export async function createServer(
   await app.register(bundleRoutes, { context })
   await app.register(modelRoutes, { context })
   await app.register(summaryRoutes, { context })
+  await app.register(mediaRoutes, { context })
   await app.register(shareRoutes, { context })
   await app.register(shareFileRoutes, { context })
   await app.register(evalRoutes, { context })
