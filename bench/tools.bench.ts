@@ -19,6 +19,12 @@
  * sessions at once (target < 1.5 GiB in all). Needs /usr/bin/chromium
  * (BERTH_BROWSER_PATH).
  *
+ * editor: str_replace_editor on a file just under its 16 MiB edit limit,
+ * with LF and with CRLF line endings: view (whole, then capped like every
+ * tool output), view_range, str_replace and insert in the middle, and undo.
+ * Medians, the longest event-loop stall, and how much the heap and RSS grew
+ * over the section.
+ *
  *   npm run bench:tools        (BENCH_ROUNDS=3, BENCH_SECTIONS=documents,browser to pick sections)
  */
 import { randomUUID } from 'node:crypto'
@@ -34,6 +40,7 @@ import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from '../src/tools/docum
 import { readDocument } from '../src/tools/documents/read-document.js'
 import { type AnyTool, runTool } from '../src/tools/run-tool.js'
 import { createSessionResources, type DisposableSessionResources } from '../src/tools/session-resources.js'
+import { createStrReplaceEditorTool, MAX_EDIT_BYTES } from '../src/tools/str-replace-editor.js'
 import type { ToolContext } from '../src/tools/tool.js'
 import { Workspaces } from '../src/workspace/workspaces.js'
 import { startFakeSite } from '../test/tools/browser-fixtures.js'
@@ -50,6 +57,7 @@ interface Section {
 const SECTIONS: Section[] = [
   { name: 'documents', run: documentsSection },
   { name: 'browser', run: browserSection },
+  { name: 'editor', run: editorSection },
 ]
 
 const picked = process.env.BENCH_SECTIONS?.split(',').map((s) => s.trim())
@@ -161,6 +169,78 @@ async function browserSection(): Promise<void> {
     for (const context of sessions) await (context.resources as DisposableSessionResources).dispose()
     await pool.close()
     await site.close()
+    await rm(root, { recursive: true, force: true })
+  }
+}
+
+async function editorSection(): Promise<void> {
+  const root = await mkdtemp(path.join(tmpdir(), 'berth-bench-editor-'))
+  const context = await benchContext(root)
+  const editor = createStrReplaceEditorTool()
+  const heapBefore = process.memoryUsage().heapUsed
+  let rssPeak = process.memoryUsage().rss
+  const rssBefore = rssPeak
+  try {
+    for (const [label, eol] of [
+      ['LF  ', '\n'],
+      ['CRLF', '\r\n'],
+    ] as const) {
+      const line = `${'a quick brown fox jumps over the lazy dog, '.repeat(2)}0123456789`
+      const count = Math.floor((MAX_EDIT_BYTES - 4096) / (line.length + eol.length))
+      const lines = Array.from({ length: count }, (_, i) => `${i} ${line}`.slice(0, line.length))
+      const middle = Math.floor(count / 2)
+      lines[middle] = 'the needle line'
+      const file = `big-${label.trim().toLowerCase()}.txt`
+      await writeFile(path.join(context.workspaceDir, file), lines.join(eol))
+      const mb = (await stat(path.join(context.workspaceDir, file))).size / 1024 / 1024
+      const undo = { command: 'undo_edit', path: file }
+      // Each edit is undone straight away, so every round edits the same file; the undo is timed on its own row.
+      const calls: [string, Record<string, unknown>, Record<string, unknown> | null][] = [
+        ['view (whole file)', { command: 'view', path: file }, null],
+        ['view_range (10 lines)', { command: 'view', path: file, view_range: [middle, middle + 9] }, null],
+        [
+          'str_replace (middle)',
+          { command: 'str_replace', path: file, old_str: 'the needle line', new_str: 'a\nb' },
+          undo,
+        ],
+        ['insert (middle)', { command: 'insert', path: file, insert_line: middle, new_str: 'inserted' }, undo],
+      ]
+      for (const [name, input, then] of calls) {
+        const rows = new Map<string, { times: number[]; stalls: number[] }>()
+        const timed = async (row: string, call: Record<string, unknown>): Promise<void> => {
+          const loop = monitorEventLoopDelay({ resolution: 10 })
+          loop.enable()
+          const started = performance.now()
+          const result = await runTool(editor, call, context)
+          const ms = performance.now() - started
+          if (result.isError) throw new Error(`${row} failed: ${result.output}`)
+          // Let the histogram's timer run once more: a stall that lasted to the end is only recorded then.
+          await new Promise((resolve) => setTimeout(resolve, 25))
+          loop.disable()
+          const entry = rows.get(row) ?? { times: [], stalls: [] }
+          entry.times.push(ms)
+          entry.stalls.push(loop.max / 1e6)
+          rows.set(row, entry)
+          rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
+        }
+        for (let round = 0; round < ROUNDS; round++) {
+          await timed(name, input)
+          if (then !== null) await timed(`  then undo_edit`, then)
+        }
+        for (const [row, { times, stalls }] of rows) {
+          console.log(
+            `${label} ${fmt(mb)} MB ${count} lines  ${row.padEnd(22)} ${fmt(median(times), 0).padStart(5)} ms  ` +
+              `longest event-loop stall ${fmt(median(stalls), 0)} ms`,
+          )
+        }
+      }
+    }
+    console.log(
+      `heap grew ${fmt((process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024, 0)} MiB (undo history holds old versions), ` +
+        `RSS peak +${fmt((rssPeak - rssBefore) / 1024 / 1024, 0)} MiB`,
+    )
+  } finally {
+    await (context.resources as DisposableSessionResources).dispose()
     await rm(root, { recursive: true, force: true })
   }
 }

@@ -6,9 +6,9 @@ import { EditHistory } from './editor/edit-history.js'
 import {
   countLines,
   describeLimit,
-  lineCount,
   lineStart,
   numbered,
+  numberedView,
   occurrenceLines,
   readTextFile,
   SNIPPET_LINES,
@@ -17,6 +17,7 @@ import {
 } from './editor/file-text.js'
 import { LineEndedText } from './editor/line-endings.js'
 import { listTree } from './file-tree.js'
+import { DEFAULT_MAX_OUTPUT_CHARS } from './output-cap.js'
 import { intParam } from './params.js'
 import { defineTool, type Tool, type ToolContext, type ToolResult } from './tool.js'
 import { resolveToolPath } from './workspace-path.js'
@@ -32,6 +33,13 @@ export const MAX_EDIT_BYTES = 16 * 1024 * 1024
  */
 export const MAX_FILE_EDIT_EVENT_BYTES = 2 * 1024 * 1024
 const MAX_DIR_ENTRIES = 1000
+/**
+ * Line text one `view` shows before it stops with a note naming the lines
+ * left out (as the reference clips a long file). Below the output cap of
+ * every tool (src/tools/output-cap.ts), so the note is what the model sees
+ * rather than a cut in the middle.
+ */
+const VIEW_CHARS = DEFAULT_MAX_OUTPUT_CHARS - 4000
 
 export const HISTORY_RESOURCE = 'str_replace_editor.history'
 
@@ -155,9 +163,10 @@ async function viewDirectory(file: EditTarget, viewRange: number[] | undefined):
 
 async function viewFile(file: EditTarget, viewRange: number[] | undefined): Promise<ToolResult> {
   const raw = await readTextFile(file.absolute, file.shown, { maxBytes: MAX_VIEW_BYTES, forEdit: false })
-  const content = LineEndedText.parse(raw).text
-  const total = lineCount(content)
-  if (viewRange === undefined) return { output: numbered(content, file.shown, total) }
+  const doc = LineEndedText.parse(raw)
+  const content = doc.text
+  const total = doc.lineCount
+  if (viewRange === undefined) return { output: numberedView(content, file.shown, total, 1, total, VIEW_CHARS) }
   if (viewRange.length !== 2) throw toolError('Invalid `view_range`. It should be a list of two integers.')
   const [first, last] = viewRange as [number, number]
   if (first < 1 || first > total) {
@@ -175,8 +184,7 @@ async function viewFile(file: EditTarget, viewRange: number[] | undefined): Prom
       `Invalid \`view_range\`: [${first}, ${last}]. Its second element \`${last}\` should be larger or equal than its first \`${first}\``,
     )
   }
-  const shownLines = sliceLines(content, first - 1, last === -1 ? total : last)
-  return { output: numbered(shownLines.join('\n'), file.shown, total, first) }
+  return { output: numberedView(content, file.shown, total, first, last === -1 ? total : last, VIEW_CHARS) }
 }
 
 async function create(file: EditTarget, text: string | undefined, exists: boolean): Promise<ToolResult> {
@@ -212,7 +220,9 @@ async function strReplace(file: EditTarget, oldStrRaw: string | undefined, newSt
     }
     const whole = doc.replace(0, content.length, newStrRaw)
     await write(file, whole.serialize(), whole.text, raw)
-    return { output: edited(file.shown, numbered(whole.text, file.shown, lineCount(whole.text))) }
+    return {
+      output: edited(file.shown, numberedView(whole.text, file.shown, whole.lineCount, 1, whole.lineCount, VIEW_CHARS)),
+    }
   }
   const lines = occurrenceLines(content, oldStr)
   if (lines.length === 0) {
@@ -233,7 +243,7 @@ async function strReplace(file: EditTarget, oldStrRaw: string | undefined, newSt
   const end = replacementLine + SNIPPET_LINES + countChar(newStr, '\n')
   const snippet = sliceLines(updated.text, start, end + 1).join('\n')
   return {
-    output: edited(file.shown, numbered(snippet, `a snippet of ${file.shown}`, lineCount(updated.text), start + 1)),
+    output: edited(file.shown, numbered(snippet, `a snippet of ${file.shown}`, updated.lineCount, start + 1)),
   }
 }
 
@@ -247,7 +257,7 @@ async function insert(
   const raw = await readForEdit(file)
   const doc = LineEndedText.parse(raw)
   const content = doc.text
-  const total = lineCount(content)
+  const total = doc.lineCount
   if (insertLine < 0 || insertLine > total) {
     throw toolError(
       `Invalid \`insert_line\` parameter: ${insertLine}. It should be within the range of lines of the file: [0, ${total}]`,
@@ -267,7 +277,7 @@ async function insert(
   const first = Math.max(1, insertLine - SNIPPET_LINES + 1)
   return {
     output:
-      `The file ${file.shown} has been edited. ${numbered(snippet, 'a snippet of the edited file', lineCount(updated.text), first)}` +
+      `The file ${file.shown} has been edited. ${numbered(snippet, 'a snippet of the edited file', updated.lineCount, first)}` +
       'Review the changes and make sure they are as expected (correct indentation, no duplicate lines, etc). Edit the file again if necessary.',
   }
 }
@@ -284,10 +294,11 @@ async function undo(file: EditTarget): Promise<ToolResult> {
   await writeFileThrough(context.workspaces, context.sessionId, file.relative, previous, {
     storedDir: context.workspaceDir,
   })
-  const text = LineEndedText.parse(previous).text
-  await emitFileEdit(file, text)
+  const restored = LineEndedText.parse(previous)
+  await emitFileEdit(file, restored.text)
+  const total = restored.lineCount
   return {
-    output: `Last edit to ${file.shown} undone successfully.\n${numbered(text, file.shown, lineCount(text))}`,
+    output: `Last edit to ${file.shown} undone successfully.\n${numberedView(restored.text, file.shown, total, 1, total, VIEW_CHARS)}`,
   }
 }
 

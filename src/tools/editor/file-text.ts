@@ -63,6 +63,53 @@ export function numbered(content: string, descriptor: string, totalLines: number
   return `Here's the result of running \`cat -n\` on ${descriptor}:\n${lines.join('\n')}\nTotal lines in file: ${totalLines}\n`
 }
 
+/**
+ * `numbered` for `view`: lines `first` to `last` (1-based, inclusive) of
+ * `text`, rendered only as far as `maxChars` of line text allows, then a note
+ * saying which lines were left out and how to reach them. Rendering stops
+ * there, so viewing a 16 MiB file costs what is shown, not the whole file.
+ *
+ * @example
+ *   numberedView(big, 'big.log', 170000, 1, 170000, 25_000) // the first ~250 lines, then the note
+ */
+export function numberedView(
+  text: string,
+  descriptor: string,
+  totalLines: number,
+  first: number,
+  last: number,
+  maxChars: number,
+): string {
+  const rendered: string[] = []
+  let used = 0
+  let from = lineStart(text, first - 1)
+  let line = first
+  for (; line <= last; line++) {
+    const end = text.indexOf('\n', from)
+    const content = text.slice(from, end === -1 ? text.length : end)
+    if (used + content.length > maxChars && rendered.length > 0) break
+    if (content.length > maxChars) {
+      rendered.push(`${String(line).padStart(6)}\t${content.slice(0, maxChars)}`)
+      rendered.push(
+        `[... line ${line} goes on for ${content.length - maxChars} more characters; ` +
+          "view it with bash (e.g. 'cut -c 1-2000' or 'fold -w 2000 file | sed -n 1,20p') ...]",
+      )
+      line++
+      break
+    }
+    rendered.push(`${String(line).padStart(6)}\t${content}`)
+    used += content.length + 8
+    from = end + 1
+  }
+  if (line <= last) {
+    rendered.push(
+      `[... lines ${line} to ${last} are not shown, to save context. View them with \`view_range\` ` +
+        `(e.g. [${line}, ${Math.min(last, line + 199)}]), or find the lines you need with bash ('grep -n pattern file') ...]`,
+    )
+  }
+  return `Here's the result of running \`cat -n\` on ${descriptor}:\n${rendered.join('\n')}\nTotal lines in file: ${totalLines}\n`
+}
+
 /** Lines as `str.splitlines()` counts them (the `total_lines` of `file_edit`). @example countLines('a\nb\n') // 2 */
 export function countLines(content: string): number {
   if (content === '') return 0
@@ -76,24 +123,28 @@ export function occurrenceLines(haystack: string, needle: string): number[] {
   let line = 1
   let scanned = 0
   for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + needle.length)) {
-    for (let i = scanned; i < at; i++) if (haystack.charCodeAt(i) === 10) line++
+    for (let nl = haystack.indexOf('\n', scanned); nl !== -1 && nl < at; nl = haystack.indexOf('\n', nl + 1)) line++
     scanned = at
     lines.push(line)
   }
   return lines
 }
 
-/** Offset where 0-based line `line` starts; `line` may be at most the number of `\n` in `text`. */
+/** Offset where 0-based line `line` starts, or -1 when `text` has fewer lines. @example lineStart('a\nb', 1) // 2 */
 export function lineStart(text: string, line: number): number {
   let at = 0
-  for (let i = 0; i < line; i++) at = text.indexOf('\n', at) + 1
+  for (let i = 0; i < line; i++) {
+    const nl = text.indexOf('\n', at)
+    if (nl === -1) return -1
+    at = nl + 1
+  }
   return at
 }
 
 /** Lines `first` to `last` (0-based, `last` excluded) of `text`, without reading the rest. @example sliceLines('a\nb\nc', 1, 3) // ['b', 'c'] */
 export function sliceLines(text: string, first: number, last: number): string[] {
-  if (last <= first) return []
   const from = lineStart(text, first)
+  if (last <= first || from === -1) return []
   let to = from - 1
   for (let i = first; i < last; i++) {
     to = text.indexOf('\n', to + 1)
@@ -103,13 +154,6 @@ export function sliceLines(text: string, first: number, last: number): string[] 
     }
   }
   return text.slice(from, to).split('\n')
-}
-
-/** Lines as the editor numbers them: one more than the line breaks. @example lineCount('a\nb\n') // 3 */
-export function lineCount(text: string): number {
-  let n = 1
-  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) n++
-  return n
 }
 
 export function toolError(message: string): BerthError {

@@ -20,15 +20,23 @@ export class LineEndedText {
     private readonly kinds: Uint8Array | null,
     /** The ending new breaks get: the most common one, or null while the file has no break at all. */
     private readonly common: Ending | null,
+    /** How many line breaks `text` has. */
+    private readonly breaks: number,
   ) {}
+
+  /** Lines as the editor numbers them: one more than the breaks (a final break opens an empty last line). */
+  get lineCount(): number {
+    return this.breaks + 1
+  }
 
   static parse(raw: string): LineEndedText {
     const counts = countEndings(raw)
     const total = counts[LF] + counts[CRLF] + counts[CR]
-    if (total === 0) return new LineEndedText(raw, LF, null, null)
+    if (total === 0) return new LineEndedText(raw, LF, null, null, 0)
     const common = mostCommon(counts)
     if (counts[common] === total) {
-      return new LineEndedText(common === LF ? raw : raw.replaceAll(ENDING_TEXT[common], '\n'), common, null, common)
+      const text = common === LF ? raw : raw.replaceAll(ENDING_TEXT[common], '\n')
+      return new LineEndedText(text, common, null, common, total)
     }
     const kinds = new Uint8Array(total)
     let i = 0
@@ -36,7 +44,7 @@ export class LineEndedText {
       kinds[i++] = ending === '\n' ? LF : ending === '\r\n' ? CRLF : CR
       return '\n'
     })
-    return new LineEndedText(text, null, kinds, common)
+    return new LineEndedText(text, null, kinds, common, total)
   }
 
   /**
@@ -49,17 +57,18 @@ export class LineEndedText {
     // A file without breaks has no style of its own yet: it takes the new text's.
     const ending = this.common ?? added.common ?? LF
     const text = this.text.slice(0, at) + added.text + this.text.slice(at + removed)
-    // Uniform stays uniform: new breaks take that same ending.
-    if (this.kinds === null) return new LineEndedText(text, ending, null, this.common ?? added.common)
-    const before = countBreaks(this.text, 0, at)
     const gone = countBreaks(this.text, at, at + removed)
-    const fresh = countBreaks(added.text, 0, added.text.length)
+    const fresh = added.breaks
+    const breaks = this.breaks - gone + fresh
+    // Uniform stays uniform: new breaks take that same ending.
+    if (this.kinds === null) return new LineEndedText(text, ending, null, this.common ?? added.common, breaks)
+    const before = countBreaks(this.text, 0, at)
     const old = this.kinds
     const kinds = new Uint8Array(old.length - gone + fresh)
     kinds.set(old.subarray(0, before), 0)
     kinds.fill(ending, before, before + fresh)
     kinds.set(old.subarray(before + gone), before + fresh)
-    return new LineEndedText(text, null, kinds, this.common)
+    return new LineEndedText(text, null, kinds, this.common, breaks)
   }
 
   /** The content with each break written as its ending. */
@@ -93,16 +102,12 @@ function countEndings(raw: string): [number, number, number] {
     counts[LF] = countBreaks(raw, 0, raw.length)
     return counts
   }
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw.charCodeAt(i)
-    if (c === 10) counts[LF]++
-    else if (c === 13) {
-      if (raw.charCodeAt(i + 1) === 10) {
-        counts[CRLF]++
-        i++
-      } else counts[CR]++
-    }
+  // indexOf scans natively; a per-character loop is several times slower on a 16 MiB file.
+  for (let at = raw.indexOf('\r'); at !== -1; at = raw.indexOf('\r', at + 1)) {
+    if (raw.charCodeAt(at + 1) === 10) counts[CRLF]++
+    else counts[CR]++
   }
+  counts[LF] = countBreaks(raw, 0, raw.length) - counts[CRLF]
   return counts
 }
 
