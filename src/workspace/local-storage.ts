@@ -137,7 +137,12 @@ export class LocalWorkspaceStorage implements WorkspaceStorage {
     options: WriteOptions = {},
   ): Promise<WorkspaceEntry> {
     const clean = normalizeRelativePath(relative)
-    const target = await this.resolve(key, clean)
+    const parent = path.posix.dirname(clean)
+    const within = (name: string) => (parent === '.' ? name : `${parent}/${name}`)
+    // Under a free name anything at the wanted name (a link leading out included) is only a taken name: resolve the folder.
+    const target = options.freeName
+      ? path.join(await this.resolve(key, within(''), { allowRoot: true }), path.posix.basename(clean))
+      : await this.resolve(key, clean)
     const existing = options.freeName ? null : await lstatOrNull(target)
     if (existing?.isDirectory()) {
       throw new BerthError('PATH_IS_A_FOLDER', `Cannot write a file over a folder: ${clean}`, {
@@ -159,12 +164,10 @@ export class LocalWorkspaceStorage implements WorkspaceStorage {
       await writeFileAtomic(target, data, limit)
       return entryOf(clean, await stat(target))
     }
-    const parent = path.posix.dirname(clean)
     const { name } = await createUnderFreeName(folder, path.posix.basename(clean), data, limit, async (name) => {
-      await this.resolve(key, parent === '.' ? name : `${parent}/${name}`)
+      await this.resolve(key, within(name))
     })
-    const saved = parent === '.' ? name : `${parent}/${name}`
-    return entryOf(saved, await stat(path.join(folder, name)))
+    return entryOf(within(name), await stat(path.join(folder, name)))
   }
 
   async *list(key: WorkspaceKey, relative = '', options: { depth?: number } = {}): AsyncIterable<WorkspaceEntry> {

@@ -367,6 +367,9 @@ export function describeWorkspaceStorage(
           await expectCode(storage.read(key, 'secret-link'), 'PATH_OUTSIDE_WORKSPACE')
           await expectCode(storage.read(key, 'out/secret.txt'), 'PATH_OUTSIDE_WORKSPACE')
           await expectCode(storage.write(key, 'out/new.txt', 'x'), 'PATH_OUTSIDE_WORKSPACE')
+          await expectCode(storage.write(key, 'secret-link', 'x'), 'PATH_OUTSIDE_WORKSPACE')
+          // Under a free name a link at the wanted name is a taken name, never written through.
+          expect((await storage.write(key, 'secret-link', 'mine', { freeName: true })).path).toBe('secret-link_1')
           await expectCode(paths(storage.list(key, 'out')), 'PATH_OUTSIDE_WORKSPACE')
           const listed = await paths(storage.list(key))
           expect(listed).toContain('out')

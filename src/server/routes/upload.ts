@@ -1,13 +1,14 @@
-import { mkdir } from 'node:fs/promises'
-import type { Readable } from 'node:stream'
+import { pipeline, Readable } from 'node:stream'
 import multipart from '@fastify/multipart'
 import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { BerthError, isBerthError } from '../../core/errors.js'
+import { byteCounter } from '../../workspace/atomic-write.js'
+import { sanitizeFileName } from '../../workspace/file-names.js'
+import { type WorkspaceKey, workspaceKey } from '../../workspace/workspace-storage.js'
 import { sessionForWrite } from '../access.js'
 import type { ServerContext } from '../context.js'
-import { saveUpload } from '../files/save-upload.js'
 import { checkedSessionId } from '../files/workspace-access.js'
 
 const UploadJsonBody = z.object({
@@ -36,7 +37,7 @@ const JSON_FORM_CEILING = 512 * 1024 * 1024
  * `POST /api/upload` in two forms. The reference's JSON form,
  * `{session_id, file: {path, content}}`, for the ii-agent frontend; and a
  * streaming multipart form (`session_id` field first, then `file` parts),
- * written to disk as it arrives. Files land in `uploaded_files/` under a
+ * written to the workspace storage as it arrives. Files land in `uploaded_files/` under a
  * sanitised, free name. A session id that does not exist yet is created for
  * the requester's device; an existing one must belong to it (or the token).
  */
@@ -89,15 +90,12 @@ export const uploadRoutes: FastifyPluginAsync<{ context: ServerContext }> = asyn
 
 interface UploadTarget {
   sessionId: string
-  storedDir: string | null
-  dir: string
-  /** Bytes the workspace may still take, or null for no quota. Shared by every file of one request. */
-  room: number | null
+  key: WorkspaceKey
 }
 
-/** Check access (creating the session for this device when new), and find `uploaded_files/` through the one door. */
+/** Check access (creating the session for this device when new) and make sure its workspace exists. */
 async function uploadTarget(context: ServerContext, request: FastifyRequest, rawId: string): Promise<UploadTarget> {
-  const { store, workspaces } = context
+  const { store, workspaces, workspaceStorage: storage } = context
   const sessionId = checkedSessionId(rawId)
   const { requester } = request
   if ((await store.getSession(sessionId)) === null) {
@@ -117,35 +115,33 @@ async function uploadTarget(context: ServerContext, request: FastifyRequest, raw
     }
   }
   const session = await sessionForWrite(context, requester, sessionId)
-  const storedDir = session.workspaceDir
-  if (!(await workspaces.exists(sessionId, storedDir))) await workspaces.create(sessionId)
-  const dir = await workspaces.resolve(sessionId, UPLOAD_DIR, { storedDir })
-  await mkdir(dir, { recursive: true })
-  const room = workspaces.quotaBytes === null ? null : workspaces.quotaBytes - (await workspaces.usage(sessionId))
-  return { sessionId, storedDir, dir, room }
+  const key = await workspaceKey(storage, session)
+  if (!(await storage.exists(key))) await storage.create(key)
+  return { sessionId, key }
 }
 
-/** Stream one file into `uploaded_files/`, within the upload limit and the room left in the workspace. */
+/**
+ * Stream one file into `uploaded_files/` under a free version of its
+ * sanitised name, within the upload limit; the storage refuses it once it
+ * passes the room left in the workspace (`WORKSPACE_QUOTA_EXCEEDED`).
+ */
 async function saveInto(
   context: ServerContext,
   target: UploadTarget,
   wantedName: string,
   source: Readable | Buffer,
 ): Promise<{ path: string; saved_path: string; size: number }> {
-  const { workspaces, config } = context
-  const limit = config.uploadLimit
-  const room = target.room === null ? null : Math.max(target.room, 0)
-  const maxBytes = limit === null ? room : room === null ? limit : Math.min(limit, room)
-  const { name, size } = await saveUpload(target.dir, wantedName, source, {
-    maxBytes,
-    tooLarge: (bytes) =>
-      limit !== null && bytes > limit ? tooLarge(limit, wantedName) : quotaError(target, bytes, workspaces.quotaBytes),
-    checkName: async (name) => {
-      await workspaces.resolve(target.sessionId, `${UPLOAD_DIR}/${name}`, { storedDir: target.storedDir })
-    },
-  })
-  if (target.room !== null) target.room -= size
-  return { path: `/${UPLOAD_DIR}/${name}`, saved_path: `${UPLOAD_DIR}/${name}`, size }
+  const limit = context.config.uploadLimit
+  const input = Buffer.isBuffer(source) ? Readable.from([source]) : source
+  const counter = byteCounter({ maxBytes: limit, tooLarge: () => tooLarge(limit, wantedName) })
+  const limited = pipeline(input, counter, () => {}) // an error destroys `counter`, and so fails the write
+  const entry = await context.workspaceStorage.write(
+    target.key,
+    `${UPLOAD_DIR}/${sanitizeFileName(wantedName)}`,
+    limited,
+    { freeName: true },
+  )
+  return { path: `/${entry.path}`, saved_path: entry.path, size: entry.size }
 }
 
 /** Multipart: the `session_id` field must come before the files, so each file streams straight to its place. */
@@ -190,14 +186,4 @@ function tooLarge(limit: number | null, name: string | null): BerthError {
       ? `${what} is too large for the JSON upload form; send it as multipart/form-data instead.`
       : `${what} is larger than the upload limit of ${limit} bytes. Raise it with BERTH_UPLOAD_LIMIT (or --upload-limit).`
   return new BerthError('PAYLOAD_TOO_LARGE', message, { details: { limitBytes: limit } })
-}
-
-function quotaError(target: UploadTarget, bytes: number, quota: number | null): BerthError {
-  return new BerthError(
-    'WORKSPACE_QUOTA_EXCEEDED',
-    `The workspace of session ${target.sessionId} is full: this upload needs at least ${bytes} bytes and only ` +
-      `${Math.max(target.room ?? 0, 0)} of its ${quota} bytes are free. Delete files from the workspace, or raise the ` +
-      'limit with BERTH_WORKSPACE_QUOTA (or --workspace-quota).',
-    { details: { sessionId: target.sessionId, incomingBytes: bytes, limitBytes: quota } },
-  )
 }
