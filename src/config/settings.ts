@@ -105,6 +105,45 @@ export const SETTINGS = {
     default: 5 * 1024 ** 3,
     description: 'Largest size of one session workspace (e.g. 5GiB, 500MB; 0 for no limit).',
   } satisfies SettingSpec<number | null>,
+  workspaceUrl: {
+    env: ['BERTH_WORKSPACE_URL'],
+    schema: z
+      .string()
+      .trim()
+      .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'write s3://bucket or s3://bucket/prefix')
+      .optional(),
+    default: undefined,
+    description:
+      'Where workspaces live. Unset: <data root>/workspace on the local disk. `s3://bucket/prefix`: an S3-compatible ' +
+      'bucket (AWS S3, R2, B2, MinIO, Ceph radosgw), objects at <prefix>/workspace/<session>/<path>, reached with the AWS_* settings.',
+  } satisfies SettingSpec<string | undefined>,
+  awsAccessKeyId: {
+    env: ['AWS_ACCESS_KEY_ID'],
+    schema: optionalSecret,
+    default: undefined,
+    description:
+      "Access key for BERTH_WORKSPACE_URL's bucket; unset: the AWS SDK's own chain (AWS_PROFILE, an instance role).",
+  } satisfies SettingSpec<string | undefined>,
+  awsSecretAccessKey: {
+    env: ['AWS_SECRET_ACCESS_KEY'],
+    schema: optionalSecret,
+    default: undefined,
+    description: 'Secret key belonging to AWS_ACCESS_KEY_ID.',
+  } satisfies SettingSpec<string | undefined>,
+  awsRegion: {
+    env: ['AWS_REGION', 'AWS_DEFAULT_REGION'],
+    schema: z.string().trim().min(1).optional(),
+    default: undefined,
+    description: 'Region of the bucket (R2: auto); unset: us-east-1, which most S3-compatible servers accept.',
+  } satisfies SettingSpec<string | undefined>,
+  awsEndpointUrlS3: {
+    env: ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'],
+    schema: z.url().optional(),
+    default: undefined,
+    description:
+      'Endpoint of an S3-compatible server, e.g. https://<account>.r2.cloudflarestorage.com or http://minio:9000 ' +
+      '(path-style requests); unset: AWS S3.',
+  } satisfies SettingSpec<string | undefined>,
   publicUrl: {
     env: ['BERTH_PUBLIC_URL', 'PUBLIC_URL'],
     schema: z.url().optional(),

@@ -1,19 +1,64 @@
+import path from 'node:path'
 import type { BerthConfig } from '../config/config.js'
+import { BerthError } from '../core/errors.js'
 import { LocalWorkspaceStorage } from './local-storage.js'
-import type { WorkspaceStorage } from './workspace-storage.js'
+import type { WorkspaceFileIndex } from './s3/file-index.js'
+import { createS3Client } from './s3/open-s3-storage.js'
+import { parseS3Url } from './s3/s3-location.js'
+import { S3WorkspaceStorage } from './s3/s3-storage.js'
+import type { WorkspaceKey, WorkspaceStorage } from './workspace-storage.js'
 
 /**
  * The workspace storage of this process: the one place that chooses a
- * backend. Today every workspace is a folder under `localRoot` (the data
- * root's `workspace/`); the S3 backend (`BERTH_WORKSPACE_URL=s3://…`) is
- * chosen here as well, keeping its scratch copies under `localRoot`.
+ * backend. Unset `BERTH_WORKSPACE_URL`: every workspace is a folder under
+ * `localRoot` (the data root's `workspace/`). `s3://bucket/prefix`: an
+ * S3-compatible bucket (src/workspace/s3/), whose scratch copies for the
+ * shell live beside `localRoot` in `workspace-scratch/`; it needs the
+ * database's file index (`fileIndex`). Call `checkWorkspaceStorage` before
+ * serving, so a missing bucket or refused key stops the start.
  *
  * @example
  *   const storage = openWorkspaceStorage(config, { localRoot: paths.workspaces })
  */
 export function openWorkspaceStorage(
-  config: Pick<BerthConfig, 'workspaceQuota'>,
-  options: { localRoot: string },
+  config: Pick<
+    BerthConfig,
+    'workspaceQuota' | 'workspaceUrl' | 'awsAccessKeyId' | 'awsSecretAccessKey' | 'awsRegion' | 'awsEndpointUrlS3'
+  >,
+  options: {
+    localRoot: string
+    /** The store's file index (src/workspace/s3/kysely-file-index.ts); required for S3. */
+    fileIndex?: WorkspaceFileIndex
+    /** The lease epoch this process holds for a workspace, fencing its writes (S3). */
+    epochOf?: (key: WorkspaceKey) => number | undefined
+  },
 ): WorkspaceStorage {
+  if (config.workspaceUrl) {
+    if (!options.fileIndex) {
+      throw new BerthError(
+        'CONFIG_INVALID',
+        'BERTH_WORKSPACE_URL (S3) needs the database file index of workspaces, which this command does not open',
+        { details: { setting: 'BERTH_WORKSPACE_URL' } },
+      )
+    }
+    return new S3WorkspaceStorage({
+      client: createS3Client(config),
+      location: parseS3Url(config.workspaceUrl),
+      endpoint: config.awsEndpointUrlS3,
+      index: options.fileIndex,
+      quotaBytes: config.workspaceQuota,
+      scratchDir: path.join(path.dirname(path.resolve(options.localRoot)), 'workspace-scratch'),
+      epochOf: options.epochOf,
+    })
+  }
   return new LocalWorkspaceStorage({ root: options.localRoot, quotaBytes: config.workspaceQuota })
+}
+
+/**
+ * Prove the storage usable before serving: for S3, the bucket answers and a
+ * test write reads back (`STORAGE_UNAVAILABLE` naming the setting
+ * otherwise); local storage was checked with the data root.
+ */
+export async function checkWorkspaceStorage(storage: WorkspaceStorage): Promise<void> {
+  if (storage instanceof S3WorkspaceStorage) await storage.check()
 }
