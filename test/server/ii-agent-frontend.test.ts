@@ -371,11 +371,12 @@ describe('the reference frontend against berth with BERTH_II_AGENT_COMPAT=true',
     expect(JSON.parse(bytes.toString())).toEqual({ message: null })
   })
 
-  it('POST /api/transcribe is 404 for now, readable by the page, so it falls back to its own Next route', async () => {
+  it('POST /api/transcribe without a transcription provider is 503, readable by the page, so it falls back to its own Next route', async () => {
     const result = readable(await fromPage(base(), '/api/transcribe', { json: { audio_b64: 'AAAA' } }))
-    expect(result.status).toBe(404)
+    expect(result.status).toBe(503)
     // The page calls response.json() on the failure before it falls back.
-    expect(result.body.code).toBe('NOT_FOUND')
+    expect(result.body.code).toBe('MEDIA_NOT_CONFIGURED')
+    expect(result.body.error).toMatch(/^No transcription provider is configured/)
   })
 
   it('answers the preflight of each JSON POST of the page with what the browser needs, and no credentials needed', async () => {
