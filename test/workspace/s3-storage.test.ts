@@ -6,7 +6,9 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { loadConfig } from '../../src/config/config.js'
 import { type ErrorCode, isBerthError } from '../../src/core/errors.js'
+import { checkWorkspaceStorage, openWorkspaceStorage } from '../../src/workspace/open-storage.js'
 import { MemoryFileIndex } from '../../src/workspace/s3/file-index.js'
 import { openS3WorkspaceStorage } from '../../src/workspace/s3/open-s3-storage.js'
 import { S3WorkspaceStorage } from '../../src/workspace/s3/s3-storage.js'
@@ -370,4 +372,37 @@ describe.skipIf(unavailable !== null)('S3WorkspaceStorage on Ceph radosgw', () =
     })
     await rejection(lost.stat(randomUUID(), 'a.txt'), 'STORAGE_UNAVAILABLE')
   }, 60_000)
+
+  it('is chosen by BERTH_WORKSPACE_URL with the AWS_* settings, and checked before serving', async () => {
+    const env = {
+      BERTH_WORKSPACE_URL: `s3://${bucket}/chosen`,
+      AWS_ENDPOINT_URL_S3: rgw.endpoint,
+      AWS_ACCESS_KEY_ID: rgw.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey,
+    }
+    const localRoot = path.join(scratch, 'root', 'workspace')
+    const chosen = openWorkspaceStorage(loadConfig({ env, envFile: false }), {
+      localRoot,
+      fileIndex: new MemoryFileIndex(),
+    })
+    expect(chosen.kind).toBe('s3')
+    await checkWorkspaceStorage(chosen)
+    const key = randomUUID()
+    await chosen.create(key)
+    await chosen.write(key, 'a.txt', 'x')
+    const listed = await raw.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `chosen/workspace/${key}/a.txt` }))
+    expect(listed.KeyCount).toBe(1)
+    expect(() => openWorkspaceStorage(loadConfig({ env, envFile: false }), { localRoot })).toThrow(/file index/)
+
+    const missing = openWorkspaceStorage(
+      loadConfig({ env: { ...env, BERTH_WORKSPACE_URL: 's3://no-such-bucket-here' }, envFile: false }),
+      { localRoot, fileIndex: new MemoryFileIndex() },
+    )
+    const error = await rejection(checkWorkspaceStorage(missing), 'STORAGE_UNAVAILABLE')
+    expect(error.message).toContain('BERTH_WORKSPACE_URL')
+    expect(() => loadConfig({ env: { BERTH_WORKSPACE_URL: 'https://bucket/p' }, envFile: false })).toThrow(
+      /BERTH_WORKSPACE_URL/,
+    )
+    expect(openWorkspaceStorage(loadConfig({ env: {}, envFile: false }), { localRoot }).kind).toBe('local')
+  })
 })
