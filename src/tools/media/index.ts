@@ -5,13 +5,7 @@ import { createGenerateAudioTool } from './generate-audio.js'
 import { createGenerateImageTool } from './generate-image.js'
 import { createGenerateVideoTool } from './generate-video.js'
 
-/** The media tool names, with the reference's spelling. */
-export const MEDIA_TOOL_NAMES = [
-  'generate_image_from_text',
-  'generate_audio_response',
-  'audio_transcribe',
-  'generate_video_from_text',
-] as const
+export { MEDIA_TOOL_NAMES } from './tool-names.js'
 
 /**
  * The media tools whose provider is configured: none of them is offered
