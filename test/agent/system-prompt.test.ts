@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { estimateTokens } from '../../src/agent/context/token-estimator.js'
 import { BROWSER_TOOLS } from '../../src/agent/prompt/sections.js'
 import { buildSystemPrompt } from '../../src/agent/system-prompt.js'
+import { MEDIA_TOOL_NAMES } from '../../src/tools/media/tool-names.js'
 import { createToolset, GAIA_TOOL_NAMES, type ToolsetConfig } from '../../src/tools/toolset.js'
 
 /** Tool names of a toolset, without the browser ones: whether those are offered depends on the machine's chromium. */
@@ -13,14 +14,15 @@ const namesOf = (config: Partial<ToolsetConfig>): string[] =>
 const DEFAULT = namesOf({})
 const WEB_KEYS = namesOf({ tavilyApiKey: 'k', jinaApiKey: 'k', serperApiKey: 'k' })
 const WITH_BROWSER = [...WEB_KEYS, ...BROWSER_TOOLS]
-/** Every tool berth can offer. */
-const ALL = WITH_BROWSER
+/** Every tool berth can offer: the media tools come with their providers' keys. */
+const ALL = [...WITH_BROWSER, ...MEDIA_TOOL_NAMES]
 
 const TOOLSETS: Record<string, readonly string[]> = {
   minimal: [],
   default: DEFAULT,
   'web-keys': WEB_KEYS,
   browser: WITH_BROWSER,
+  media: ALL,
   gaia: GAIA_TOOL_NAMES,
 }
 

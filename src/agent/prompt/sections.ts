@@ -1,4 +1,5 @@
 import { BROWSER_TOOL_NAMES } from '../../tools/browser/tool-names.js'
+import { MEDIA_TOOL_NAMES } from '../../tools/media/tool-names.js'
 /**
  * The working rules of the system prompt, one section per tool or tool
  * group. A section is included when one of its tools is offered (or always,
@@ -83,6 +84,20 @@ const documents: PromptSection = {
     has('pdf_text_extract') && '`pdf_text_extract` gives the text of a PDF page by page.',
     has('display_image') &&
       'To look at an image (a PNG, JPEG, GIF or WebP in the workspace: an upload, a download, a chart you drew), open it with `display_image`. Describe only what you actually see in it.',
+  ],
+}
+
+const media: PromptSection = {
+  title: 'Making media',
+  tools: MEDIA_TOOL_NAMES,
+  lines: ({ has }) => [
+    has('generate_image_from_text') &&
+      'Make a picture with `generate_image_from_text` when the task asks for a new image: describe subject, style and composition in the prompt, and look at the image in the result before you use it.',
+    has('generate_audio_response') && '`generate_audio_response` speaks a text into an audio file.',
+    has('generate_video_from_text') &&
+      '`generate_video_from_text` makes a clip of a few seconds and takes minutes: use it only when a video is asked for.',
+    has('audio_transcribe') && '`audio_transcribe` gives the words spoken in an audio file of the workspace.',
+    'A generated file is saved under the name you give. Link it from a page by its relative path, and give the user the URL from the result.',
   ],
 }
 
@@ -210,6 +225,7 @@ export const PROMPT_SECTIONS: readonly PromptSection[] = [
   messaging,
   files,
   documents,
+  media,
   research,
   browser,
   shell,
