@@ -1,9 +1,9 @@
-import { open } from 'node:fs/promises'
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
 import { createGzip } from 'node:zlib'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { WorkspaceEntry, WorkspaceKey, WorkspaceStorage } from '../../workspace/workspace-storage.js'
 import { parseRange, preferredEncoding } from './http-range.js'
-import { contentTypeOf, encodedBody, isCompressible, type StaticFile, versionOf } from './static-cache.js'
+import { contentTypeOf, encodedBody, isCompressible, type StaticFile } from './static-cache.js'
 
 /**
  * On every response of a deployed site: the page runs its scripts, forms and
@@ -78,59 +78,59 @@ export async function sendCached(request: FastifyRequest, reply: FastifyReply, e
   return undefined
 }
 
-/** Files too big for the cache stream from one open handle; text is gzipped on the fly when asked. */
-export async function sendLarge(request: FastifyRequest, reply: FastifyReply, file: string): Promise<FastifyReply> {
-  const handle = await open(file, 'r')
-  try {
-    const info = await handle.stat()
-    const { etag } = versionOf(info)
-    const contentType = contentTypeOf(file)
-    const compressible = isCompressible(contentType)
-    reply.headers({
-      'content-type': contentType,
-      etag,
-      'last-modified': info.mtime.toUTCString(),
-      'accept-ranges': 'bytes',
-      'cache-control': 'no-cache',
-    })
-    if (compressible) reply.header('vary', 'Accept-Encoding')
-    const range = rangeFor(request.headers, info.size, etag)
-    const gzip = compressible && range === null && preferredEncoding(request.headers['accept-encoding']) !== null
-    const tag = gzip ? `${etag.slice(0, -1)}-gzip"` : etag
-    if (notModified(request.headers, tag, info.mtimeMs)) {
-      await handle.close()
-      return reply.code(304).header('etag', tag).send()
-    }
-    if (range === 'unsatisfiable') {
-      await handle.close()
-      return unsatisfiable(reply, info.size)
-    }
-    if (request.method === 'HEAD') {
-      await handle.close()
-      if (gzip) return reply.header('etag', tag).header('content-encoding', 'gzip').send()
-      const length = range === null ? info.size : range.end - range.start + 1
-      return reply
-        .code(range === null ? 200 : 206)
-        .header('content-length', length)
-        .send()
-    }
-    if (range !== null) {
-      return reply
-        .code(206)
-        .header('content-range', `bytes ${range.start}-${range.end}/${info.size}`)
-        .header('content-length', range.end - range.start + 1)
-        .send(handle.createReadStream({ start: range.start, end: range.end }))
-    }
-    if (gzip) {
-      // Streaming brotli is slow at any useful quality; gzip is what every client also takes.
-      reply.header('content-encoding', 'gzip').header('etag', tag)
-      return reply.send(handle.createReadStream().pipe(createGzip({ level: 6 })))
-    }
-    return reply.header('content-length', info.size).send(handle.createReadStream())
-  } catch (error) {
-    await handle.close().catch(() => undefined)
-    throw error
+/**
+ * Files too big for the cache stream from the storage (one range when asked);
+ * text is gzipped on the fly when accepted. Validators, 304, 416 and HEAD are
+ * answered from `entry` without opening the file; the bytes sent are described
+ * by the version the storage opened.
+ */
+export async function sendLarge(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  storage: WorkspaceStorage,
+  key: WorkspaceKey,
+  entry: WorkspaceEntry,
+): Promise<FastifyReply> {
+  const { etag } = entry
+  const contentType = contentTypeOf(entry.path)
+  const compressible = isCompressible(contentType)
+  reply.headers({
+    'content-type': contentType,
+    etag,
+    'last-modified': new Date(entry.mtimeMs).toUTCString(),
+    'accept-ranges': 'bytes',
+    'cache-control': 'no-cache',
+  })
+  if (compressible) reply.header('vary', 'Accept-Encoding')
+  const range = rangeFor(request.headers, entry.size, etag)
+  const gzip = compressible && range === null && preferredEncoding(request.headers['accept-encoding']) !== null
+  const tag = gzip ? `${etag.slice(0, -1)}-gzip"` : etag
+  if (notModified(request.headers, tag, entry.mtimeMs)) return reply.code(304).header('etag', tag).send()
+  if (range === 'unsatisfiable') return unsatisfiable(reply, entry.size)
+  if (request.method === 'HEAD') {
+    if (gzip) return reply.header('etag', tag).header('content-encoding', 'gzip').send()
+    const length = range === null ? entry.size : range.end - range.start + 1
+    return reply
+      .code(range === null ? 200 : 206)
+      .header('content-length', length)
+      .send()
   }
+  const read = await storage.read(key, entry.path, range === null ? {} : { range })
+  const opened = read.entry
+  reply.header('etag', opened.etag).header('last-modified', new Date(opened.mtimeMs).toUTCString())
+  if (read.range !== undefined) {
+    return reply
+      .code(206)
+      .header('content-range', `bytes ${read.range.start}-${read.range.end}/${opened.size}`)
+      .header('content-length', read.range.end - read.range.start + 1)
+      .send(read.body)
+  }
+  if (gzip) {
+    // Streaming brotli is slow at any useful quality; gzip is what every client also takes.
+    reply.header('content-encoding', 'gzip').header('etag', `${opened.etag.slice(0, -1)}-gzip"`)
+    return reply.send(read.body.pipe(createGzip({ level: 6 })))
+  }
+  return reply.header('content-length', opened.size).send(read.body)
 }
 
 export function notFound(reply: FastifyReply): FastifyReply {

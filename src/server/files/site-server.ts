@@ -1,38 +1,41 @@
-import { type Stats, stat as statCallback } from 'node:fs'
-import { open } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Workspaces } from '../../workspace/workspaces.js'
+import type { WorkspaceEntry, WorkspaceKey, WorkspaceStorage } from '../../workspace/workspace-storage.js'
 import { parseSitePath, type SitePath } from './site-path.js'
 import { notFound, SITE_HEADERS, sendCached, sendCachedPlain, sendLarge } from './site-responses.js'
-import { contentTypeOf, isCompressible, StaticCache, type StaticFile, versionOf } from './static-cache.js'
+import { contentTypeOf, isCompressible, StaticCache, type StaticFile } from './static-cache.js'
 
 export { SITE_HEADERS } from './site-responses.js'
 
 export interface SiteServerOptions {
   /** Memory for cached files in all (default 64 MiB). */
   cacheBytes?: number
-  /** Largest file kept in memory (default 512 KiB); bigger ones are streamed from disk. */
+  /** Largest file kept in memory (default 512 KiB); bigger ones are streamed from the storage. */
   cacheFileBytes?: number
   /**
-   * How long a cached file is served before its `stat` is checked again
+   * How long a cached file is served before the storage's `stat` is checked again
    * (default 500 ms): a changed file shows within this time. 0 checks on
    * every request.
    */
   revalidateMs?: number
 }
 
-type Found = { kind: 'file'; entry: StaticFile } | { kind: 'large'; file: string } | { kind: 'redirect' } | null
+type Found =
+  | { kind: 'file'; entry: StaticFile }
+  | { kind: 'large'; key: WorkspaceKey; entry: WorkspaceEntry }
+  | { kind: 'redirect' }
+  | null
 
 /**
  * Serves deployed sites from session workspaces the way a static web server
  * does: `index.html` for folders, ETag and Last-Modified with 304s, single
  * byte ranges, gzip/br for text, and no listings or dotfiles. Small files are
- * answered from memory, keyed by the raw URL path; everything else is
- * resolved through the workspace module, so a symlink leading out is a 404.
+ * answered from memory, keyed by the raw URL path; everything else is read
+ * through the workspace storage (the session id is the workspace key), so a
+ * symlink leading out is a 404.
  *
  * @example
- *   const sites = new SiteServer(workspaces)
+ *   const sites = new SiteServer(context.workspaceStorage)
  *   app.get('/workspace/*', (request, reply) => sites.handle(request, reply, '/workspace/'))
  */
 export class SiteServer {
@@ -40,7 +43,7 @@ export class SiteServer {
   private readonly revalidateMs: number
 
   constructor(
-    private readonly workspaces: Workspaces,
+    private readonly storage: WorkspaceStorage,
     options: SiteServerOptions = {},
   ) {
     this.cache = new StaticCache({
@@ -114,15 +117,15 @@ export class SiteServer {
       // A folder URL needs its slash so the page's relative links resolve inside it.
       return reply.code(301).header('location', `${site.rawPath}/${site.rawQuery}`).send()
     }
-    if (found.kind === 'large') return sendLarge(request, reply, found.file)
+    if (found.kind === 'large') return sendLarge(request, reply, this.storage, found.key, found.entry)
     this.cache.set(key, found.entry)
     return sendCached(request, reply, found.entry)
   }
 
-  /** A cached entry stands while its file's `stat` is unchanged. */
+  /** A cached entry stands while the storage reports the same version of its file. */
   private async stillValid(key: string, entry: StaticFile): Promise<boolean> {
-    const info = await statOrNull(entry.file)
-    if (info !== null && versionOf(info).identity === entry.identity) {
+    const now = await this.storage.stat(entry.key, entry.path).catch(() => null)
+    if (now?.type === 'file' && now.etag === entry.etag) {
       entry.checkedAt = performance.now()
       return true
     }
@@ -131,22 +134,19 @@ export class SiteServer {
   }
 
   private async find(site: SitePath): Promise<Found> {
-    let file = await this.workspaces.resolve(site.sessionId, site.relative, { allowRoot: true })
-    let info = await statOrNull(file)
-    if (info === null) return null
-    if (info.isDirectory()) {
+    const key = site.sessionId
+    let entry = await this.storage.stat(key, site.relative)
+    if (entry === null) return null
+    if (entry.type === 'directory') {
       if (!site.trailingSlash) return { kind: 'redirect' }
-      const index = site.relative === '' ? 'index.html' : `${site.relative}/index.html`
-      file = await this.workspaces.resolve(site.sessionId, index)
-      info = await statOrNull(file)
-      if (info === null) return null // no directory listings
+      entry = await this.storage.stat(key, site.relative === '' ? 'index.html' : `${site.relative}/index.html`)
+      if (entry === null) return null // no directory listings
     } else if (site.trailingSlash) {
       return null // `page.html/` is not a folder
     }
-    if (!info.isFile()) return null
-    if (info.size > this.cache.limits.maxFileBytes) return { kind: 'large', file }
-    const entry = await readEntry(file)
-    return entry === null ? null : { kind: 'file', entry }
+    if (entry.type !== 'file') return null
+    if (entry.size > this.cache.limits.maxFileBytes) return { kind: 'large', key, entry }
+    return { kind: 'file', entry: await readEntry(this.storage, key, entry.path) }
   }
 }
 
@@ -159,43 +159,38 @@ function cacheKey(prefix: string, url: string): string {
   return `${prefix}|${queryAt < 0 ? url : url.slice(0, queryAt)}`
 }
 
-async function readEntry(file: string): Promise<StaticFile | null> {
-  const handle = await open(file, 'r')
-  try {
-    // Facts from the open handle, so the bytes and the version they are filed under belong together.
-    const info = await handle.stat()
-    if (!info.isFile()) return null
-    const body = Buffer.alloc(info.size)
-    const { bytesRead } = await handle.read(body, 0, info.size, 0)
-    const contentType = contentTypeOf(file)
-    const compressible = isCompressible(contentType)
-    const lastModified = info.mtime.toUTCString()
-    const headers = [
-      ...Object.entries(SITE_HEADERS).flat(),
-      ...['content-type', contentType, 'last-modified', lastModified],
-      ...['accept-ranges', 'bytes', 'cache-control', 'no-cache'],
-      ...(compressible ? ['vary', 'Accept-Encoding'] : []),
-    ]
-    const version = versionOf(info)
-    return {
-      file,
-      body: body.subarray(0, bytesRead),
-      contentType,
-      ...version,
-      lastModified,
-      mtimeMs: info.mtimeMs,
-      compressible,
-      checkedAt: performance.now(),
-      headers,
-      plainHeaders: [...headers, 'etag', version.etag, 'content-length', String(bytesRead)],
-      encoded: {},
-    }
-  } finally {
-    await handle.close()
+/** A small file read whole, with its response headers precomputed. */
+async function readEntry(storage: WorkspaceStorage, key: WorkspaceKey, path: string): Promise<StaticFile> {
+  // The version comes with the bytes (the storage reports what it opened), so the two belong together.
+  const { entry, body: stream } = await storage.read(key, path)
+  const body = Buffer.alloc(entry.size)
+  let filled = 0
+  for await (const chunk of stream) {
+    filled += (chunk as Buffer).copy(body, filled)
+    if (filled >= entry.size) break
   }
-}
-
-// The callback form skips the promise machinery: this runs on cached hits.
-function statOrNull(file: string): Promise<Stats | null> {
-  return new Promise((resolve) => statCallback(file, (error, info) => resolve(error ? null : info)))
+  stream.destroy()
+  const contentType = contentTypeOf(path)
+  const compressible = isCompressible(contentType)
+  const lastModified = new Date(entry.mtimeMs).toUTCString()
+  const headers = [
+    ...Object.entries(SITE_HEADERS).flat(),
+    ...['content-type', contentType, 'last-modified', lastModified],
+    ...['accept-ranges', 'bytes', 'cache-control', 'no-cache'],
+    ...(compressible ? ['vary', 'Accept-Encoding'] : []),
+  ]
+  return {
+    key,
+    path,
+    body: body.subarray(0, filled),
+    contentType,
+    etag: entry.etag,
+    lastModified,
+    mtimeMs: entry.mtimeMs,
+    compressible,
+    checkedAt: performance.now(),
+    headers,
+    plainHeaders: [...headers, 'etag', entry.etag, 'content-length', String(filled)],
+    encoded: {},
+  }
 }

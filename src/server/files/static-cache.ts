@@ -1,7 +1,7 @@
-import type { Stats } from 'node:fs'
 import { promisify } from 'node:util'
 import { brotliCompress, gzip, constants as zlibConstants } from 'node:zlib'
 import mime from 'mime-types'
+import type { WorkspaceKey } from '../../workspace/workspace-storage.js'
 
 const gzipAsync = promisify(gzip)
 const brotliAsync = promisify(brotliCompress)
@@ -13,37 +13,23 @@ const MIN_COMPRESS_BYTES = 1024
 
 /** A deployed file held in memory, with everything a response needs precomputed. */
 export interface StaticFile {
-  /** The path it was read from (under the workspace, not its real path). */
-  file: string
+  /** The workspace it was read from. */
+  key: WorkspaceKey
+  /** The workspace path it was read from (a folder URL's `index.html`). */
+  path: string
   body: Buffer
   contentType: string
   etag: string
   lastModified: string
   mtimeMs: number
   compressible: boolean
-  /** What `stat` said when it was read: the same values later mean the same bytes. */
-  identity: string
-  /** When `identity` was last confirmed by a `stat` (performance.now() ms). */
+  /** When `etag` was last confirmed by the storage's `stat` (performance.now() ms). */
   checkedAt: number
   /** Response headers every answer about this file carries, as a flat `[name, value, ...]` list for writeHead. */
   headers: string[]
   /** `headers` plus ETag and length: the whole header block of a plain 200. */
   plainHeaders: string[]
   encoded: { gzip?: Promise<Buffer>; br?: Promise<Buffer> }
-}
-
-/**
- * Facts about a file version for caching and validators: a strong ETag from
- * inode, size and mtime (an atomic replace changes the inode), and the
- * identity string a later `stat` is compared with.
- *
- * @example
- *   const { etag, identity } = versionOf(await stat(file))
- */
-export function versionOf(info: Stats): { etag: string; identity: string } {
-  const mtime = Math.floor(info.mtimeMs * 1000).toString(36)
-  const etag = `"${info.ino.toString(36)}-${info.size.toString(36)}-${mtime}"`
-  return { etag, identity: `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}` }
 }
 
 /** The `Content-Type` of a file name, with `charset=utf-8` for text. */
@@ -57,14 +43,15 @@ export function isCompressible(contentType: string): boolean {
 
 /**
  * Small deployed files kept in memory, oldest out first, keyed by URL path.
- * An entry is served only while a `stat` of its file, at most `revalidateMs`
- * old, shows the same inode, size, mtime and ctime, so a changed file is read
- * again; compressed forms are made once per version, on demand.
+ * An entry is served only while the storage's `stat` of its file, at most
+ * `revalidateMs` old, shows the same ETag (locally: inode, size and mtime), so
+ * a changed file is read again; compressed forms are made once per version,
+ * on demand.
  *
  * @example
  *   const cache = new StaticCache({ maxBytes: 64 * 1024 * 1024, maxFileBytes: 512 * 1024 })
- *   const hit = cache.get(key)
- *   if (hit && hit.identity === versionOf(await stat(hit.file)).identity) send(hit.body)
+ *   const hit = cache.get(url)
+ *   if (hit && hit.etag === (await storage.stat(hit.key, hit.path))?.etag) send(hit.body)
  */
 export class StaticCache {
   private readonly entries = new Map<string, StaticFile>()
