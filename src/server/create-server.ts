@@ -44,7 +44,7 @@ export async function createServer(
 ): Promise<FastifyInstance> {
   // Request lines would drown the log; fastify's own warnings and errors still come through.
   const httpLogger = context.logger.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger
-  const sites = new SiteServer(context.workspaces)
+  const sites = new SiteServer(context.workspaceStorage)
   const app: FastifyInstance = Fastify({
     loggerInstance: httpLogger,
     trustProxy: true,
