@@ -4,7 +4,9 @@ import { SqliteStore } from './sqlite/sqlite-store.js'
 import type { Store } from './store.js'
 
 /** Which database holds the sessions and their events. */
-export type StoreLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string }
+export type StoreLocation =
+  | { kind: 'sqlite'; file: string }
+  | { kind: 'postgres'; url: string; poolSize?: number; caFile?: string | null }
 
 export interface OpenStoreOptions {
   /** Inspect without writing (doctor, backup verification); no schema step runs. */
@@ -26,10 +28,15 @@ export interface OpenStoreOptions {
  * @example
  *   storeLocation({ databaseUrl: null }, '/var/data/events.db') // { kind: 'sqlite', file: '/var/data/events.db' }
  */
-export function storeLocation(config: { databaseUrl?: string | null }, databaseFile: string): StoreLocation {
+export function storeLocation(
+  config: { databaseUrl?: string | null; databasePoolSize?: number; databaseCaFile?: string | null },
+  databaseFile: string,
+): StoreLocation {
   const url = config.databaseUrl?.trim()
   if (!url) return { kind: 'sqlite', file: databaseFile }
-  if (/^postgres(ql)?:\/\//i.test(url)) return { kind: 'postgres', url }
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    return { kind: 'postgres', url, poolSize: config.databasePoolSize, caFile: config.databaseCaFile ?? null }
+  }
   throw new BerthError(
     'CONFIG_INVALID',
     'DATABASE_URL must be a postgres:// or postgresql:// URL (leave it unset for the embedded SQLite database).',
@@ -49,9 +56,16 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
   switch (location.kind) {
     case 'sqlite':
       return SqliteStore.open({ file: location.file, ...options })
-    case 'postgres':
-      throw new BerthError('CONFIG_INVALID', 'This build of berth cannot use PostgreSQL yet; unset DATABASE_URL.', {
-        details: { setting: 'DATABASE_URL' },
+    case 'postgres': {
+      // Loaded on first use: an embedded (SQLite) server never loads pg.
+      const { PostgresStore } = await import('./postgres/postgres-store.js')
+      return PostgresStore.open({
+        url: location.url,
+        poolSize: location.poolSize,
+        caFile: location.caFile,
+        readonly: options.readonly,
+        onListenerError: options.onListenerError,
       })
+    }
   }
 }

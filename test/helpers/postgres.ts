@@ -1,6 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import {
+  chmodSync,
   chownSync,
   existsSync,
   mkdirSync,
@@ -16,6 +17,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js'
+import type { StoreUnderTest } from '../store/store-contract.js'
 
 /**
  * A throwaway PostgreSQL cluster for tests and benchmarks: initdb into a
@@ -31,19 +34,25 @@ import pg from 'pg'
  *
  * @example
  *   const postgres = await sharedPostgres()
- *   const url = await postgres.createDatabase() // postgres://postgres@127.0.0.1:PORT/berth_…
+ *   const url = await postgres.createDatabase() // postgres://postgres:…@127.0.0.1:PORT/berth_…
  */
 
 const run = promisify(execFile)
 
 export interface PostgresCluster {
-  /** The folder holding the data directory, the socket and the log. */
+  /** The folder holding the data directory, the socket, the TLS files and the log. */
   dir: string
   port: number
-  /** `postgres://postgres@127.0.0.1:<port>/<database>` (trust authentication, local only). */
+  /** `postgres://postgres:<password>@127.0.0.1:<port>/<database>` (password authentication over TCP). */
   url(database?: string): string
+  /** The CA that signed the server's certificate (for `localhost`, not 127.0.0.1); the server also takes plain connections. */
+  caFile: string
   /** A new, empty database; returns its URL. */
   createDatabase(): Promise<string>
+  /** Stop the server but keep its data, as an outage would (connections are closed). */
+  pause(): Promise<void>
+  /** Start it again after `pause`, on the same port. */
+  resume(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -51,6 +60,9 @@ export interface ClusterOptions {
   /** fsync and synchronous commit as a production server has them (benchmarks); off by default (tests). */
   durable?: boolean
 }
+
+/** The superuser's password in throwaway test clusters (not a secret: the cluster listens on 127.0.0.1 only). */
+export const TEST_PASSWORD = 'berth-test'
 
 /** The folder of Debian's server binaries (initdb, pg_ctl), preferring 15; null when none is installed. */
 export function postgresBinDir(): string | null {
@@ -74,6 +86,12 @@ function asClusterOwner(command: string, args: string[]): [string, string[]] {
   return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args]
 }
 
+function chownToClusterOwner(...paths: string[]): void {
+  if (process.getuid?.() !== 0) return
+  const owner = postgresIds()
+  for (const path of paths) chownSync(path, owner.uid, owner.gid)
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
@@ -85,56 +103,95 @@ async function freePort(): Promise<number> {
   })
 }
 
-/** Start a cluster in `dir` (created if needed). About a second with `--no-sync` and fsync off. */
+/** A CA and a server certificate it signed for `localhost` only, so 127.0.0.1 is a name it does not carry (EC keys: fast). */
+async function makeTlsFiles(dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true })
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
+  const at = (name: string) => join(dir, name)
+  await run('openssl', [
+    'req',
+    '-x509',
+    ...ec,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=berth test CA',
+    '-keyout',
+    at('ca.key'),
+    '-out',
+    at('ca.crt'),
+  ])
+  await run('openssl', ['req', ...ec, '-subj', '/CN=localhost', '-keyout', at('server.key'), '-out', at('server.csr')])
+  writeFileSync(at('san.ext'), 'subjectAltName=DNS:localhost\n')
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    at('server.csr'),
+    '-CA',
+    at('ca.crt'),
+    '-CAkey',
+    at('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    at('san.ext'),
+    '-out',
+    at('server.crt'),
+  ])
+  chmodSync(at('server.key'), 0o600)
+  chownToClusterOwner(dir, at('server.key'), at('server.crt'))
+}
+
+/** Start a cluster in `dir` (created if needed). About two seconds with `--no-sync` and fsync off. */
 export async function startPostgresCluster(dir?: string, options: ClusterOptions = {}): Promise<PostgresCluster> {
   const bin = postgresBinDir()
   if (bin === null) throw new Error(postgresUnavailableReason() ?? 'no PostgreSQL')
   const base = dir ?? mkdtempSync(join(tmpdir(), 'berth-pg-'))
   const data = join(base, 'data')
   const socket = join(base, 'socket')
+  const tls = join(base, 'tls')
   mkdirSync(socket, { recursive: true })
-  if (process.getuid?.() === 0) {
-    const owner = postgresIds()
-    chownSync(base, owner.uid, owner.gid)
-    chownSync(socket, owner.uid, owner.gid)
-  }
-  await run(
-    ...asClusterOwner(join(bin, 'initdb'), [
-      '-D',
-      data,
-      '-U',
-      'postgres',
-      '-A',
-      'trust',
-      '-E',
-      'UTF8',
-      '--locale=C',
-      ...(options.durable ? [] : ['--no-sync']),
-    ]),
-  )
+  const passwordFile = join(base, 'password')
+  writeFileSync(passwordFile, `${TEST_PASSWORD}\n`)
+  chownToClusterOwner(base, socket, passwordFile)
+  await Promise.all([
+    makeTlsFiles(tls),
+    run(
+      ...asClusterOwner(join(bin, 'initdb'), [
+        '-D',
+        data,
+        '-U',
+        'postgres',
+        `--pwfile=${passwordFile}`,
+        '--auth-local=trust',
+        '--auth-host=scram-sha-256',
+        '-E',
+        'UTF8',
+        // ICU's en-US, as managed servers sort text by a language's rules: berth must not depend on bytewise order.
+        '--locale-provider=icu',
+        '--icu-locale=en-US',
+        '--locale=C.UTF-8',
+        ...(options.durable ? [] : ['--no-sync']),
+      ]),
+    ),
+  ])
   const port = await freePort()
   const settings = [
     `-p ${port}`,
     `-k ${socket}`,
-    '-c listen_addresses=127.0.0.1',
+    "-c listen_addresses='127.0.0.1,::1'",
     '-c max_connections=300',
+    '-c ssl=on',
+    `-c ssl_cert_file=${join(tls, 'server.crt')}`,
+    `-c ssl_key_file=${join(tls, 'server.key')}`,
     ...(options.durable ? [] : ['-c fsync=off', '-c full_page_writes=off']),
   ]
-  await run(
-    ...asClusterOwner(join(bin, 'pg_ctl'), [
-      'start',
-      '-D',
-      data,
-      '-w',
-      '-t',
-      '60',
-      '-l',
-      join(base, 'postgres.log'),
-      '-o',
-      settings.join(' '),
-    ]),
-  )
-  return clusterHandle(base, port)
+  writeFileSync(join(base, 'server-options'), settings.join(' '))
+  const cluster = clusterHandle(base, port)
+  await cluster.resume()
+  return cluster
 }
 
 function postgresIds(): { uid: number; gid: number } {
@@ -147,11 +204,15 @@ function postgresIds(): { uid: number; gid: number } {
 }
 
 function clusterHandle(dir: string, port: number): PostgresCluster {
-  const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`
+  const url = (database = 'postgres') =>
+    `postgres://postgres:${encodeURIComponent(TEST_PASSWORD)}@127.0.0.1:${port}/${database}`
+  const pgCtl = (args: string[]) => run(...asClusterOwner(join(postgresBinDir() ?? '', 'pg_ctl'), args))
+  const data = join(dir, 'data')
   return {
     dir,
     port,
     url,
+    caFile: join(dir, 'tls', 'ca.crt'),
     async createDatabase() {
       const name = `berth_${randomBytes(6).toString('hex')}`
       const client = new pg.Client({ connectionString: url() })
@@ -162,6 +223,13 @@ function clusterHandle(dir: string, port: number): PostgresCluster {
         await client.end()
       }
       return url(name)
+    },
+    async pause() {
+      await pgCtl(['stop', '-D', data, '-m', 'fast', '-w'])
+    },
+    async resume() {
+      const options = readFileSync(join(dir, 'server-options'), 'utf8')
+      await pgCtl(['start', '-D', data, '-w', '-t', '60', '-l', join(dir, 'postgres.log'), '-o', options])
     },
     stop: () => stopPostgresCluster(dir),
   }
@@ -177,6 +245,23 @@ export async function stopPostgresCluster(dir: string): Promise<void> {
     )
   }
   rmSync(dir, { recursive: true, force: true })
+}
+
+/**
+ * Empty every table of a test database except the migration bookkeeping: a
+ * clean store in milliseconds, where CREATE DATABASE takes a few hundred.
+ */
+export async function emptyDatabase(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const tables = await client.query<{ name: string }>(
+      "SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'kysely_%'",
+    )
+    if (tables.rows.length > 0) await client.query(`TRUNCATE ${tables.rows.map((row) => row.name).join(', ')} CASCADE`)
+  } finally {
+    await client.end()
+  }
 }
 
 const READY_FILE = 'ready.json'
@@ -246,4 +331,29 @@ function ownCluster(): Promise<PostgresCluster> {
     return cluster
   })
   return own
+}
+
+/**
+ * For the backend suites (store and run-lease contracts): a store on this
+ * test file's database, created and migrated by the first call and emptied
+ * before every later one; `openAnother` opens a second instance on it.
+ */
+export function postgresStoreForTest(runDir: string | undefined): () => Promise<StoreUnderTest> {
+  let database: Promise<string> | undefined
+  const cleanDatabase = async (): Promise<string> => {
+    if (database === undefined) {
+      database = sharedPostgres(runDir).then((cluster) => cluster.createDatabase())
+      return database
+    }
+    const url = await database
+    await emptyDatabase(url)
+    return url
+  }
+  return async () => {
+    const url = await cleanDatabase()
+    return {
+      store: await PostgresStore.open({ url, poolSize: 4 }),
+      openAnother: () => PostgresStore.open({ url, poolSize: 4 }),
+    }
+  }
 }

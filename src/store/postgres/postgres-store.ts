@@ -1,0 +1,593 @@
+import { Kysely, PostgresDialect, sql } from 'kysely'
+import pg from 'pg'
+import { BerthError } from '../../core/errors.js'
+import { dbTimestamp } from '../../core/time.js'
+import { decodeSessionCursor, encodeSessionCursor } from '../cursor.js'
+import { GroupCommitter } from '../group-commit.js'
+import { LiveFeed } from '../live-feed.js'
+import { migrateToLatest, readSchemaState, type SchemaState } from '../migrations.js'
+import type { Database, EventRow } from '../schema.js'
+import type { Store } from '../store.js'
+import type {
+  AppendOptions,
+  EventListener,
+  EventPage,
+  NewEvent,
+  NewSession,
+  Page,
+  RunLease,
+  SessionListItem,
+  SessionMergeResult,
+  SessionRecord,
+  SessionStatus,
+  SessionTransfer,
+  ShareRecord,
+  StoreCounts,
+  StoredEvent,
+  Subscription,
+} from '../types.js'
+import { type PostgresSettings, postgresPoolConfig, redactDatabaseUrl } from './connection-config.js'
+import { type AppendBatch, createPostgresAppender, type PostgresAppender } from './postgres-append.js'
+import { FOREIGN_KEY_VIOLATION, mapPostgresError, pgCode, UNIQUE_VIOLATION } from './postgres-errors.js'
+import { mergeSessionPostgres } from './postgres-merge.js'
+import { clamp, firstMessageText, sessionNotFound, toEvent, toSession, toShare } from './rows.js'
+
+export interface PostgresStoreOptions extends PostgresSettings {
+  /** Inspect only (doctor): no schema step runs. */
+  readonly?: boolean
+  /** Called when a follower throws; the store itself carries on. */
+  onListenerError?: (error: unknown) => void
+  /**
+   * Called with the events of every commit of this instance, right after it
+   * is published to this instance's followers: the hook for telling other
+   * instances (LISTEN/NOTIFY). Other instances' events enter through `deliver`.
+   */
+  onCommit?: (events: readonly StoredEvent[]) => void
+}
+
+/** How the pool is doing, for doctor and /readyz. */
+export interface PoolStats {
+  /** Connections open now. */
+  total: number
+  idle: number
+  /** Requests waiting for a connection. */
+  waiting: number
+  max: number
+}
+
+const DEFAULT_EVENT_PAGE = 1000
+const MAX_EVENT_PAGE = 10_000
+const DEFAULT_SESSION_PAGE = 50
+const MAX_SESSION_PAGE = 200
+
+/**
+ * The store on PostgreSQL (`DATABASE_URL=postgres://…`), for several berth
+ * instances on one database. Answers are the same as SQLite's, byte for
+ * byte (times and payloads are stored as text; every text column sorts
+ * bytewise), which the contract suite proves (test/store/store-contract.ts).
+ * Appends go through the same group commit as on SQLite: one transaction and
+ * one multi-row INSERT per batch (postgres-append.ts).
+ *
+ * @example
+ *   const store = await PostgresStore.open({ url: process.env.DATABASE_URL, poolSize: 10 })
+ */
+export class PostgresStore implements Store {
+  readonly dialect = 'postgres' as const
+  private readonly committer: GroupCommitter<AppendBatch, StoredEvent[]>
+  private readonly feed: LiveFeed
+  private readonly appender: PostgresAppender
+  private closed = false
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly db: Kysely<Database>,
+    /** The URL without its password, for messages. */
+    readonly where: string,
+    private readonly maxConnections: number,
+    options: PostgresStoreOptions,
+  ) {
+    const reportError = options.onListenerError ?? (() => {})
+    this.feed = new LiveFeed((sessionId, after, limit) => this.readEventsAfter(sessionId, after, limit), reportError)
+    this.appender = createPostgresAppender(pool, where)
+    const onCommit = options.onCommit
+    this.committer = new GroupCommitter(
+      (batches) => {
+        if (this.closed) throw new BerthError('STORE_CLOSED', 'The store is closed.')
+        return this.appender.write(batches)
+      },
+      (batches) => {
+        const events = batches.flat()
+        this.feed.publish(events)
+        onCommit?.(events)
+      },
+      reportError,
+    )
+  }
+
+  /**
+   * Connect, prove the server usable and bring the schema up to date (all
+   * pending steps in one transaction, under an advisory lock, so instances
+   * starting together migrate once). A server that is down or refuses the
+   * credentials fails here with `DATABASE_UNAVAILABLE` naming DATABASE_URL.
+   */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const config = postgresPoolConfig(options)
+    const where = redactDatabaseUrl(options.url)
+    const pool = new pg.Pool(config)
+    // An idle pooled connection the server drops (restart, failover) must not crash the process.
+    pool.on('error', () => {})
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    try {
+      await sql`SELECT 1`.execute(db)
+      // No file backup before a schema step: managed PostgreSQL keeps its own (point-in-time recovery).
+      if (!options.readonly)
+        await migrateToLatest(db as unknown as Kysely<unknown>, 'postgres', where, async () => null)
+      return new PostgresStore(pool, db, where, config.max ?? 10, options)
+    } catch (error) {
+      await db.destroy().catch(() => undefined)
+      throw mapPostgresError(error, where)
+    }
+  }
+
+  /** Events committed by another instance, for this instance's followers (the LISTEN/NOTIFY receiver calls it). */
+  deliver(events: readonly StoredEvent[]): void {
+    this.feed.publish(events)
+  }
+
+  poolStats(): PoolStats {
+    return {
+      total: this.pool.totalCount,
+      idle: this.pool.idleCount,
+      waiting: this.pool.waitingCount,
+      max: this.maxConnections,
+    }
+  }
+
+  async createSession(input: NewSession): Promise<SessionRecord> {
+    const createdAt = input.createdAt ?? dbTimestamp()
+    await this.run(async () => {
+      try {
+        await this.db
+          .insertInto('session')
+          .values({
+            id: input.id,
+            workspace_dir: input.workspaceDir,
+            created_at: createdAt,
+            device_id: input.deviceId,
+            summary: null,
+            name: input.name ?? null,
+            status: 'idle',
+            updated_at: createdAt,
+            label: input.label ?? null,
+          })
+          .execute()
+      } catch (error) {
+        if (pgCode(error) === UNIQUE_VIOLATION) {
+          throw new BerthError(
+            'SESSION_EXISTS',
+            `A session with id ${input.id} or workspace ${input.workspaceDir} exists.`,
+            { cause: error },
+          )
+        }
+        throw error
+      }
+    })
+    return this.requireSession(input.id)
+  }
+
+  async getSession(id: string): Promise<SessionRecord | null> {
+    return this.run(async () => {
+      const row = await this.db.selectFrom('session').selectAll().where('id', '=', id).executeTakeFirst()
+      return row ? toSession(row) : null
+    })
+  }
+
+  async listSessions(
+    deviceId: string,
+    options: { limit?: number; cursor?: string | null; label?: string | null } = {},
+  ): Promise<Page<SessionListItem>> {
+    this.assertOpen()
+    const limit = clamp(options.limit ?? DEFAULT_SESSION_PAGE, 1, MAX_SESSION_PAGE)
+    let query = this.db
+      .selectFrom('session as s')
+      .selectAll('s')
+      .select((eb) =>
+        eb
+          .selectFrom('event as e')
+          .select('e.event_payload')
+          .whereRef('e.session_id', '=', 's.id')
+          .where('e.event_type', '=', 'user_message')
+          .orderBy('e.seq')
+          .limit(1)
+          .as('first_payload'),
+      )
+      .where('s.device_id', '=', deviceId)
+    if (options.label) query = query.where('s.label', '=', options.label)
+    if (options.cursor) {
+      const after = decodeSessionCursor(options.cursor)
+      query = query.where((eb) =>
+        eb.or([
+          eb('s.created_at', '<', after.createdAt),
+          eb.and([eb('s.created_at', '=', after.createdAt), eb('s.id', '<', after.id)]),
+        ]),
+      )
+    }
+    const rows = await this.run(() =>
+      query
+        .orderBy('s.created_at', 'desc')
+        .orderBy('s.id', 'desc')
+        .limit(limit + 1)
+        .execute(),
+    )
+    const items = rows.slice(0, limit).map((row) => ({
+      ...toSession(row),
+      firstMessage: firstMessageText(row.first_payload ?? null),
+    }))
+    const last = items[items.length - 1]
+    const nextCursor =
+      rows.length > limit && last ? encodeSessionCursor({ createdAt: last.createdAt ?? '', id: last.id }) : null
+    return { items, nextCursor }
+  }
+
+  async renameSession(id: string, name: string): Promise<SessionRecord> {
+    return this.updateSession(id, { name })
+  }
+
+  async setSummary(id: string, summary: string): Promise<SessionRecord> {
+    return this.updateSession(id, { summary })
+  }
+
+  async setStatus(id: string, status: SessionStatus, runOwner?: string): Promise<void> {
+    await this.updateSession(id, { status, run_owner: status === 'running' ? (runOwner ?? null) : null })
+  }
+
+  async listSessionsWithStatus(status: SessionStatus): Promise<SessionRecord[]> {
+    return this.run(async () => {
+      const rows = await this.db.selectFrom('session').selectAll().where('status', '=', status).execute()
+      return rows.map(toSession)
+    })
+  }
+
+  async deleteSession(id: string): Promise<{ eventsDeleted: number }> {
+    this.assertOpen()
+    await this.committer.drain()
+    return this.run(() =>
+      this.db.transaction().execute(async (trx) => {
+        // The session row is locked first, as appends lock it: none is half-way while its events go.
+        const locked = await trx.selectFrom('session').select('id').where('id', '=', id).forUpdate().executeTakeFirst()
+        if (locked === undefined) throw sessionNotFound(id)
+        const events = await trx.deleteFrom('event').where('session_id', '=', id).executeTakeFirst()
+        await trx.deleteFrom('session').where('id', '=', id).execute()
+        this.appender.forget(id)
+        return { eventsDeleted: Number(events.numDeletedRows) }
+      }),
+    )
+  }
+
+  async append(sessionId: string, event: NewEvent, options?: AppendOptions): Promise<StoredEvent> {
+    const [stored] = await this.appendMany(sessionId, [event], options)
+    return stored as StoredEvent
+  }
+
+  async appendMany(sessionId: string, events: NewEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
+    this.assertOpen()
+    if (events.length === 0) return []
+    return this.committer.submit({
+      sessionId,
+      events,
+      ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
+    })
+  }
+
+  /**
+   * One conditional UPDATE: of two instances claiming at once, the second
+   * waits for the first's row lock, then finds the lease live and changes
+   * nothing.
+   */
+  async claimRun(sessionId: string, owner: string, ttlMs: number): Promise<RunLease | null> {
+    const now = Date.now()
+    const row = await this.run(async () => {
+      const result = await sql<{ run_epoch: string }>`
+        UPDATE session SET status = 'running', run_owner = ${owner}, run_epoch = run_epoch + 1,
+          lease_expires_at = ${now + ttlMs}, updated_at = ${dbTimestamp()}
+        WHERE id = ${sessionId} AND (status <> 'running' OR lease_expires_at IS NULL OR lease_expires_at < ${now})
+        RETURNING run_epoch`.execute(this.db)
+      return result.rows[0]
+    })
+    if (row) return { sessionId, owner, epoch: Number(row.run_epoch), expiresAt: now + ttlMs }
+    if (!(await this.getSession(sessionId))) throw sessionNotFound(sessionId)
+    return null
+  }
+
+  async renewRun(lease: RunLease, ttlMs: number): Promise<boolean> {
+    return this.run(async () => {
+      const result = await this.db
+        .updateTable('session')
+        .set({ lease_expires_at: Date.now() + ttlMs })
+        .where('id', '=', lease.sessionId)
+        .where('run_epoch', '=', lease.epoch)
+        .where('status', '=', 'running')
+        .executeTakeFirst()
+      return result.numUpdatedRows === 1n
+    })
+  }
+
+  async endRun(lease: RunLease, status: Exclude<SessionStatus, 'running'>): Promise<boolean> {
+    return this.run(async () => {
+      const result = await this.db
+        .updateTable('session')
+        .set({ status, run_owner: null, lease_expires_at: null, updated_at: dbTimestamp() })
+        .where('id', '=', lease.sessionId)
+        .where('run_epoch', '=', lease.epoch)
+        .executeTakeFirst()
+      return result.numUpdatedRows === 1n
+    })
+  }
+
+  async lapsedRuns(nowMs: number = Date.now()): Promise<RunLease[]> {
+    return this.run(async () => {
+      const rows = await this.db
+        .selectFrom('session')
+        .select(['id', 'run_owner', 'run_epoch', 'lease_expires_at'])
+        .where('status', '=', 'running')
+        .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', nowMs)]))
+        .orderBy('id')
+        .execute()
+      return rows.map((row) => ({
+        sessionId: row.id,
+        owner: row.run_owner ?? '',
+        epoch: Number(row.run_epoch),
+        expiresAt: Number(row.lease_expires_at ?? 0),
+      }))
+    })
+  }
+
+  async readEvents(sessionId: string, options: { after?: number; limit?: number } = {}): Promise<EventPage> {
+    this.assertOpen()
+    const limit = clamp(options.limit ?? DEFAULT_EVENT_PAGE, 1, MAX_EVENT_PAGE)
+    const events = await this.readEventsAfter(sessionId, options.after ?? 0, limit + 1)
+    const page = events.slice(0, limit)
+    const last = page[page.length - 1]
+    return { events: page, nextAfter: events.length > limit && last ? last.seq : null }
+  }
+
+  follow(sessionId: string, after: number, listener: EventListener, onError?: (error: unknown) => void): Subscription {
+    this.assertOpen()
+    return this.feed.follow(sessionId, after, listener, onError)
+  }
+
+  async countEvents(sessionId: string): Promise<number> {
+    return this.run(async () => {
+      const row = await this.db
+        .selectFrom('event')
+        .select(sql<string>`count(*)`.as('n'))
+        .where('session_id', '=', sessionId)
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
+    })
+  }
+
+  async existingEventIds(ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>()
+    if (ids.length === 0) return found
+    await this.run(async () => {
+      // One array parameter, whatever the number of ids (no bound-parameter cap as on SQLite).
+      const rows = await sql<{ id: string }>`SELECT id FROM event WHERE id = ANY(${[...ids]}::text[])`.execute(this.db)
+      for (const row of rows.rows) found.add(row.id)
+    })
+    return found
+  }
+
+  async createShare(input: {
+    token: string
+    sessionId: string
+    expiresAt: string | null
+    createdBy: string | null
+  }): Promise<ShareRecord> {
+    const row = {
+      token: input.token,
+      session_id: input.sessionId,
+      created_at: dbTimestamp(),
+      expires_at: input.expiresAt,
+      revoked_at: null,
+      created_by: input.createdBy,
+    }
+    await this.run(async () => {
+      try {
+        await this.db.insertInto('share_link').values(row).execute()
+      } catch (error) {
+        if (pgCode(error) === FOREIGN_KEY_VIOLATION) throw sessionNotFound(input.sessionId)
+        throw error
+      }
+    })
+    return toShare(row)
+  }
+
+  async getShare(token: string): Promise<ShareRecord | null> {
+    return this.run(async () => {
+      const row = await this.db.selectFrom('share_link').selectAll().where('token', '=', token).executeTakeFirst()
+      return row ? toShare(row) : null
+    })
+  }
+
+  async listShares(sessionId: string): Promise<ShareRecord[]> {
+    return this.run(async () => {
+      const rows = await this.db
+        .selectFrom('share_link')
+        .selectAll()
+        .where('session_id', '=', sessionId)
+        .orderBy('created_at', 'desc')
+        .execute()
+      return rows.map(toShare)
+    })
+  }
+
+  async revokeShare(token: string): Promise<ShareRecord | null> {
+    await this.run(() =>
+      this.db
+        .updateTable('share_link')
+        .set({ revoked_at: dbTimestamp() })
+        .where('token', '=', token)
+        .where('revoked_at', 'is', null)
+        .execute(),
+    )
+    return this.getShare(token)
+  }
+
+  async counts(): Promise<StoreCounts> {
+    return this.run(async () => {
+      const row = await sql<{ sessions: string; events: string }>`
+        SELECT (SELECT count(*) FROM session) AS sessions, (SELECT count(*) FROM event) AS events`.execute(this.db)
+      return { sessions: Number(row.rows[0]?.sessions ?? 0), events: Number(row.rows[0]?.events ?? 0) }
+    })
+  }
+
+  /**
+   * PostgreSQL checks its pages itself; what can be left broken is an index
+   * (a failed concurrent build leaves it invalid). One line per invalid index
+   * of berth's tables, else `['ok']`.
+   */
+  async checkIntegrity(): Promise<string[]> {
+    return this.run(async () => {
+      const rows = await sql<{ index: string; table: string }>`
+        SELECT i.relname AS index, t.relname AS table FROM pg_index x
+        JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+        WHERE t.relname IN ('session', 'event', 'share_link') AND NOT (x.indisvalid AND x.indisready)`.execute(this.db)
+      return rows.rows.length === 0
+        ? ['ok']
+        : rows.rows.map((row) => `index ${row.index} on ${row.table} is invalid; rebuild it with REINDEX`)
+    })
+  }
+
+  async sessionRefs(): Promise<{ id: string; workspaceDir: string }[]> {
+    return this.run(async () => {
+      const rows = await this.db.selectFrom('session').select(['id', 'workspace_dir']).execute()
+      return rows.map((row) => ({ id: row.id, workspaceDir: row.workspace_dir }))
+    })
+  }
+
+  async scanSessions(options: { after?: string | null; limit?: number } = {}): Promise<SessionRecord[]> {
+    return this.run(async () => {
+      let query = this.db.selectFrom('session').selectAll()
+      if (options.after) query = query.where('id', '>', options.after)
+      const rows = await query
+        .orderBy('id')
+        .limit(clamp(options.limit ?? MAX_SESSION_PAGE, 1, MAX_EVENT_PAGE))
+        .execute()
+      return rows.map(toSession)
+    })
+  }
+
+  async sessionsUpdatedBefore(before: string): Promise<SessionRecord[]> {
+    return this.run(async () => {
+      const rows = await this.db
+        .selectFrom('session')
+        .selectAll()
+        .where(sql<string>`coalesce(updated_at, created_at)`, '<', before)
+        .orderBy(sql`coalesce(updated_at, created_at)`)
+        .orderBy('id')
+        .execute()
+      return rows.map(toSession)
+    })
+  }
+
+  async mergeSession(input: SessionTransfer, options: { dryRun?: boolean } = {}): Promise<SessionMergeResult> {
+    this.assertOpen()
+    await this.committer.drain()
+    return mergeSessionPostgres(this.pool, this.where, input, options.dryRun ?? false)
+  }
+
+  async setWorkspaceDir(id: string, workspaceDir: string): Promise<void> {
+    await this.run(async () => {
+      try {
+        const result = await this.db
+          .updateTable('session')
+          .set({ workspace_dir: workspaceDir })
+          .where('id', '=', id)
+          .executeTakeFirst()
+        if (result.numUpdatedRows === 0n) throw sessionNotFound(id)
+      } catch (error) {
+        if (pgCode(error) === UNIQUE_VIOLATION) {
+          throw new BerthError('SESSION_EXISTS', `Another session already uses the folder ${workspaceDir}.`, {
+            cause: error,
+            details: { sessionId: id, workspaceDir },
+          })
+        }
+        throw error
+      }
+    })
+  }
+
+  async schemaState(): Promise<SchemaState> {
+    return this.run(() => readSchemaState(this.db as unknown as Kysely<unknown>))
+  }
+
+  /** A write transaction on the server right now: refused by a read-only replica or a standby. */
+  async ping(): Promise<void> {
+    await this.run(async () => {
+      await this.db.transaction().execute(async (trx) => {
+        const row = await sql<{
+          read_only: string
+        }>`SELECT current_setting('transaction_read_only') AS read_only`.execute(trx)
+        if (row.rows[0]?.read_only === 'on') {
+          throw new BerthError(
+            'DATABASE_UNAVAILABLE',
+            `PostgreSQL at ${this.where} (DATABASE_URL) accepts no writes: it is a read-only replica or a standby.`,
+            { details: { setting: 'DATABASE_URL', database: this.where } },
+          )
+        }
+      })
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    await this.committer.drain()
+    this.closed = true
+    await this.db.destroy()
+  }
+
+  private async readEventsAfter(sessionId: string, after: number, limit: number): Promise<StoredEvent[]> {
+    return this.run(async () => {
+      const rows = await sql<EventRow>`
+        SELECT id, session_id, seq, timestamp, event_type, event_payload FROM event
+        WHERE session_id = ${sessionId} AND seq > ${after} ORDER BY seq LIMIT ${limit}`.execute(this.db)
+      return rows.rows.map(toEvent)
+    })
+  }
+
+  private async updateSession(
+    id: string,
+    changes: { name?: string; summary?: string; status?: SessionStatus; run_owner?: string | null },
+  ): Promise<SessionRecord> {
+    await this.run(async () => {
+      const result = await this.db
+        .updateTable('session')
+        .set({ ...changes, updated_at: dbTimestamp() })
+        .where('id', '=', id)
+        .executeTakeFirst()
+      if (result.numUpdatedRows === 0n) throw sessionNotFound(id)
+    })
+    return this.requireSession(id)
+  }
+
+  private async requireSession(id: string): Promise<SessionRecord> {
+    const session = await this.getSession(id)
+    if (!session) throw sessionNotFound(id)
+    return session
+  }
+
+  /** Every query: refused once closed; server failures become DATABASE_UNAVAILABLE. */
+  private async run<T>(query: () => Promise<T>): Promise<T> {
+    this.assertOpen()
+    try {
+      return await query()
+    } catch (error) {
+      throw mapPostgresError(error, this.where)
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new BerthError('STORE_CLOSED', 'The store is closed.')
+  }
+}
