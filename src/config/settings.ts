@@ -77,6 +77,33 @@ export const SETTINGS = {
     description:
       'Data root. Unset: RAILWAY_VOLUME_MOUNT_PATH, then /var/data when it exists, else the current directory.',
   } satisfies SettingSpec<string | undefined>,
+  databaseUrl: {
+    env: ['DATABASE_URL'],
+    schema: z
+      .string()
+      .trim()
+      .regex(/^postgres(ql)?:\/\//i, 'write postgres://user:password@host:5432/database')
+      .optional(),
+    default: undefined,
+    description:
+      'PostgreSQL for sessions and events, shared by several instances (postgres://user:password@host:5432/db; ' +
+      'add ?sslmode=require or verify-full for TLS). Unset: the embedded SQLite file <data root>/events.db.',
+  } satisfies SettingSpec<string | undefined>,
+  databasePoolSize: {
+    env: ['BERTH_DATABASE_POOL_SIZE'],
+    schema: z.coerce.number().int().min(1).max(1000),
+    default: 10,
+    description:
+      "Connections each instance keeps at most to DATABASE_URL; instances times this must stay below the server's max_connections.",
+  } satisfies SettingSpec<number>,
+  databaseCaFile: {
+    env: ['BERTH_DATABASE_CA_FILE', 'PGSSLROOTCERT'],
+    schema: z.string().trim().min(1).optional(),
+    default: undefined,
+    description:
+      "PEM file of the CA that signed the PostgreSQL server's certificate (a provider's own CA, e.g. Supabase's); " +
+      'with it sslmode=require also checks the chain. Unset: the system CAs.',
+  } satisfies SettingSpec<string | undefined>,
   host: {
     flag: 'host',
     env: ['BERTH_HOST', 'HOST'],
