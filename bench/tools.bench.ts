@@ -22,8 +22,9 @@
  * editor: str_replace_editor on a file just under its 16 MiB edit limit,
  * with LF and with CRLF line endings: view (whole, then capped like every
  * tool output), view_range, str_replace and insert in the middle, and undo.
- * Medians, the longest event-loop stall, and how much the heap and RSS grew
- * over the section.
+ * Medians of wall time (and of CPU time, steadier on a busy machine), the
+ * longest event-loop stall, and what each call allocated (heap and buffers,
+ * garbage included: an upper bound of its peak).
  *
  *   npm run bench:tools        (BENCH_ROUNDS=3, BENCH_SECTIONS=documents,browser to pick sections)
  */
@@ -33,6 +34,8 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { pino } from 'pino'
 import { BrowserPool } from '../src/tools/browser/browser-pool.js'
 import { createBrowserTools } from '../src/tools/browser/browser-tools.js'
@@ -177,9 +180,13 @@ async function editorSection(): Promise<void> {
   const root = await mkdtemp(path.join(tmpdir(), 'berth-bench-editor-'))
   const context = await benchContext(root)
   const editor = createStrReplaceEditorTool()
-  const heapBefore = process.memoryUsage().heapUsed
-  let rssPeak = process.memoryUsage().rss
-  const rssBefore = rssPeak
+  // A collector to call between calls, so each call's allocation is measured from a clean heap.
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  const allocated = () => {
+    const m = process.memoryUsage()
+    return m.heapUsed + m.external
+  }
   try {
     for (const [label, eol] of [
       ['LF  ', '\n'],
@@ -206,39 +213,43 @@ async function editorSection(): Promise<void> {
         ['insert (middle)', { command: 'insert', path: file, insert_line: middle, new_str: 'inserted' }, undo],
       ]
       for (const [name, input, then] of calls) {
-        const rows = new Map<string, { times: number[]; stalls: number[] }>()
+        const rows = new Map<string, { times: number[]; cpu: number[]; stalls: number[]; mib: number[] }>()
         const timed = async (row: string, call: Record<string, unknown>): Promise<void> => {
+          gc()
+          const before = allocated()
           const loop = monitorEventLoopDelay({ resolution: 10 })
           loop.enable()
+          const cpuStart = process.cpuUsage()
           const started = performance.now()
           const result = await runTool(editor, call, context)
           const ms = performance.now() - started
+          const cpu = process.cpuUsage(cpuStart)
+          // Garbage included: what the call allocated, an upper bound of the memory it needed at its peak.
+          const mib = (allocated() - before) / 1024 / 1024
           if (result.isError) throw new Error(`${row} failed: ${result.output}`)
           // Let the histogram's timer run once more: a stall that lasted to the end is only recorded then.
           await new Promise((resolve) => setTimeout(resolve, 25))
           loop.disable()
-          const entry = rows.get(row) ?? { times: [], stalls: [] }
+          const entry = rows.get(row) ?? { times: [], cpu: [], stalls: [], mib: [] }
           entry.times.push(ms)
+          entry.cpu.push((cpu.user + cpu.system) / 1000)
           entry.stalls.push(loop.max / 1e6)
+          entry.mib.push(mib)
           rows.set(row, entry)
-          rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
         }
         for (let round = 0; round < ROUNDS; round++) {
           await timed(name, input)
           if (then !== null) await timed(`  then undo_edit`, then)
         }
-        for (const [row, { times, stalls }] of rows) {
+        for (const [row, { times, cpu, stalls, mib }] of rows) {
           console.log(
-            `${label} ${fmt(mb)} MB ${count} lines  ${row.padEnd(22)} ${fmt(median(times), 0).padStart(5)} ms  ` +
-              `longest event-loop stall ${fmt(median(stalls), 0)} ms`,
+            `${label} ${fmt(mb)} MB ${count} lines  ${row.padEnd(22)} ${fmt(median(times), 0).padStart(5)} ms ` +
+              `(cpu ${fmt(median(cpu), 0).padStart(5)} ms)  longest event-loop stall ${fmt(median(stalls), 0).padStart(5)} ms  ` +
+              `allocated ${fmt(median(mib), 0).padStart(4)} MiB`,
           )
         }
       }
     }
-    console.log(
-      `heap grew ${fmt((process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024, 0)} MiB (undo history holds old versions), ` +
-        `RSS peak +${fmt((rssPeak - rssBefore) / 1024 / 1024, 0)} MiB`,
-    )
   } finally {
     await (context.resources as DisposableSessionResources).dispose()
     await rm(root, { recursive: true, force: true })

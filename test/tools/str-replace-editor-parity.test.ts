@@ -194,10 +194,10 @@ describe('str_replace_editor symlinks', () => {
   it('keeps the permission bits of the edited file (a script stays executable)', async () => {
     context = await makeToolContext()
     await put('run.sh', '#!/bin/sh\necho hi\n')
-    await chmod(abs('run.sh'), 0o754)
+    await chmod(abs('run.sh'), 0o770)
     await run({ command: 'str_replace', path: 'run.sh', old_str: 'hi', new_str: 'there' })
     expect(await bytes('run.sh')).toBe('#!/bin/sh\necho there\n')
-    expect((await stat(abs('run.sh'))).mode & 0o7777).toBe(0o754)
+    expect((await stat(abs('run.sh'))).mode & 0o7777).toBe(0o770)
   })
 })
 
