@@ -118,20 +118,20 @@ async function seedSession(root: string): Promise<void> {
         'call_image',
         'generate_image_from_text',
         { prompt: 'a cat', output_filename: 'media/cat.png' },
-        `Generated image saved to media/cat.png\nURL: ${url('media/cat.png')}`,
+        `Generated an image from the prompt. Saved to media/cat.png (image/png, 70 B). URL: ${url('media/cat.png')}`,
         { images: [{ path: 'media/cat.png', media_type: 'image/png' }] },
       ),
       ...call(
         'call_audio',
         'generate_audio_response',
         { text: 'Hello there', output_filename: 'media/hello.wav' },
-        `Generated audio saved to media/hello.wav\nURL: ${url('media/hello.wav')}`,
+        `Generated speech with the voice alloy. Saved to media/hello.wav (audio/wav, 7.9 KB). URL: ${url('media/hello.wav')}`,
       ),
       ...call(
         'call_video',
         'generate_video_from_text',
         { prompt: 'colours', output_filename: 'media/clip.webm' },
-        `Generated video saved to media/clip.webm\nURL: ${url('media/clip.webm')}`,
+        `Generated a video from the prompt. Saved to media/clip.webm (video/webm, 1.6 KB). URL: ${url('media/clip.webm')}`,
       ),
       // Any tool naming a workspace image by URL gets it shown; a file that is gone says so.
       ...call(
