@@ -1,4 +1,6 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
@@ -26,6 +28,9 @@ let t: TestServer
 let browser: Browser
 let wav: Buffer
 let webm: Buffer
+/** A local speech service (OpenAI's `/v1/audio/speech`) answering with `wav`, for the end-to-end run. */
+let speech: http.Server
+const speechRequests: Record<string, unknown>[] = []
 
 /** A real 16-bit mono PCM WAV: half a second of a 440 Hz tone. */
 function toneWav(seconds = 0.5, rate = 8000): Buffer {
@@ -161,13 +166,26 @@ beforeAll(async () => {
   wav = toneWav()
   webm = await recordedWebm()
   await seedSession(root)
-  t = await startTestServer(root)
+  speech = http.createServer((request, response) => {
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      speechRequests.push({ path: request.url, ...JSON.parse(Buffer.concat(chunks).toString() || '{}') })
+      response.writeHead(200, { 'content-type': 'audio/wav' }).end(wav)
+    })
+  })
+  await new Promise<void>((resolve) => speech.listen(0, '127.0.0.1', resolve))
+  const speechUrl = `http://127.0.0.1:${(speech.address() as AddressInfo).port}/v1`
+  t = await startTestServer(root, {
+    env: { BERTH_SPEECH_BASE_URL: speechUrl, BERTH_SPEECH_API_KEY: 'test-speech-key', BERTH_SPEECH_PROVIDER: 'openai' },
+  })
 }, 60_000)
 
 afterAll(async () => {
   await browser?.close()
   await t?.stop()
   if (t) await rm(t.root, { recursive: true, force: true })
+  await new Promise((resolve) => speech?.close(resolve))
 })
 
 async function ownerContext(): Promise<BrowserContext> {
@@ -286,6 +304,38 @@ describe('generated media in the web UI (real chromium)', () => {
     await checkFilesPanel(page)
     await screenshot(page, 'media-shared')
     await viewer.close()
+  })
+
+  it('end to end: the agent calls generate_audio_response, the bytes land in the workspace, the card plays them', async () => {
+    t.llm.enqueue(
+      {
+        toolCalls: [
+          {
+            id: 'call_speak',
+            name: 'generate_audio_response',
+            arguments: { text: 'Hello from berth', output_filename: 'spoken/hello.wav' },
+          },
+        ],
+      },
+      { text: 'Done speaking.' },
+    )
+    const owner = await ownerContext()
+    const page = await owner.newPage()
+    await page.goto(`${t.server.url}/`)
+    await page.getByRole('textbox', { name: 'Message', exact: true }).fill('Say hello')
+    await page.getByRole('textbox', { name: 'Message', exact: true }).press('Enter')
+    await page.getByText('Done speaking.').waitFor({ timeout: 20_000 })
+    expect(speechRequests.at(-1)).toMatchObject({ path: '/v1/audio/speech', input: 'Hello from berth' })
+
+    const sessionId = page.url().split('/').pop() ?? ''
+    const saved = await readFile(join(dataPaths(t.root).workspaces, sessionId, 'spoken', 'hello.wav'))
+    expect(saved.equals(wav)).toBe(true)
+    const card = page.locator('.tool-card[data-tool="generate_audio_response"]')
+    expect(await card.getAttribute('data-status')).toBe('done')
+    const audio = await loadedMedia(card.locator('.media-preview[data-path="spoken/hello.wav"] audio'))
+    expect(audio.error).toBeNull()
+    expect(audio.readyState).toBeGreaterThanOrEqual(1)
+    await owner.close()
   })
 
   it('a deployed site embeds an image, audio and video by relative URL', async () => {
