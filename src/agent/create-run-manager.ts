@@ -4,6 +4,7 @@ import type { Logger } from '../logging/logger.js'
 import type { Store } from '../store/store.js'
 import type { ShellSandbox } from '../tools/bash/sandbox.js'
 import { createToolset, selectToolset } from '../tools/toolset.js'
+import type { WorkspaceStorage } from '../workspace/workspace-storage.js'
 import type { Workspaces } from '../workspace/workspaces.js'
 import { createContextManager } from './context/create-context-manager.js'
 import { AgentRunManager, type AgentRunManagerOptions } from './run-manager.js'
@@ -25,22 +26,32 @@ import { AgentRunManager, type AgentRunManagerOptions } from './run-manager.js'
  *   await runs.shutdown()
  */
 export function createRunManager(
-  runtime: { config: BerthConfig; store: Store; workspaces: Workspaces; logger: Logger; sandbox: ShellSandbox },
+  runtime: {
+    config: BerthConfig
+    store: Store
+    workspaces: Workspaces
+    /** Where workspace files live; the local storage of `workspaces` when not given. */
+    workspaceStorage?: WorkspaceStorage
+    logger: Logger
+    sandbox: ShellSandbox
+  },
   overrides: Partial<AgentRunManagerOptions> = {},
 ): AgentRunManager {
   const { config, logger } = runtime
+  const workspaceStorage = runtime.workspaceStorage ?? runtime.workspaces.storage
   const tools = createToolset(config, { sandbox: runtime.sandbox, logger })
   // Fixed lists, so the run manager's per-list cache of tool specs holds.
   const toolsets = { default: tools, gaia: selectToolset(tools, 'gaia') }
   const contextManager = createContextManager({
     kind: config.contextManager,
     tokenBudget: config.contextTokens,
-    workspaces: runtime.workspaces,
+    storage: workspaceStorage,
     logger: logger.child({ part: 'context' }),
   })
   return new AgentRunManager({
     store: runtime.store,
     workspaces: runtime.workspaces,
+    workspaceStorage,
     logger,
     config,
     createProvider: (choice) => createLlm(config, { ...choice, logger: logger.child({ part: 'llm' }) }),

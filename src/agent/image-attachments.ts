@@ -1,9 +1,7 @@
-import { open } from 'node:fs/promises'
 import { isBerthError } from '../core/errors.js'
 import type { LlmImage, LlmMessage } from '../llm/types.js'
-import { checkImage, MAX_IMAGE_BYTES } from '../tools/image-check.js'
-import { resolveInside } from '../workspace/containment.js'
-import { isGone } from '../workspace/fs-errors.js'
+import { imageTypeOf, MAX_IMAGE_BYTES } from '../tools/image-check.js'
+import type { WorkspaceKey, WorkspaceStorage } from '../workspace/workspace-storage.js'
 
 /** Images per model request, newest kept: each costs input tokens on every later call. */
 export const MAX_IMAGES_PER_REQUEST = 10
@@ -15,20 +13,23 @@ type Loaded = { image: LlmImage } | { note: string } | null
  * Turns the image files of the history into images on the model request:
  * those a user attached to their messages (`user_message` `files`), as the
  * reference agent does, and those tools returned (`tool_result` `images`, e.g.
- * `display_image`). Files are read through the workspace's one door
- * (`resolveInside`), recognised by their first bytes, and read once per run
+ * `display_image`). Files are read through the workspace storage (whose
+ * paths pass the one door), recognised by their first bytes, and read once per run
  * (a tool's image once per call). An image that cannot be sent (too big,
  * gone, outside the workspace) gets a one-line note in the message instead,
  * so the model knows it exists.
  *
  * @example
- *   const images = new ImageAttachments(workspaceDir)
+ *   const images = new ImageAttachments(storage, key)
  *   const request = await images.attach(history.messages(), (message) => history.attachedFiles(message))
  */
 export class ImageAttachments {
   private readonly loaded = new Map<string, Promise<Loaded>>()
 
-  constructor(private readonly workspaceDir: string) {}
+  constructor(
+    private readonly storage: WorkspaceStorage,
+    private readonly key: WorkspaceKey,
+  ) {}
 
   /** The messages with their images attached (the newest MAX_IMAGES_PER_REQUEST); other messages unchanged. */
   async attach(messages: LlmMessage[], filesOf: (message: LlmMessage) => readonly string[]): Promise<LlmMessage[]> {
@@ -77,29 +78,43 @@ export class ImageAttachments {
   private async read(file: string, fromTool: boolean): Promise<Loaded> {
     // Upload responses carry the path with a leading slash (`/uploaded_files/a.png`); it is still workspace-relative.
     const relative = file.replace(/^\/+/, '')
-    let handle: Awaited<ReturnType<typeof open>>
+    const gone: Loaded = fromTool || isImageName(file) ? { note: `(${file} is no longer in the workspace)` } : null
+    const notImage: Loaded = fromTool ? { note: `(${file} is not shown: it is no longer an image file)` } : null
+    let bytes: Buffer
+    let size: number
     try {
-      handle = await open(await resolveInside(this.workspaceDir, relative), 'r')
+      const found = await this.storage.stat(this.key, relative)
+      if (found === null) return gone
+      if (found.type === 'directory') return notImage
+      const { entry, body } = await this.storage.read(this.key, relative)
+      size = entry.size
+      // Over the limit only the first bytes are wanted: enough to say whether it is an image at all.
+      bytes = await collect(body, size > MAX_IMAGE_BYTES ? HEAD_BYTES : size)
     } catch (error) {
-      if (isGone(error)) {
-        return fromTool || isImageName(file) ? { note: `(${file} is no longer in the workspace)` } : null
-      }
+      if (isBerthError(error, 'FILE_NOT_FOUND')) return gone
       // An attachment never fails the run: the model is told, and the run goes on.
       return { note: `(${file} is not shown: ${isBerthError(error) ? error.message : describeFsError(error)})` }
     }
-    try {
-      const check = await checkImage(handle)
-      if (check.kind === 'not-a-file' || check.kind === 'not-an-image') {
-        return fromTool ? { note: `(${file} is not shown: it is no longer an image file)` } : null
-      }
-      if (check.kind === 'too-big') return tooBig(file, check.size)
-      const bytes = await handle.readFile()
-      if (bytes.length > MAX_IMAGE_BYTES) return tooBig(file, bytes.length)
-      return { image: { mediaType: check.mediaType, base64: bytes.toString('base64') } }
-    } finally {
-      await handle.close()
-    }
+    const mediaType = imageTypeOf(bytes)
+    if (mediaType === undefined) return notImage
+    if (size > MAX_IMAGE_BYTES || bytes.length > MAX_IMAGE_BYTES) return tooBig(file, Math.max(size, bytes.length))
+    return { image: { mediaType, base64: bytes.toString('base64') } }
   }
+}
+
+const HEAD_BYTES = 16
+
+/** Up to `limit` bytes of a stream, which is then closed. */
+async function collect(body: AsyncIterable<unknown> & { destroy(): void }, limit: number): Promise<Buffer> {
+  const parts: Buffer[] = []
+  let total = 0
+  for await (const chunk of body) {
+    parts.push(chunk as Buffer)
+    total += (chunk as Buffer).length
+    if (total >= limit) break
+  }
+  body.destroy()
+  return Buffer.concat(parts).subarray(0, limit)
 }
 
 function tooBig(file: string, bytes: number): Loaded {

@@ -101,7 +101,7 @@ describe('token estimation and turns', () => {
 
 describe('standard context manager', () => {
   it('changes nothing under budget', async () => {
-    const manager = createContextManager({ kind: 'standard', tokenBudget: 1_000_000, workspaces: null as never })
+    const manager = createContextManager({ kind: 'standard', tokenBudget: 1_000_000, storage: null as never })
     const input = history()
     const output = await manager.apply(input, 'any')
     expect(output).toEqual(input)
@@ -109,7 +109,7 @@ describe('standard context manager', () => {
   })
 
   it('over budget, drops old outputs and long old inputs, keeping the last three turns whole', async () => {
-    const manager = createContextManager({ kind: 'standard', tokenBudget: 1000, workspaces: null as never })
+    const manager = createContextManager({ kind: 'standard', tokenBudget: 1000, storage: null as never })
     const input = history()
     const snapshot = structuredClone(input)
     const output = await manager.apply(input, 'any')
@@ -134,7 +134,7 @@ describe('standard context manager', () => {
 describe('file-based context manager', () => {
   it('saves large old outputs once to agent_memory and leaves pointers', async () => {
     const { workspaces, sessionId, dir } = await workspacesWithSession()
-    const manager = createContextManager({ kind: 'file-based', tokenBudget: 1000, workspaces })
+    const manager = createContextManager({ kind: 'file-based', tokenBudget: 1000, storage: workspaces.storage })
     const input = history()
     const output = await manager.apply(input, sessionId)
 
@@ -158,7 +158,7 @@ describe('file-based context manager', () => {
 
   it('is idempotent and deterministic: same input, same files, same output', async () => {
     const { workspaces, sessionId, dir } = await workspacesWithSession()
-    const manager = createContextManager({ kind: 'file-based', tokenBudget: 1000, workspaces })
+    const manager = createContextManager({ kind: 'file-based', tokenBudget: 1000, storage: workspaces.storage })
     const first = await manager.apply(history(), sessionId)
     const memory = path.join(dir, 'agent_memory')
     const files = (await readdir(memory)).sort()
@@ -172,14 +172,14 @@ describe('file-based context manager', () => {
     expect(await manager.apply(first, sessionId)).toEqual(first)
     // Another session with the same history gets the same names.
     const other = await workspacesWithSession()
-    const elsewhere = createContextManager({ kind: 'file-based', tokenBudget: 1000, workspaces: other.workspaces })
+    const elsewhere = createContextManager({ kind: 'file-based', tokenBudget: 1000, storage: other.workspaces.storage })
     expect(await elsewhere.apply(history(), other.sessionId)).toEqual(first)
   })
 
   it('changes nothing under budget and leaves small old outputs alone', async () => {
     const { workspaces, sessionId, dir } = await workspacesWithSession()
     const input = history()
-    const roomy = createContextManager({ kind: 'file-based', tokenBudget: 1_000_000, workspaces })
+    const roomy = createContextManager({ kind: 'file-based', tokenBudget: 1_000_000, storage: workspaces.storage })
     expect(await roomy.apply(input, sessionId)).toEqual(input)
     expect(await readdir(path.join(dir, 'agent_memory'))).toEqual([])
 
@@ -191,7 +191,7 @@ describe('file-based context manager', () => {
       { role: 'user', content: 'thanks' },
       { role: 'assistant', text: 'bye', toolCalls: [] },
     ]
-    const tight = createContextManager({ kind: 'file-based', tokenBudget: 100, workspaces })
+    const tight = createContextManager({ kind: 'file-based', tokenBudget: 100, storage: workspaces.storage })
     expect(await tight.apply(small, sessionId)).toEqual(small)
   })
 
@@ -200,7 +200,7 @@ describe('file-based context manager', () => {
     const workspaces = new Workspaces({ root, quotaBytes: 100 })
     const sessionId = randomUUID()
     await workspaces.create(sessionId)
-    const manager = createContextManager({ kind: 'file-based', tokenBudget: 1000, workspaces })
+    const manager = createContextManager({ kind: 'file-based', tokenBudget: 1000, storage: workspaces.storage })
     const output = await manager.apply(history(), sessionId)
     expect(output[2]).toMatchObject({ content: TRUNCATED_TOOL_OUTPUT_MSG })
     expect(await readdir(path.join(root, sessionId, 'agent_memory'))).toEqual([])

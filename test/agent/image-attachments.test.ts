@@ -1,10 +1,11 @@
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { HistoryBuilder } from '../../src/agent/history.js'
 import { ImageAttachments, MAX_IMAGES_PER_REQUEST } from '../../src/agent/image-attachments.js'
 import type { LlmMessage } from '../../src/llm/types.js'
 import { MAX_IMAGE_BYTES } from '../../src/tools/image-check.js'
+import { LocalWorkspaceStorage } from '../../src/workspace/local-storage.js'
 import { PNG_1PX } from '../helpers/images.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
@@ -26,7 +27,12 @@ function historyOf(...contents: { text: string; files?: unknown }[]): HistoryBui
   return history
 }
 
-async function attach(dir: string, history: HistoryBuilder, images = new ImageAttachments(dir)) {
+/** The loader of one workspace folder: local storage over its parent, keyed by its name. */
+function imagesFor(dir: string): ImageAttachments {
+  return new ImageAttachments(new LocalWorkspaceStorage({ root: dirname(dir), quotaBytes: null }), basename(dir))
+}
+
+async function attach(dir: string, history: HistoryBuilder, images = imagesFor(dir)) {
   return images.attach(history.messages(), (message) => history.attachedFiles(message))
 }
 
@@ -121,7 +127,7 @@ describe('ImageAttachments', () => {
   it('reads each file once per run: the image a user sent stays the one the model sees', async () => {
     const dir = await workspace({ 'uploaded_files/dot.png': PNG_1PX })
     const history = historyOf({ text: 'Keep this in mind', files: ['uploaded_files/dot.png'] })
-    const images = new ImageAttachments(dir)
+    const images = imagesFor(dir)
     expect(user((await attach(dir, history, images))[0]).images).toHaveLength(1)
     await rm(join(dir, 'uploaded_files/dot.png'))
     expect(user((await attach(dir, history, images))[0]).images).toHaveLength(1)
@@ -198,7 +204,7 @@ describe('ImageAttachments: images tools returned', () => {
 
   it('reads a path once per call: a later call showing the rewritten file sends the new bytes', async () => {
     const dir = await workspace({ 'chart.png': PNG_1PX })
-    const images = new ImageAttachments(dir)
+    const images = imagesFor(dir)
     const first = toolHistory({ id: 'c1', path: 'chart.png' })
     expect(tools(await attach(dir, first, images))[0]?.images?.[0]?.mediaType).toBe('image/png')
     await writeFile(join(dir, 'chart.png'), JPEG)

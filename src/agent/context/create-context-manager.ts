@@ -1,5 +1,5 @@
 import type { Logger } from '../../logging/logger.js'
-import type { Workspaces } from '../../workspace/workspaces.js'
+import type { WorkspaceStorage } from '../../workspace/workspace-storage.js'
 import type { ContextManager, ContextManagerKind } from './context-manager.js'
 import { createFileBasedContextManager } from './file-based-context-manager.js'
 import { createStandardContextManager } from './standard-context-manager.js'
@@ -9,7 +9,8 @@ export interface CreateContextManagerOptions {
   kind?: ContextManagerKind
   /** BERTH_CONTEXT_TOKENS; default 120 000. */
   tokenBudget?: number
-  workspaces: Workspaces
+  /** Where the file-based manager keeps old tool outputs (`agent_memory/`). */
+  storage: WorkspaceStorage
   logger?: Logger
 }
 
@@ -18,13 +19,13 @@ export interface CreateContextManagerOptions {
  *
  * @example
  *   const contextManager = createContextManager({
- *     kind: config.contextManager, tokenBudget: config.contextTokens, workspaces, logger,
+ *     kind: config.contextManager, tokenBudget: config.contextTokens, storage, logger,
  *   })
  */
 export function createContextManager(options: CreateContextManagerOptions): ContextManager {
   if (options.kind === 'standard') return createStandardContextManager({ tokenBudget: options.tokenBudget })
   return createFileBasedContextManager({
-    workspaces: options.workspaces,
+    storage: options.storage,
     tokenBudget: options.tokenBudget,
     logger: options.logger,
   })

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto'
-import { stat } from 'node:fs/promises'
 import { isBerthError } from '../../core/errors.js'
 import type { LlmMessage, LlmToolCall } from '../../llm/types.js'
 import type { Logger } from '../../logging/logger.js'
-import type { Workspaces } from '../../workspace/workspaces.js'
+import type { WorkspaceKey, WorkspaceStorage } from '../../workspace/workspace-storage.js'
 import {
   type ContextManager,
   DEFAULT_KEEP_TURNS,
@@ -32,7 +31,8 @@ export function savedPointer(file: string): string {
 }
 
 export interface FileBasedContextManagerOptions {
-  workspaces: Workspaces
+  /** The workspace storage; `apply`'s second argument is the workspace key (the session id). */
+  storage: Pick<WorkspaceStorage, 'stat' | 'write'>
   tokenBudget?: number
   keepTurns?: number
   minTokensToSave?: number
@@ -44,7 +44,7 @@ export interface FileBasedContextManagerOptions {
  * server's): over budget, each tool output of at least `minTokensToSave`
  * tokens in turns older than the last `keepTurns` is written once to
  * `agent_memory/<name>_<sha256[:10]>.txt` in the session's workspace
- * (through the workspace door, within its quota) and replaced by a pointer
+ * (through the workspace storage, within its quota) and replaced by a pointer
  * the agent can open with `str_replace_editor view`. `<name>` is the page's
  * domain and path for `visit_webpage`, else the tool's name. Long thoughts,
  * editor texts and shell commands in old tool calls are dropped.
@@ -53,7 +53,7 @@ export interface FileBasedContextManagerOptions {
  * history writes nothing new and returns the same messages.
  *
  * @example
- *   const manager = createFileBasedContextManager({ workspaces, tokenBudget: 120_000 })
+ *   const manager = createFileBasedContextManager({ storage, tokenBudget: 120_000 })
  *   const forModel = await manager.apply(history, sessionId)
  */
 export function createFileBasedContextManager(options: FileBasedContextManagerOptions): ContextManager {
@@ -133,16 +133,15 @@ function callsById(messages: readonly LlmMessage[]): Map<string, LlmToolCall> {
 /** Write the memory file unless it exists (same name = same content). False when it cannot be written. */
 async function saveOnce(
   options: FileBasedContextManagerOptions,
-  sessionId: string,
+  sessionId: WorkspaceKey,
   name: string,
   content: string,
 ): Promise<boolean> {
   const relative = `${MEMORY_DIR}/${name}`
   try {
-    const absolute = await options.workspaces.resolve(sessionId, relative)
-    const existing = await stat(absolute).catch(() => null)
-    if (existing?.isFile()) return true
-    await options.workspaces.writeFile(sessionId, relative, content)
+    const existing = await options.storage.stat(sessionId, relative)
+    if (existing?.type === 'file') return true
+    await options.storage.write(sessionId, relative, content)
     return true
   } catch (error) {
     // A full or missing workspace must not stop the run: the output is then
