@@ -9,11 +9,13 @@ import type { AnyTool } from '../tools/run-tool.js'
 import type { DisposableSessionResources } from '../tools/session-resources.js'
 import type { ToolContext } from '../tools/tool.js'
 import { type ToolsetName, toolSpecs } from '../tools/toolset.js'
+import type { WorkspaceStorage } from '../workspace/workspace-storage.js'
 import type { Workspaces } from '../workspace/workspaces.js'
 import { type ContextPreparer, describeError, type LoopEnd, type RunProgress, runAgentLoop } from './agent-loop.js'
 import { feedStored, HistoryBuilder, readAllEvents } from './history.js'
 import { ImageAttachments } from './image-attachments.js'
 import { resolvePublicUrl } from './public-url.js'
+import { openRunWorkspace, type RunWorkspace, syncingTools } from './run-workspace.js'
 import { closingEvents, RUN_OWNER, recoverInterruptedRuns, type StopReason, toOutcome } from './run-endings.js'
 import { RunEventSink, unstoredEnd } from './run-events.js'
 import type { RunManager, RunOutcome, StartRunInput } from './runs.js'
@@ -29,6 +31,8 @@ export interface ModelChoice {
 export interface AgentRunManagerOptions {
   store: Store
   workspaces: Workspaces
+  /** Where workspace files live; the local storage of `workspaces` when not given. */
+  workspaceStorage?: WorkspaceStorage
   logger: Logger
   /** Reads maxTurns, maxRunTokens, publicUrl and port. */
   config: Pick<BerthConfig, 'maxTurns' | 'maxRunTokens' | 'publicUrl' | 'port'>
@@ -96,10 +100,10 @@ export class AgentRunManager implements RunManager {
     // Reserved before the first await, so two simultaneous starts cannot both pass.
     const run = newRun(sessionId)
     this.runs.set(sessionId, run)
-    let workspaceDir: string
+    let workspace: RunWorkspace
     try {
       const session = await this.ensureSession(input)
-      workspaceDir = await this.ensureWorkspace(session)
+      workspace = await openRunWorkspace(this.options.workspaceStorage ?? this.options.workspaces.storage, session)
       // Status first: should the process die right after, recovery finds the session and closes the run.
       await this.options.store.setStatus(sessionId, 'running', RUN_OWNER)
       await this.options.store.append(sessionId, {
@@ -112,7 +116,7 @@ export class AgentRunManager implements RunManager {
       throw error
     }
     this.slots.acquire(sessionId)
-    void this.execute(run, input, workspaceDir)
+    void this.execute(run, input, workspace)
   }
 
   async wait(sessionId: string): Promise<RunOutcome | null> {
@@ -156,8 +160,10 @@ export class AgentRunManager implements RunManager {
     return this.slots.acquire(sessionId)
   }
 
-  private async execute(run: ActiveRun, input: StartRunInput, workspaceDir: string): Promise<void> {
+  private async execute(run: ActiveRun, input: StartRunInput, workspace: RunWorkspace): Promise<void> {
     const { store, logger } = this.options
+    // The tools' real folder (the workspace itself on local disk); synced after every tool call, released at the end.
+    const workspaceDir = workspace.folder.dir
     const runLogger = logger.child({ session: run.sessionId })
     const signal = run.controller.signal
     let end: LoopEnd
@@ -187,7 +193,10 @@ export class AgentRunManager implements RunManager {
         logger: runLogger,
       }
       const shrink = this.options.createContext?.(session)
-      const images = new ImageAttachments(workspaceDir)
+      const images = new ImageAttachments(
+        this.options.workspaceStorage ?? this.options.workspaces.storage,
+        workspace.key,
+      )
       // Images first, so the context manager counts what they cost.
       const prepareContext: ContextPreparer = async (messages, contextSignal) => {
         const withImages = await images.attach(messages, (message) => history.attachedFiles(message))
@@ -196,7 +205,7 @@ export class AgentRunManager implements RunManager {
       end = await runAgentLoop({
         provider,
         system: buildSystemPrompt({ workspaceDir, publicUrl, toolNames: tools.map((tool) => tool.name) }),
-        tools,
+        tools: syncingTools(tools, workspace.folder),
         toolSpecs: this.toolSpecs(tools),
         history,
         sink,
@@ -223,6 +232,9 @@ export class AgentRunManager implements RunManager {
     }
     if (signal.aborted) end = { status: 'interrupted' }
     const outcome = await this.finish(run, end)
+    await workspace.folder
+      .release()
+      .catch((error: unknown) => runLogger.error({ err: error }, "could not release the run's workspace folder"))
     runLogger.info({ status: outcome.status, turns: outcome.turns, error: outcome.error }, 'run ended')
   }
 
@@ -279,12 +291,6 @@ export class AgentRunManager implements RunManager {
       workspaceDir: workspaces.dirFor(input.sessionId),
       deviceId: input.deviceId ?? null,
     })
-  }
-
-  private async ensureWorkspace(session: SessionRecord): Promise<string> {
-    const { workspaces } = this.options
-    const exists = await workspaces.exists(session.id, session.workspaceDir)
-    return exists ? workspaces.dirFor(session.id, session.workspaceDir) : workspaces.create(session.id)
   }
 
   /** Tool schemas are built once per tool list, not once per run. */
