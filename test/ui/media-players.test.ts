@@ -3,6 +3,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { crc32, deflateSync } from 'node:zlib'
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dataPaths } from '../../src/storage/data-root.js'
@@ -54,6 +55,31 @@ function toneWav(seconds = 0.5, rate = 8000): Buffer {
   return Buffer.concat([header, data])
 }
 
+/** A real PNG of random RGB pixels: 1400×1300 is over the 5 MiB the content route inlines. */
+function noisePng(width = 1400, height = 1300): Buffer {
+  const rows = Buffer.alloc((width * 3 + 1) * height)
+  for (let i = 0; i < rows.length; i++) rows[i] = (i * 2654435761) >>> 24
+  for (let y = 0; y < height; y++) rows[y * (width * 3 + 1)] = 0 // filter: none
+  const chunk = (type: string, data: Buffer) => {
+    const head = Buffer.alloc(8)
+    head.writeUInt32BE(data.length, 0)
+    head.write(type, 4)
+    const crc = Buffer.alloc(4)
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0)
+    return Buffer.concat([head, data, crc])
+  }
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(width, 0)
+  header.writeUInt32BE(height, 4)
+  header.set([8, 2, 0, 0, 0], 8) // 8-bit RGB
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows, { level: 0 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ])
+}
+
 /** A real WebM (VP8) made by chromium itself: a canvas recorded for under a second (no ffmpeg needed). */
 async function recordedWebm(): Promise<Buffer> {
   const page = await browser.newPage()
@@ -96,6 +122,7 @@ async function seedSession(root: string): Promise<void> {
   await mkdir(join(workspace, 'site'), { recursive: true })
   await writeFile(join(workspace, 'media', 'cat.png'), PNG_1PX)
   await writeFile(join(workspace, 'media', 'chart.png'), PNG_1PX)
+  await writeFile(join(workspace, 'media', 'big.png'), noisePng())
   await writeFile(join(workspace, 'media', 'hello.wav'), wav)
   await writeFile(join(workspace, 'media', 'clip.webm'), webm)
   await writeFile(
@@ -125,6 +152,14 @@ async function seedSession(root: string): Promise<void> {
         { prompt: 'a cat', output_filename: 'media/cat.png' },
         `Generated an image from the prompt. Saved to media/cat.png (image/png, 70 B). URL: ${url('media/cat.png')}`,
         { images: [{ path: 'media/cat.png', media_type: 'image/png' }] },
+      ),
+      // An image too large for the inline content route: the card loads it by URL.
+      ...call(
+        'call_big',
+        'generate_image_from_text',
+        { prompt: 'noise', output_filename: 'media/big.png', width: 1400, height: 1300 },
+        `Generated an image from the prompt. Saved to media/big.png (image/png, 5.5 MB). URL: ${url('media/big.png')}`,
+        { images: [{ path: 'media/big.png', media_type: 'image/png' }] },
       ),
       ...call(
         'call_audio',
@@ -219,7 +254,8 @@ async function loadedMedia(element: Locator) {
 /** What each card shows: the image card's image, the speech card's player, the video card's player, the chart. */
 async function checkChat(page: Page): Promise<void> {
   const card = (tool: string) => page.locator(`.tool-card[data-tool="${tool}"]`)
-  expect(await imageWidth(card('generate_image_from_text').locator('img'))).toBe(1)
+  expect(await imageWidth(page.locator('.tool-image img[alt="media/cat.png"]'))).toBe(1)
+  expect(await imageWidth(page.locator('.tool-image img[alt="media/big.png"]'))).toBe(1400)
 
   const audio = await loadedMedia(page.locator('.tool-card .media-preview[data-path="media/hello.wav"] audio'))
   expect(audio.error).toBeNull()

@@ -1,4 +1,5 @@
 import { useContext, useEffect, useState } from 'react'
+import { ApiError } from '../lib/api.js'
 import { siteHref } from '../lib/deploy-url.js'
 import { mediaRefsOf } from '../lib/media-refs.js'
 import type { ToolCard, ToolImageRef } from '../state/chat-state.js'
@@ -122,7 +123,10 @@ function ToolImage({ image }: { image: ToolImageRef }) {
         else setShown({ src: `data:${type};base64,${file.content}` })
       })
       .catch((error: unknown) => {
-        if (current) setShown({ error: error instanceof Error ? error.message : String(error) })
+        if (!current) return
+        // Too large to inline (a big generated image): the browser loads it by URL instead.
+        if (error instanceof ApiError && error.code === 'FILE_TOO_LARGE') setShown({ src: source.fileUrl(image.path) })
+        else setShown({ error: error instanceof Error ? error.message : String(error) })
       })
     return () => {
       current = false
