@@ -4,6 +4,7 @@ import { BerthError } from '../core/errors.js'
 import { LocalWorkspaceStorage } from './local-storage.js'
 import type { WorkspaceFileIndex } from './s3/file-index.js'
 import { createS3Client } from './s3/open-s3-storage.js'
+import { ReadCache } from './s3/read-cache.js'
 import { parseS3Url } from './s3/s3-location.js'
 import { S3WorkspaceStorage } from './s3/s3-storage.js'
 import type { WorkspaceKey, WorkspaceStorage } from './workspace-storage.js'
@@ -41,18 +42,24 @@ export function openWorkspaceStorage(
         { details: { setting: 'BERTH_WORKSPACE_URL' } },
       )
     }
+    const scratchDir = path.join(path.dirname(path.resolve(options.localRoot)), 'workspace-scratch')
     return new S3WorkspaceStorage({
       client: createS3Client(config),
       location: parseS3Url(config.workspaceUrl),
       endpoint: config.awsEndpointUrlS3,
       index: options.fileIndex,
       quotaBytes: config.workspaceQuota,
-      scratchDir: path.join(path.dirname(path.resolve(options.localRoot)), 'workspace-scratch'),
+      scratchDir,
       epochOf: options.epochOf,
+      readCache: new ReadCache(path.join(scratchDir, '.read-cache'), READ_CACHE_BYTES, READ_CACHE_FILE_BYTES),
     })
   }
   return new LocalWorkspaceStorage({ root: options.localRoot, quotaBytes: config.workspaceQuota })
 }
+
+/** Local copies of small files read from S3: 256 MiB in all, files up to 8 MiB (s3/read-cache.ts). */
+const READ_CACHE_BYTES = 256 * 1024 * 1024
+const READ_CACHE_FILE_BYTES = 8 * 1024 * 1024
 
 /**
  * Prove the storage usable before serving: for S3, the bucket answers and a

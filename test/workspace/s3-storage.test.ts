@@ -11,6 +11,7 @@ import { type ErrorCode, isBerthError } from '../../src/core/errors.js'
 import { checkWorkspaceStorage, openWorkspaceStorage } from '../../src/workspace/open-storage.js'
 import { MemoryFileIndex } from '../../src/workspace/s3/file-index.js'
 import { openS3WorkspaceStorage } from '../../src/workspace/s3/open-s3-storage.js'
+import { ReadCache } from '../../src/workspace/s3/read-cache.js'
 import { S3WorkspaceStorage } from '../../src/workspace/s3/s3-storage.js'
 import {
   freshBucket,
@@ -404,5 +405,76 @@ describe.skipIf(unavailable !== null)('S3WorkspaceStorage on Ceph radosgw', () =
       /BERTH_WORKSPACE_URL/,
     )
     expect(openWorkspaceStorage(loadConfig({ env: {}, envFile: false }), { localRoot }).kind).toBe('local')
+  })
+
+  it('serves small files again from a bounded local cache while the index holds their ETag', async () => {
+    const client = radosgwClient(rgw)
+    clients.push(client)
+    let gets = 0
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetObjectCommand') gets++
+        return next(args)
+      },
+      { step: 'initialize' },
+    )
+    const cache = new ReadCache(path.join(scratch, 'cache'), 64 * 1024, 40 * 1024)
+    const index = new MemoryFileIndex()
+    const s = new S3WorkspaceStorage({
+      client,
+      location: { bucket, prefix: 'cached' },
+      index,
+      quotaBytes: null,
+      scratchDir: scratch,
+      readCache: cache,
+    })
+    const key = await newWorkspace(s)
+    const page = randomBytes(30 * 1024)
+    const written = await s.write(key, 'site/app.js', page)
+    const text = async (p: string, range?: { start: number; end: number }) =>
+      bytesOf((await s.read(key, p, range ? { range } : {})).body)
+
+    expect((await text('site/app.js')).equals(page)).toBe(true)
+    expect(gets).toBe(1)
+    const again = await s.read(key, 'site/app.js')
+    expect(again.entry).toMatchObject({ size: page.byteLength, etag: written.etag })
+    expect((await bytesOf(again.body)).equals(page)).toBe(true)
+    expect((await text('site/app.js', { start: 100, end: 199 })).equals(page.subarray(100, 200))).toBe(true)
+    expect(gets).toBe(1)
+
+    // A write on another instance (sharing the database's index) makes the copy stale; so does one here.
+    const other = new S3WorkspaceStorage({
+      client: raw,
+      location: { bucket, prefix: 'cached' },
+      index,
+      quotaBytes: null,
+      scratchDir: scratch,
+    })
+    const next = randomBytes(30 * 1024)
+    await other.write(key, 'site/app.js', next)
+    expect((await text('site/app.js')).equals(next)).toBe(true)
+    expect(gets).toBe(2)
+    const third = randomBytes(30 * 1024)
+    await s.write(key, 'site/app.js', third)
+    expect((await text('site/app.js')).equals(third)).toBe(true)
+    expect(gets).toBe(3)
+
+    // Bounded: a second 30 KiB file fits beside it, a third pushes the least recently used out.
+    await s.write(key, 'b.bin', randomBytes(30 * 1024))
+    await s.write(key, 'c.bin', randomBytes(30 * 1024))
+    await text('b.bin')
+    await text('c.bin')
+    expect(cache.size).toBeLessThanOrEqual(64 * 1024)
+    gets = 0
+    await text('c.bin')
+    expect(gets).toBe(0)
+    await text('site/app.js')
+    expect(gets).toBe(1)
+    // Too large for the cache: always from the bucket.
+    await s.write(key, 'large.bin', randomBytes(50 * 1024))
+    gets = 0
+    await text('large.bin')
+    await text('large.bin')
+    expect(gets).toBe(2)
   })
 })

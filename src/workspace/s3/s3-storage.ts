@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { createReadStream } from 'node:fs'
 import path from 'node:path'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -28,6 +29,7 @@ import type {
 import { WORKSPACE_SUBDIRS } from '../workspaces.js'
 import type { WorkspaceFileIndex } from './file-index.js'
 import { multipartUpload } from './multipart-upload.js'
+import type { CachedFile, ReadCache } from './read-cache.js'
 import { isNotFound, isPreconditionFailed, type StorageContext, storageFailure } from './s3-errors.js'
 import { ObjectKeys, type S3Location } from './s3-location.js'
 import { materialize } from './scratch-folder.js'
@@ -39,6 +41,8 @@ export interface S3StorageOptions {
   /** The endpoint the client talks to (AWS_ENDPOINT_URL_S3), for messages; undefined for AWS S3. */
   endpoint?: string
   index: WorkspaceFileIndex
+  /** Local copies of small files, checked against the index's ETag (read-cache.ts); none when unset. */
+  readCache?: ReadCache
   /** Size limit of one workspace in bytes; null for none. */
   quotaBytes: number | null
   /** Local folder for spooled uploads and the scratch copies of `localFolder` (e.g. `<data root>/scratch`). */
@@ -90,6 +94,12 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
   private readonly client: S3Client
   private readonly bucket: string
   private readonly context: StorageContext
+  /**
+   * Workspaces seen to exist, so a write costs no listing to check it. Only
+   * this process's own removal forgets one; a workspace removed by another
+   * instance meanwhile would get the file back, as on a shared disk.
+   */
+  private readonly knownWorkspaces = new Set<WorkspaceKey>()
   /** Send If-Match's ETag without quotes (learnt from the server; see `replace`). */
   private unquotedIfMatch = false
 
@@ -132,12 +142,17 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
   async read(key: WorkspaceKey, relative: string, options: { range?: ByteRange } = {}): Promise<WorkspaceRead> {
     const clean = normalizeRelativePath(relative)
     const range = options.range
+    const objectKey = this.keys.file(key, clean)
+    const cache = this.options.readCache
+    const indexed = cache ? await this.options.index.get(key, clean) : null
+    const cached = indexed && cache ? cache.lookup(objectKey, indexed.etag) : null
+    if (cached) return fromCache(clean, cached, indexed?.etag ?? '', range)
     let answer: GetObjectCommandOutput
     try {
       answer = await this.client.send(
         new GetObjectCommand({
           Bucket: this.bucket,
-          Key: this.keys.file(key, clean),
+          Key: objectKey,
           Range: range ? `bytes=${range.start}-${range.end}` : undefined,
         }),
       )
@@ -162,6 +177,12 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
       etag: answer.ETag ?? '',
     }
     const body = answer.Body as Readable
+    if (cache && !range && indexed?.etag === entry.etag && size <= cache.maxFileBytes) {
+      // Small and current: keep a copy for the next read.
+      const bytes = Buffer.from((await answer.Body?.transformToByteArray()) ?? [])
+      await cache.store(objectKey, entry.etag, entry.mtimeMs, bytes)
+      return { entry, body: Readable.from([bytes]) }
+    }
     return range && sent ? { entry, body, range: sent } : { entry, body }
   }
 
@@ -186,7 +207,8 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
     }
     try {
       if (options.freeName) return await this.writeUnderFreeName(key, clean, spooled, epoch ?? 0)
-      if (await this.isFolder(key, clean)) {
+      // A file the index knows is no folder: only a new path needs the listing.
+      if (!replaced && (await this.isFolder(key, clean))) {
         throw new BerthError('PATH_IS_A_FOLDER', `Cannot write a file over a folder: ${clean}`, {
           details: { path: clean },
         })
@@ -252,6 +274,7 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
 
   async remove(key: WorkspaceKey, relative: string): Promise<void> {
     const clean = normalizeRelativePath(relative, { allowRoot: true })
+    if (clean === '') this.knownWorkspaces.delete(key)
     const doomed: string[] = []
     if (clean !== '') doomed.push(this.keys.file(key, clean))
     for await (const object of this.objects(this.keys.folder(key, clean))) doomed.push(object.key)
@@ -275,6 +298,7 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
         )
       }
     }
+    for (const doomedKey of doomed) this.options.readCache?.forget(doomedKey)
     await this.options.index.remove(key, clean)
     // A disk keeps the folder a removed file was in; here the folder lives on only through a marker.
     const parent = path.posix.dirname(clean)
@@ -332,6 +356,7 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
       if (epoch !== undefined && expected && expected.epoch > epoch) throw fenced(clean, epoch, expected.epoch)
       try {
         const etag = await this.upload(objectKey, spooled, writtenEpoch, expectedEtag)
+        this.options.readCache?.forget(objectKey)
         const entry: WorkspaceEntry = { path: clean, type: 'file', size: spooled.size, mtimeMs: Date.now(), etag }
         const recorded = await this.options.index.put(key, {
           path: clean,
@@ -531,19 +556,26 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
   }
 
   private async assertWorkspace(key: WorkspaceKey): Promise<void> {
-    if (await this.exists(key)) return
+    if (this.knownWorkspaces.has(key)) return
+    if (await this.exists(key)) {
+      this.knownWorkspaces.add(key)
+      return
+    }
     throw new BerthError('WORKSPACE_NOT_FOUND', `No workspace ${key} in bucket ${this.bucket}`, {
       details: { key, bucket: this.bucket },
     })
   }
 
-  /** A file where a parent folder should be: the path cannot be written (as ENOTDIR on a disk). */
+  /**
+   * A file where a parent folder should be: the path cannot be written (as
+   * ENOTDIR on a disk). Asked of the index, which every write through berth
+   * updates, to spare a request per folder level.
+   */
   private async assertNoFileAbove(key: WorkspaceKey, clean: string): Promise<void> {
     const parts = clean.split('/')
     for (let i = 1; i < parts.length; i++) {
       const parent = parts.slice(0, i).join('/')
-      const known = await this.options.index.get(key, parent)
-      if (known || (await this.head(this.keys.file(key, parent)))) {
+      if (await this.options.index.get(key, parent)) {
         throw new BerthError('PATH_INVALID', `Cannot write ${clean}: ${parent} is a file, not a folder`, {
           details: { path: clean, file: parent },
         })
@@ -629,6 +661,18 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
     }
     return { bucketMs, canaryMs: performance.now() - started - bucketMs }
   }
+}
+
+function fromCache(clean: string, cached: CachedFile, etag: string, range: ByteRange | undefined): WorkspaceRead {
+  const entry: WorkspaceEntry = { path: clean, type: 'file', size: cached.size, mtimeMs: cached.mtimeMs, etag }
+  if (!range) return { entry, body: createReadStream(cached.file) }
+  if (range.start >= cached.size || range.start > range.end) {
+    throw new BerthError('INVALID_REQUEST', `The range ${range.start}-${range.end} lies outside ${clean}`, {
+      details: { path: clean, range },
+    })
+  }
+  const sent = { start: range.start, end: Math.min(range.end, cached.size - 1) }
+  return { entry, body: createReadStream(cached.file, sent), range: sent }
 }
 
 function directory(p: string, lastModified?: Date): WorkspaceEntry {
