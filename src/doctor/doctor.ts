@@ -7,9 +7,11 @@ import { prepareDataRoot, type StorageReport } from '../runtime/storage-report.j
 import { diskSpace } from '../storage/checks.js'
 import { inspectRootLock } from '../storage/root-lock.js'
 import { MIGRATION_NAMES } from '../store/migrations.js'
-import { openStore } from '../store/open-store.js'
+import { openStore, type StoreLocation, storeLocation } from '../store/open-store.js'
+import { redactDatabaseUrl } from '../store/postgres/connection-config.js'
 import { chooseSandbox } from '../tools/bash/sandbox.js'
 import { Workspaces } from '../workspace/workspaces.js'
+import { type StoreHealth, storeHealth } from './store-health.js'
 
 export type CheckStatus = 'ok' | 'warn' | 'fail'
 
@@ -36,7 +38,13 @@ export interface DoctorReport {
     warnings: string[]
   }
   database: {
+    backend: 'sqlite' | 'postgres'
+    /** The SQLite file, or the PostgreSQL URL without its password. */
+    location: string | null
     exists: boolean
+    /** PostgreSQL: median ping (a write transaction) and this process's pool. */
+    pingMs: number | null
+    pool: StoreHealth['pool']
     schema: string | null
     pendingMigrations: string[]
     integrity: string[] | null
@@ -83,7 +91,18 @@ export async function runDoctor(config: BerthConfig): Promise<DoctorReport> {
       totalBytes: null,
       warnings: [],
     },
-    database: { exists: false, schema: null, pendingMigrations: [], integrity: null, sessions: null, events: null },
+    database: {
+      backend: config.databaseUrl ? 'postgres' : 'sqlite',
+      location: null,
+      exists: false,
+      pingMs: null,
+      pool: null,
+      schema: null,
+      pendingMigrations: [],
+      integrity: null,
+      sessions: null,
+      events: null,
+    },
     workspaces: { count: null, withoutSession: [], sessionsWithoutWorkspace: [] },
     server: { running: false, pid: null, since: null },
     checks,
@@ -171,11 +190,29 @@ export async function runDoctor(config: BerthConfig): Promise<DoctorReport> {
   }
 
   let sessionRefs: { id: string; workspaceDir: string }[] = []
-  if (await exists(paths.database)) {
-    report.database.exists = true
+  let location: StoreLocation | null = null
+  try {
+    location = storeLocation(config, paths.database)
+    report.database.location = location.kind === 'postgres' ? redactDatabaseUrl(location.url) : location.file
+  } catch (error) {
+    add('database', 'fail', message(error))
+  }
+  if (location !== null && (location.kind === 'postgres' || (await exists(paths.database)))) {
     try {
-      const store = await openStore({ kind: 'sqlite', file: paths.database }, { readonly: true })
+      const store = await openStore(location, { readonly: true })
+      report.database.exists = true
       try {
+        if (location.kind === 'postgres') {
+          const health = await storeHealth(store)
+          report.database.pingMs = health.pingMs
+          report.database.pool = health.pool
+          add(
+            'postgres',
+            'ok',
+            `${report.database.location}: a write transaction takes ${health.pingMs} ms; this process's pool ` +
+              `${health.pool?.total ?? 0} open (${health.pool?.idle ?? 0} idle, ${health.pool?.waiting ?? 0} waiting) of ${health.pool?.max ?? 0}`,
+          )
+        }
         const state = await store.schemaState()
         report.database.schema = state.applied.at(-1) ?? null
         report.database.pendingMigrations = state.pending
@@ -189,7 +226,8 @@ export async function runDoctor(config: BerthConfig): Promise<DoctorReport> {
           add(
             'schema',
             'warn',
-            `${state.pending.length} schema step(s) pending (${state.pending.join(', ')}); the next start applies them after a backup`,
+            `${state.pending.length} schema step(s) pending (${state.pending.join(', ')}); the next start applies them` +
+              (location.kind === 'sqlite' ? ' after a backup' : ''),
           )
         } else {
           add('schema', 'ok', `${report.database.schema} (latest of ${MIGRATION_NAMES.length})`)
@@ -212,7 +250,7 @@ export async function runDoctor(config: BerthConfig): Promise<DoctorReport> {
     } catch (error) {
       add('database', 'fail', message(error))
     }
-  } else {
+  } else if (location !== null) {
     add('database', 'ok', `${paths.database} does not exist yet; it is created on first start`)
   }
 

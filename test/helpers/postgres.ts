@@ -62,7 +62,7 @@ export interface ClusterOptions {
 }
 
 /** The superuser's password in throwaway test clusters (not a secret: the cluster listens on 127.0.0.1 only). */
-export const TEST_PASSWORD = 'berth-test'
+export const TEST_PASSWORD = 'throwaway-pw-51c7'
 
 /** The folder of Debian's server binaries (initdb, pg_ctl), preferring 15; null when none is installed. */
 export function postgresBinDir(): string | null {

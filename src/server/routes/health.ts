@@ -1,10 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify'
+import { type StoreHealth, storeHealth } from '../../doctor/store-health.js'
 import { diskSpace } from '../../storage/checks.js'
 import type { ServerContext } from '../context.js'
 
 /**
  * `/healthz`: the process answers. `/readyz`: it can do its job: the store
- * takes a writer, the disk has room, and whether the data will survive
+ * takes a writer (how fast, and on PostgreSQL the pool's numbers), the disk has room, and whether the data will survive
  * (persistent, local or ephemeral), so the UI and platforms can show it.
  */
 export const healthRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (app, { context }) => {
@@ -14,8 +15,9 @@ export const healthRoutes: FastifyPluginAsync<{ context: ServerContext }> = asyn
     const { store, storage } = context
     let storeWritable = true
     let storeError: string | undefined
+    let health: StoreHealth | undefined
     try {
-      await store.ping()
+      health = await storeHealth(store, 1)
     } catch (error) {
       storeWritable = false
       storeError = error instanceof Error ? error.message : String(error)
@@ -25,7 +27,12 @@ export const healthRoutes: FastifyPluginAsync<{ context: ServerContext }> = asyn
     reply.code(ready ? 200 : 503)
     return {
       ready,
-      store: { writable: storeWritable, ...(storeError ? { error: storeError } : {}) },
+      store: {
+        writable: storeWritable,
+        backend: store.dialect,
+        ...(health ? { pingMs: health.pingMs, ...(health.pool ? { pool: health.pool } : {}) } : {}),
+        ...(storeError ? { error: storeError } : {}),
+      },
       disk: { freeBytes: space.freeBytes, totalBytes: space.totalBytes },
       storage: {
         mode: storage.mode,
