@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/config.js'
 import { createMediaProviders, mediaAvailability, mediaEndpoint } from '../../src/media/media-config.js'
 import { describeNonMedia, sniffMedia } from '../../src/media/media-type.js'
+import { isSecretName } from '../../src/tools/bash/shell-env.js'
 import { configuredSecrets, createToolset } from '../../src/tools/toolset.js'
 import { MP3_SILENCE, MP4_CLIP, PNG_1PX, WAV_TONE } from './fixtures.js'
 
@@ -91,6 +92,9 @@ describe('which media providers are configured', () => {
       config({ BERTH_IMAGE_API_KEY: 'img-secret-1', BERTH_TRANSCRIPTION_API_KEY: 'stt-secret-1' }),
     )
     expect(secrets).toEqual(expect.arrayContaining(['img-secret-1', 'stt-secret-1']))
+    for (const kind of ['IMAGE', 'SPEECH', 'TRANSCRIPTION', 'VIDEO']) {
+      expect(isSecretName(`BERTH_${kind}_API_KEY`)).toBe(true)
+    }
   })
 })
 

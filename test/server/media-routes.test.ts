@@ -1,3 +1,4 @@
+import { connect } from 'node:net'
 import { afterAll, describe, expect, it } from 'vitest'
 import { MP3_SILENCE, PNG_1PX, WAV_TONE } from '../media/fixtures.js'
 import { startMediaServer } from '../media/media-server.js'
@@ -39,6 +40,11 @@ describe('POST /api/transcribe and GET /api/media', () => {
     whisper.enqueue('POST /transcribe', { body: [{ text: 'Again.' }] })
     const data = await transcribe({ audio_b64: `data:audio/mpeg;base64,${MP3_SILENCE.toString('base64')}` })
     expect(data.body).toEqual({ transcription: 'Again.' })
+
+    // A recording of a few minutes (over fastify's default 1 MiB body limit) passes.
+    const long = Buffer.concat([WAV_TONE, Buffer.alloc(3 * 1024 * 1024)])
+    whisper.enqueue('POST /transcribe', { body: [{ text: 'Long.' }] })
+    expect((await transcribe({ audio_b64: long.toString('base64') })).body).toEqual({ transcription: 'Long.' })
   })
 
   it('missing audio, bad base64 and bytes that are not audio are refused before the service is called', async () => {
@@ -53,6 +59,15 @@ describe('POST /api/transcribe and GET /api/media', () => {
     const picture = await transcribe({ audio_b64: PNG_1PX.toString('base64') })
     expect(picture.status).toBe(415)
     expect(picture.body.error).toMatch(/^The recording is not audio/)
+    expect(whisper.requests.length).toBe(before)
+  })
+
+  it('a body over the limit (25 MB of audio as base64) is 413 with an {error}', async () => {
+    const before = whisper.requests.length
+    const huge = await postDeclaredLength(`${server().server.url}/api/transcribe`, 36 * 1024 * 1024)
+    expect(huge.status).toBe(413)
+    expect(huge.body.code).toBe('PAYLOAD_TOO_LARGE')
+    expect(typeof huge.body.error).toBe('string')
     expect(whisper.requests.length).toBe(before)
   })
 
@@ -79,3 +94,37 @@ describe('POST /api/transcribe and GET /api/media', () => {
     expect(refused.body.error).toMatch(/^No transcription provider is configured/)
   })
 })
+
+/**
+ * Send only the head of a POST that declares a `bytes`-long JSON body, and read the answer: the server judges
+ * the declared length before reading any of it. (Sending the whole body races the server closing the socket
+ * on it, which can lose the answer to a reset.)
+ */
+function postDeclaredLength(url: string, bytes: number): Promise<{ status: number; body: any }> {
+  const { hostname, port, pathname } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname)
+    const received: Buffer[] = []
+    const finish = () => {
+      const text = Buffer.concat(received).toString('utf8')
+      const match = /^HTTP\/1\.1 (\d{3})[^]*?\r\n\r\n([^]*)$/.exec(text)
+      if (match === null) return reject(new Error(`no HTTP answer: ${text.slice(0, 200)}`))
+      try {
+        resolve({ status: Number(match[1]), body: JSON.parse(match[2] ?? '') })
+        socket.destroy()
+      } catch {
+        // the body is still arriving
+      }
+    }
+    socket.on('data', (chunk) => {
+      received.push(chunk)
+      finish()
+    })
+    socket.on('error', reject)
+    socket.on('close', finish)
+    socket.write(
+      `POST ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${bytes}\r\n\r\n{"audio_b64":"AAAA`,
+    )
+  })
+}
