@@ -7,12 +7,13 @@ import { Readable } from 'node:stream'
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { loadConfig } from '../../src/config/config.js'
-import { type ErrorCode, isBerthError } from '../../src/core/errors.js'
+import { BerthError, type ErrorCode, isBerthError } from '../../src/core/errors.js'
 import { checkWorkspaceStorage, openWorkspaceStorage } from '../../src/workspace/open-storage.js'
 import { MemoryFileIndex } from '../../src/workspace/s3/file-index.js'
 import { openS3WorkspaceStorage } from '../../src/workspace/s3/open-s3-storage.js'
 import { ReadCache } from '../../src/workspace/s3/read-cache.js'
 import { S3WorkspaceStorage } from '../../src/workspace/s3/s3-storage.js'
+import { materialize } from '../../src/workspace/s3/scratch-folder.js'
 import {
   freshBucket,
   type Radosgw,
@@ -476,5 +477,29 @@ describe.skipIf(unavailable !== null)('S3WorkspaceStorage on Ceph radosgw', () =
     await text('large.bin')
     await text('large.bin')
     expect(gets).toBe(2)
+  })
+
+  it('keeps the scratch copy when the bucket cannot be reached at release, and a later release sends it', async () => {
+    const s = storage()
+    const key = await newWorkspace(s)
+    await s.write(key, 'a.txt', 'a')
+    let down = false
+    const source = {
+      list: s.list.bind(s),
+      read: s.read.bind(s),
+      remove: s.remove.bind(s),
+      makeFolder: s.makeFolder.bind(s),
+      write: (...args: Parameters<S3WorkspaceStorage['write']>) =>
+        down ? Promise.reject(new BerthError('STORAGE_UNAVAILABLE', 'the endpoint is down')) : s.write(...args),
+    }
+    const folder = await materialize(source, key, scratch)
+    await writeFile(path.join(folder.dir, 'work.txt'), 'an hour of work')
+    down = true
+    await rejection(folder.release(), 'STORAGE_UNAVAILABLE')
+    expect(await readFile(path.join(folder.dir, 'work.txt'), 'utf8')).toBe('an hour of work')
+    down = false
+    await folder.release()
+    expect(existsSync(folder.dir)).toBe(false)
+    expect((await bytesOf((await s.read(key, 'work.txt')).body)).toString()).toBe('an hour of work')
   })
 })

@@ -131,12 +131,10 @@ export async function materialize(
     sync,
     async release() {
       if (released) return
-      try {
-        await sync()
-      } finally {
-        released = true
-        await rm(dir, { recursive: true, force: true })
-      }
+      // A failed sync keeps the copy (and throws): the changes in it are the only ones there are.
+      await sync()
+      released = true
+      await rm(dir, { recursive: true, force: true })
     },
     symlinksSkipped: () => [...skipped],
   }
