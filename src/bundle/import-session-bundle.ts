@@ -70,8 +70,7 @@ export async function importSessionBundle(
     const { manifest, bytes, files } = await unpack(input, staging, workspaces.quotaBytes)
     const events = await readEvents(path.join(staging, EVENTS), manifest)
     const taken =
-      (await store.getSession(manifest.session.id)) !== null ||
-      (await exists(path.join(workspaces.root, manifest.session.id)))
+      (await store.getSession(manifest.session.id)) !== null || (await workspaces.storage.exists(manifest.session.id))
     const sessionId = taken ? newId() : manifest.session.id
     const takenEvents = await store.existingEventIds(events.map((event) => event.id))
     const stored: StoredEvent[] = events.map((event) => ({
@@ -79,7 +78,8 @@ export async function importSessionBundle(
       id: takenEvents.has(event.id) ? newId() : event.id,
       sessionId,
     }))
-    const folder = path.join(workspaces.root, sessionId)
+    // The unpacked tree is renamed into place: a local-disk step (a remote storage would upload it file by file).
+    const folder = workspaces.storage.folderOf(sessionId)
     const session: SessionRecord = {
       ...manifest.session,
       id: sessionId,

@@ -1,16 +1,15 @@
 import { createHash } from 'node:crypto'
-import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
 import { BerthError } from '../core/errors.js'
 import type { Store } from '../store/store.js'
-import type { StoredEvent } from '../store/types.js'
+import type { SessionRecord, StoredEvent } from '../store/types.js'
 import { archiveFile } from '../transfer/archive-file.js'
 import { TarWriter } from '../transfer/tar-writer.js'
 import { walkTree } from '../transfer/tree-walk.js'
-import type { Workspaces } from '../workspace/workspaces.js'
+import { type LocalFolder, type WorkspaceStorage, workspaceKey } from '../workspace/workspace-storage.js'
 import {
   BUNDLE_FORMAT,
   BUNDLE_VERSION,
@@ -37,16 +36,18 @@ const PAGE = 5000
  * into `out`, which is ended. Events are taken up to the last one stored
  * when the export starts, so a session that goes on meanwhile still gives a
  * consistent bundle. Reads only: safe while the server runs, and what the
- * server streams for `GET /api/sessions/:id/export`.
+ * server streams for `GET /api/sessions/:id/export`. The workspace is read
+ * from the storage's real folder (`localFolder`: the folder itself on local
+ * disk), so modes, times and links travel as they are.
  *
  * @example
  *   const body = new PassThrough()
- *   void writeSessionBundle(store, workspaces, id, body).catch((err) => body.destroy(err))
+ *   void writeSessionBundle(store, storage, id, body).catch((err) => body.destroy(err))
  *   return reply.type('application/gzip').header('content-disposition', `attachment; filename="${id}.tar.gz"`).send(body)
  */
 export async function writeSessionBundle(
   store: Store,
-  workspaces: Workspaces,
+  storage: WorkspaceStorage,
   sessionId: string,
   out: Writable,
 ): Promise<BundleSummary> {
@@ -65,9 +66,24 @@ export async function writeSessionBundle(
     count++
     lastSeq = event.seq
   }
-  const folder = workspaces.dirFor(sessionId, session.workspaceDir)
-  const tree = (await isDirectory(folder)) ? await walkTree(folder) : []
+  const key = await workspaceKey(storage, session)
+  const folder = (await storage.exists(key)) ? await storage.localFolder(key) : null
+  try {
+    return await writeBundle(store, session, folder, { count, size, lastSeq }, out)
+  } finally {
+    await folder?.release()
+  }
+}
 
+async function writeBundle(
+  store: Store,
+  session: SessionRecord,
+  folder: LocalFolder | null,
+  { count, size, lastSeq }: { count: number; size: number; lastSeq: number },
+  out: Writable,
+): Promise<BundleSummary> {
+  const sessionId = session.id
+  const tree = folder === null ? [] : await walkTree(folder.dir)
   const gzip = createGzip()
   const done = pipeline(gzip, out)
   done.catch(() => undefined)
@@ -118,7 +134,12 @@ export async function writeSessionBundle(
         await tar.addSymlink(name, entry.target ?? '', { mtime })
         checksums.entries.push({ path: name, type: 'symlink', target: entry.target ?? '', mtimeUs })
       } else if (entry.type === 'file') {
-        const { sha256: digest } = await archiveFile(tar, name, path.join(folder, entry.path), entry)
+        const { sha256: digest } = await archiveFile(
+          tar,
+          name,
+          path.join((folder as LocalFolder).dir, entry.path),
+          entry,
+        )
         checksums.entries.push({
           path: name,
           type: 'file',
@@ -162,11 +183,4 @@ function eventLine(event: StoredEvent): string {
 
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex')
-}
-
-async function isDirectory(dir: string): Promise<boolean> {
-  return stat(dir).then(
-    (s) => s.isDirectory(),
-    () => false,
-  )
 }

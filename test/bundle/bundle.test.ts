@@ -36,7 +36,7 @@ async function allEvents(store: SqliteStore, id: string): Promise<StoredEvent[]>
 
 async function exportTo(root: string, id: string, file: string): Promise<void> {
   const { store, workspaces } = await openRoot(root)
-  await writeSessionBundle(store, workspaces, id, createWriteStream(file))
+  await writeSessionBundle(store, workspaces.storage, id, createWriteStream(file))
   await store.close()
 }
 
@@ -83,7 +83,7 @@ describe('session bundles', () => {
     const to = await openRoot(target)
     const wire = new PassThrough()
     const [written, imported] = await Promise.all([
-      writeSessionBundle(from.store, from.workspaces, S_LONG, wire),
+      writeSessionBundle(from.store, from.workspaces.storage, S_LONG, wire),
       importSessionBundle(to.store, to.workspaces, wire, { deviceId: 'new-device' }),
     ])
     expect(written.events).toBe(LONG_EVENTS)

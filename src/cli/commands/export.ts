@@ -28,7 +28,7 @@ export function registerExport(program: Command): void {
         try {
           const summary = await writeSessionBundle(
             runtime.store,
-            runtime.workspaces,
+            runtime.workspaceStorage,
             sessionId,
             createWriteStream(partial, { flags: 'wx' }),
           )

@@ -26,7 +26,7 @@ export const bundleRoutes: FastifyPluginAsync<{ context: ServerContext }> = asyn
       const { id } = request.params
       await sessionForRead(context, request.requester, id)
       const body = new PassThrough()
-      writeSessionBundle(store, workspaces, id, body).catch((error: unknown) => {
+      writeSessionBundle(store, context.workspaceStorage, id, body).catch((error: unknown) => {
         context.logger.error({ err: error, session: id }, 'exporting a session failed mid-stream')
         body.destroy(error instanceof Error ? error : new Error(String(error)))
       })
