@@ -4,7 +4,12 @@ export type SessionStatus = 'idle' | 'running' | 'interrupted'
 
 export interface SessionRecord {
   id: string
-  /** Absolute path as stored (the reference keeps it); the workspace module finds the folder by id. */
+  /**
+   * Stored as the reference stores it (an absolute path), for compatibility,
+   * and never used as a path: only src/workspace reads it, to find the
+   * workspace's key (`workspaceKey`: the session id, or this value's last
+   * segment for GAIA task folders). Files are reached through WorkspaceStorage.
+   */
   workspaceDir: string
   /** Stored form, naive UTC `YYYY-MM-DD HH:MM:SS.ffffff`. */
   createdAt: string | null
