@@ -119,6 +119,8 @@ describe('str_replace_editor symlinks', () => {
     const replaced = await run({ command: 'str_replace', path: 'current.md', old_str: 'hello', new_str: 'HELLO' })
     expect(replaced.isError).toBeUndefined()
     expect(await bytes('notes/2024.md')).toBe('HELLO\nworld\n')
+    // Replaced by a rename (the temp file is a new inode while the old one still exists), not rewritten in place.
+    expect((await stat(abs('notes/2024.md'))).ino).not.toBe(targetBefore.ino)
     await run({ command: 'insert', path: 'current.md', insert_line: 2, new_str: 'more' })
     expect(await bytes('notes/2024.md')).toBe('HELLO\nworld\nmore\n')
     await run({ command: 'undo_edit', path: 'current.md' })
@@ -128,8 +130,7 @@ describe('str_replace_editor symlinks', () => {
     expect(linkAfter.isSymbolicLink()).toBe(true)
     expect(linkAfter.ino).toBe(linkBefore.ino)
     expect(await readlink(abs('current.md'))).toBe('notes/2024.md')
-    // Replaced by a rename (a new inode), not rewritten in place, and no temp file left beside link or target.
-    expect((await stat(abs('notes/2024.md'))).ino).not.toBe(targetBefore.ino)
+    // No temp file left beside the link or the target.
     expect((await readdir(abs('notes'))).sort()).toEqual(['2024.md'])
     expect((await readdir(context.workspaceDir)).filter((n) => n.startsWith('.'))).toEqual([])
     expect(context.events.map((e) => (e.content as { path: string }).path)).toEqual([
@@ -137,6 +138,21 @@ describe('str_replace_editor symlinks', () => {
       'current.md',
       'current.md',
     ])
+  })
+
+  it('writes its temp file beside the target, not beside the link (the link’s folder is not touched)', async () => {
+    context = await makeToolContext()
+    await put('notes/today.md', 'draft\n')
+    await mkdir(abs('links'))
+    await symlink('../notes/today.md', abs('links/today.md'))
+    const linksBefore = (await stat(abs('links'))).mtimeMs
+    const notesBefore = (await stat(abs('notes'))).mtimeMs
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    await run({ command: 'str_replace', path: 'links/today.md', old_str: 'draft', new_str: 'final' })
+    expect(await bytes('notes/today.md')).toBe('final\n')
+    // Creating (and renaming away) a temp file in a folder changes the folder's mtime.
+    expect((await stat(abs('links'))).mtimeMs).toBe(linksBefore)
+    expect((await stat(abs('notes'))).mtimeMs).toBeGreaterThan(notesBefore)
   })
 
   it('follows a chain of links and a linked folder to the final file', async () => {
