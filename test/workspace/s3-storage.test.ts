@@ -130,6 +130,7 @@ describe.skipIf(unavailable !== null)('S3WorkspaceStorage on Ceph radosgw', () =
     await rejection(s.read(key, 'notes'), 'PATH_INVALID')
     await rejection(s.stat(randomUUID(), 'x.txt'), 'WORKSPACE_NOT_FOUND')
     await rejection(s.write(key, '../escape.txt', 'x'), 'PATH_INVALID')
+    await rejection(s.write(key, `${'long-name/'.repeat(110)}x.txt`, 'x'), 'PATH_INVALID')
   })
 
   it('reads a byte range (both ends inclusive) and reports the whole size', async () => {

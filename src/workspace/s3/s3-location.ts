@@ -9,6 +9,9 @@ export interface S3Location {
   prefix: string
 }
 
+/** The longest object key S3 takes, in UTF-8 bytes (one is kept for a folder marker's slash). */
+const MAX_KEY_BYTES = 1024
+
 // S3's bucket naming rules (3–63 of lowercase letters, digits, dots and hyphens), loose enough for R2 and B2.
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
 
@@ -60,7 +63,18 @@ export class ObjectKeys {
   }
 
   file(key: WorkspaceKey, path: string): string {
-    return `${this.workspace(key)}${path}`
+    const objectKey = `${this.workspace(key)}${path}`
+    // S3's limit; a disk allows longer paths (4096), so say so rather than pass on the server's 400.
+    if (Buffer.byteLength(objectKey) > MAX_KEY_BYTES - 1) {
+      throw new BerthError(
+        'PATH_INVALID',
+        `Path is too long for S3 storage (object keys hold ${MAX_KEY_BYTES} bytes at most): ${path.slice(0, 80)}…`,
+        {
+          details: { path },
+        },
+      )
+    }
+    return objectKey
   }
 
   /** The folder's marker, and the prefix of everything in it ('' is the workspace). */
