@@ -1,5 +1,6 @@
 import type { BerthConfig } from '../config/config.js'
 import { SETTINGS } from '../config/settings.js'
+import type { Logger } from '../logging/logger.js'
 import { ChutesImageProvider, ChutesTranscriptionProvider } from './chutes-media.js'
 import {
   OpenAiImageProvider,
@@ -198,8 +199,9 @@ export function mediaSecrets(config: Partial<MediaConfig>): (string | undefined)
 
 /**
  * The configured media providers, each behind berth's contract
- * (types.ts), with the LLM layer's retry settings and the media budgets.
- * `videoPollMs` is for tests; a real job is asked about every 5 s.
+ * (types.ts), with the LLM layer's retry settings and the media budgets;
+ * retries are logged as LLM retries are. `videoPollMs` is for tests; a real
+ * job is asked about every 5 s.
  *
  * @example
  *   const media = createMediaProviders(config)
@@ -207,13 +209,23 @@ export function mediaSecrets(config: Partial<MediaConfig>): (string | undefined)
  */
 export function createMediaProviders(
   partial: Partial<MediaConfig>,
-  options: { videoPollMs?: number } = {},
+  options: { videoPollMs?: number; logger?: Logger } = {},
 ): MediaProviders {
   const config = withMediaDefaults(partial)
+  const { logger } = options
   const retry: MediaRetryPolicy = {
     maxRetries: config.llmMaxRetries,
     baseDelayMs: config.llmRetryDelay,
     budgetMs: config.mediaTimeout * 1000,
+    ...(logger === undefined
+      ? {}
+      : {
+          onRetry: ({ site, error, attempt, delayMs }) =>
+            logger.warn(
+              { ...site, status: error.httpStatus, code: error.code, delayMs, attempt },
+              `media request failed, retrying: ${error.message}`,
+            ),
+        }),
   }
   const providers: MediaProviders = {}
   const image = mediaEndpoint(config, 'image')

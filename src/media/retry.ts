@@ -13,6 +13,8 @@ export interface MediaRetryPolicy {
   budgetMs: number
   /** Source of jitter, for tests. */
   random?: () => number
+  /** Told before each retry (for logs). */
+  onRetry?: (event: { site: MediaSite; error: MediaError; attempt: number; delayMs: number }) => void
 }
 
 /**
@@ -46,6 +48,7 @@ export async function withMediaRetries<T>(
       last = error
       const delayMs = error.retryAfterMs ?? backoff(policy, attempt)
       if (delayMs >= deadline - Date.now()) throw error.retryAfterMs === undefined ? timeout(site, policy, last) : error
+      policy.onRetry?.({ site, error, attempt, delayMs })
       try {
         await sleep(delayMs, undefined, { signal })
       } catch {

@@ -7,6 +7,7 @@ import {
   OpenAiTranscriptionProvider,
   OpenAiVideoProvider,
 } from '../../src/media/openai-media.js'
+import type { MediaRetryPolicy } from '../../src/media/retry.js'
 import { MP3_SILENCE, MP4_CLIP, PNG_1PX, WAV_TONE } from './fixtures.js'
 import { FAST_RETRY, type MediaServer, startMediaServer } from './media-server.js'
 
@@ -19,7 +20,7 @@ afterEach(async () => {
 })
 
 const signal = () => new AbortController().signal
-const openai = (model = 'gpt-image-1', retry = FAST_RETRY) => ({
+const openai = (model = 'gpt-image-1', retry: MediaRetryPolicy = FAST_RETRY) => ({
   apiKey: 'sk-test',
   baseUrl: `${server.url}/v1`,
   model,
@@ -72,9 +73,20 @@ describe('OpenAI-compatible images through the openai SDK', () => {
       { status: 500, body: { error: { message: 'boom' } } },
       { body: { data: [{ b64_json: PNG_1PX.toString('base64') }] } },
     )
-    const answer = await new OpenAiImageProvider(openai()).generate({ prompt: 'x' }, signal())
+    const retries: { status: number | undefined; delayMs: number }[] = []
+    const policy = {
+      ...FAST_RETRY,
+      onRetry: (e: { error: MediaError; delayMs: number }) =>
+        retries.push({ status: e.error.httpStatus, delayMs: e.delayMs }),
+    }
+    const answer = await new OpenAiImageProvider(openai('gpt-image-1', policy)).generate({ prompt: 'x' }, signal())
     expect(Buffer.from(answer.bytes).equals(PNG_1PX)).toBe(true)
     expect(server.requests).toHaveLength(3)
+    // The 429's Retry-After is honoured; the 500 gets the backoff.
+    expect(retries).toEqual([
+      { status: 429, delayMs: 5 },
+      { status: 500, delayMs: expect.any(Number) },
+    ])
   })
 
   it('gives up after the retries with the last error, naming the service and status', async () => {

@@ -34,7 +34,7 @@ const MediaKinds = z.object({
  */
 export const mediaRoutes: FastifyPluginAsync<{ context: ServerContext }> = async (plugin, { context }) => {
   const app = plugin.withTypeProvider<ZodTypeProvider>()
-  const media = createMediaProviders(context.config)
+  const media = createMediaProviders(context.config, { logger: context.logger.child({ part: 'media' }) })
 
   app.get(
     '/api/media',
