@@ -57,7 +57,12 @@ export function createToolset(
 ): AnyTool[] {
   const secretValues = configuredSecrets(config)
   const web = createWebService(config)
-  const media = options.media ?? createMediaProviders(config)
+  const media =
+    options.media ??
+    createMediaProviders(
+      config,
+      options.logger === undefined ? {} : { logger: options.logger.child({ part: 'media' }) },
+    )
   return [
     createSequentialThinkingTool(),
     createWebSearchTool(web),
