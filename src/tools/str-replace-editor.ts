@@ -9,7 +9,7 @@ import {
   lineStart,
   numbered,
   numberedView,
-  occurrenceLines,
+  occurrences,
   readTextFile,
   SNIPPET_LINES,
   sliceLines,
@@ -224,21 +224,22 @@ async function strReplace(file: EditTarget, oldStrRaw: string | undefined, newSt
       output: edited(file.shown, numberedView(whole.text, file.shown, whole.lineCount, 1, whole.lineCount, VIEW_CHARS)),
     }
   }
-  const lines = occurrenceLines(content, oldStr)
-  if (lines.length === 0) {
+  const found = occurrences(content, oldStr)
+  if (found.count === 0) {
     throw toolError(
       `No replacement was performed, old_str \n \`\`\`\n${oldStrRaw}\n\`\`\`\n did not appear verbatim in ${file.shown}.`,
     )
   }
-  if (lines.length > 1) {
+  if (found.count > 1) {
+    const more = found.more ? ', and more' : ''
     throw toolError(
-      `No replacement was performed. Multiple occurrences (${lines.length}) of old_str \n \`\`\`\n${oldStrRaw}\n\`\`\`\n ` +
-        `in lines [${[...new Set(lines)].join(', ')}]. Please ensure it is unique`,
+      `No replacement was performed. Multiple occurrences (${found.count}) of old_str \n \`\`\`\n${oldStrRaw}\n\`\`\`\n ` +
+        `in lines [${found.lines.join(', ')}${more}]. Please ensure it is unique`,
     )
   }
   const updated = doc.replace(content.indexOf(oldStr), oldStr.length, newStrRaw)
   await write(file, updated.serialize(), updated.text, raw)
-  const replacementLine = (lines[0] as number) - 1
+  const replacementLine = (found.lines[0] as number) - 1
   const start = Math.max(0, replacementLine - SNIPPET_LINES)
   const end = replacementLine + SNIPPET_LINES + countChar(newStr, '\n')
   const snippet = sliceLines(updated.text, start, end + 1).join('\n')

@@ -303,6 +303,16 @@ describe('str_replace_editor small differences from the reference', () => {
     expect(result.output).toMatch(/Multiple occurrences \(2\) of old_str[\s\S]* in lines \[1, 3\]\. Please ensure/)
   })
 
+  it('lists at most 100 lines of a repeated old_str, with the full count (the reference lists every line)', async () => {
+    context = await makeToolContext()
+    await put('x.txt', 'x x\n'.repeat(300))
+    const result = await run({ command: 'str_replace', path: 'x.txt', old_str: 'x', new_str: 'y' })
+    const hundred = Array.from({ length: 100 }, (_, i) => i + 1).join(', ')
+    expect(result.output).toContain(`Multiple occurrences (600) of old_str`)
+    expect(result.output).toContain(`in lines [${hundred}, and more]. Please ensure it is unique`)
+    expect(await bytes('x.txt')).toBe('x x\n'.repeat(300))
+  })
+
   it('deletes with an empty new_str, and undo after create removes the file (the reference left it)', async () => {
     context = await makeToolContext()
     await run({ command: 'create', path: 'c.txt', file_text: 'keep\ndrop\n' })

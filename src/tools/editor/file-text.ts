@@ -117,17 +117,34 @@ export function countLines(content: string): number {
   return content.endsWith('\n') ? parts - 1 : parts
 }
 
-/** 1-based line numbers where each occurrence of `needle` starts. @example occurrenceLines('x\ny x', 'x') // [1, 2] */
-export function occurrenceLines(haystack: string, needle: string): number[] {
+/**
+ * Where `needle` occurs: how often (without overlaps), and the distinct
+ * 1-based lines where occurrences start, at most `maxLines` of them (a
+ * one-character needle in a 16 MiB file would otherwise list millions).
+ *
+ * @example
+ *   occurrences('x\ny x', 'x') // { count: 3, lines: [1, 2], more: false }
+ */
+export function occurrences(
+  haystack: string,
+  needle: string,
+  maxLines = 100,
+): { count: number; lines: number[]; more: boolean } {
   const lines: number[] = []
+  let more = false
+  let count = 0
   let line = 1
   let scanned = 0
   for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + needle.length)) {
+    count++
+    if (more) continue
     for (let nl = haystack.indexOf('\n', scanned); nl !== -1 && nl < at; nl = haystack.indexOf('\n', nl + 1)) line++
     scanned = at
-    lines.push(line)
+    if (lines.at(-1) === line) continue
+    if (lines.length === maxLines) more = true
+    else lines.push(line)
   }
-  return lines
+  return { count, lines, more }
 }
 
 /** Offset where 0-based line `line` starts, or -1 when `text` has fewer lines. @example lineStart('a\nb', 1) // 2 */
