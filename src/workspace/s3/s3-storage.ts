@@ -110,6 +110,11 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
     this.context = { bucket: this.bucket, endpoint: options.endpoint }
   }
 
+  /** Closes the S3 client's connections (at shutdown). */
+  close(): void {
+    this.client.destroy()
+  }
+
   get quotaBytes(): number | null {
     return this.options.quotaBytes
   }
