@@ -6,8 +6,8 @@ import { runTool } from '../../src/tools/run-tool.js'
 import { createStrReplaceEditorTool, MAX_EDIT_BYTES } from '../../src/tools/str-replace-editor.js'
 import { type FakeToolContext, makeToolContext } from './helpers.js'
 
-// Where berth's str_replace_editor follows the reference's (src/ii_agent/tools/str_replace_tool_relative.py in
-// ii-agent-chutes) when both were run on the same calls, and where it deliberately does better.
+// Where berth's str_replace_editor follows the reference system's editor (both were run on the same calls),
+// and where it deliberately does better.
 
 const editor = createStrReplaceEditorTool()
 let context: FakeToolContext
