@@ -1,12 +1,15 @@
+import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { AgentEvent } from '../core/events.js'
 import { processAlive } from '../core/process-alive.js'
 import type { Logger } from '../logging/logger.js'
 import type { Store } from '../store/store.js'
 import type { LoopEnd, RunProgress } from './agent-loop.js'
+import { closeLapsedRuns, RUN_LEASE_TIMING, type RunLeaseTiming } from './run-leases.js'
 import type { RunOutcome } from './runs.js'
 
-export type StopReason = 'cancelled' | 'shutdown'
+/** Why a run was stopped from outside: a user's cancel, a server shutdown, or its lease taken by another instance. */
+export type StopReason = 'cancelled' | 'shutdown' | 'lease_lost'
 
 /** Who runs a session while its status is `running`: this host and process. */
 export const RUN_OWNER = `${hostname()}/${process.pid}`
@@ -20,6 +23,27 @@ export function runOwnerAlive(owner: string | null): boolean {
   const [host, pid] = owner.split('/')
   if (host !== hostname() || !pid || !/^\d+$/.test(pid)) return false
   return processAlive(Number(pid))
+}
+
+/**
+ * A run manager's name as a lease owner: this host and process, plus a
+ * suffix that tells apart the managers of one process (the server's runs,
+ * an eval run inside it).
+ */
+export function newRunOwner(): string {
+  return `${RUN_OWNER}/${randomBytes(3).toString('hex')}`
+}
+
+/**
+ * Is `owner` a process of this machine that is gone? Then its lease can be
+ * taken at once instead of after it lapses. Owners in this very process are
+ * alive (their manager decides about its own leftovers).
+ */
+export function runOwnerDeadHere(owner: string | null): boolean {
+  if (owner === null) return false
+  const [host, pid] = owner.split('/')
+  if (host !== hostname() || pid === undefined || !/^\d+$/.test(pid)) return false
+  return Number(pid) !== process.pid && !processAlive(Number(pid))
 }
 
 /** What `wait` resolves with, from how the loop ended and how far it got. */
@@ -57,50 +81,40 @@ export function closingEvents(end: LoopEnd, progress: RunProgress, reason: StopR
       return [{ type: 'error', content: { message: end.error.message, error_code: end.error.code } }, complete]
     case 'interrupted':
       return [
-        { type: 'agent_response_interrupted', content: { text: progress.step.text, reason: reason ?? 'cancelled' } },
+        {
+          type: 'agent_response_interrupted',
+          // A run that lost its lease cannot store this; the owner that took over records `crashed`.
+          content: { text: progress.step.text, reason: reason === 'lease_lost' ? 'crashed' : (reason ?? 'cancelled') },
+        },
         complete,
       ]
   }
 }
 
 /**
- * Close the runs a dead process left `running`: an interrupt (`crashed`)
- * and `stream_complete`, unless the run had already stored its end, then
- * status `interrupted`. Returns how many sessions it closed.
+ * Close the runs a dead process left `running` (see `closeLapsedRuns` in
+ * run-leases.ts): an interrupt (`crashed`) and `stream_complete`, unless the
+ * run had already stored its end, then status `interrupted`. Runs whose
+ * owner still renews its lease, and lease-less runs of a live process on this
+ * host, are left alone. Returns how many sessions it closed.
  *
  * @example
  *   await recoverInterruptedRuns(store, (id) => runs.isRunning(id), logger)
  */
-export async function recoverInterruptedRuns(
+export function recoverInterruptedRuns(
   store: Store,
   isActiveHere: (sessionId: string) => boolean,
   logger: Logger,
+  options: { timing?: RunLeaseTiming; owner?: string } = {},
 ): Promise<number> {
-  let recovered = 0
-  for (const session of await store.listSessionsWithStatus('running')) {
-    // Runs of this process, and of a live CLI or eval runner sharing the root, are not cut off.
-    if (isActiveHere(session.id) || runOwnerAlive(session.runOwner)) continue
-    // The process may have died after storing the end of the run but before updating the status.
-    if ((await lastEventType(store, session.id)) !== 'stream_complete') {
-      await store.appendMany(session.id, [
-        { type: 'agent_response_interrupted', content: { text: '', reason: 'crashed' } },
-        { type: 'stream_complete', content: { status: 'interrupted' } },
-      ])
-    }
-    await store.setStatus(session.id, 'interrupted')
-    logger.warn({ session: session.id }, 'a run was cut off when berth stopped; it is marked interrupted')
-    recovered++
-  }
-  return recovered
-}
-
-async function lastEventType(store: Store, sessionId: string): Promise<string | null> {
-  let after = 0
-  let last: string | null = null
-  for (;;) {
-    const page = await store.readEvents(sessionId, { after, limit: 5000 })
-    last = page.events.at(-1)?.type ?? last
-    if (page.nextAfter === null) return last
-    after = page.nextAfter
-  }
+  const owner = options.owner ?? newRunOwner()
+  return closeLapsedRuns(store, {
+    owner,
+    timing: options.timing ?? RUN_LEASE_TIMING,
+    isActiveHere,
+    ownerAlive: runOwnerAlive,
+    // The caller's own leftovers (an end it could not store) are free to take as well.
+    ownerDeadHere: (candidate) => candidate === owner || runOwnerDeadHere(candidate),
+    logger,
+  })
 }

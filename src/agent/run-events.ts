@@ -24,6 +24,8 @@ export class RunEventSink {
     private readonly history: HistoryBuilder,
     private readonly signal: AbortSignal,
     private readonly logger: Logger,
+    /** The run lease's epoch: the store refuses the events once another owner took the session. */
+    private readonly epoch?: number,
   ) {}
 
   /**
@@ -38,7 +40,7 @@ export class RunEventSink {
       this.logger.debug({ types: events.map((e) => e.type) }, 'run stopped; events not stored')
       return false
     }
-    await this.store.appendMany(this.sessionId, events)
+    await this.store.appendMany(this.sessionId, events, this.epoch === undefined ? {} : { epoch: this.epoch })
     this.stored += events.length
     for (const event of events) this.history.add(event.type, event.content)
     return true

@@ -1,10 +1,10 @@
 import type { BerthConfig } from '../config/config.js'
-import { BerthError } from '../core/errors.js'
+import { BerthError, isBerthError } from '../core/errors.js'
 import type { AgentEvent, TransientEvent } from '../core/events.js'
 import type { LlmProvider, LlmToolSpec } from '../llm/types.js'
 import type { Logger } from '../logging/logger.js'
 import type { Store } from '../store/store.js'
-import type { SessionRecord } from '../store/types.js'
+import type { RunLease, SessionRecord } from '../store/types.js'
 import type { AnyTool } from '../tools/run-tool.js'
 import type { DisposableSessionResources } from '../tools/session-resources.js'
 import type { ToolContext } from '../tools/tool.js'
@@ -15,9 +15,10 @@ import { type ContextPreparer, describeError, type LoopEnd, type RunProgress, ru
 import { feedStored, HistoryBuilder, readAllEvents } from './history.js'
 import { ImageAttachments } from './image-attachments.js'
 import { resolvePublicUrl } from './public-url.js'
-import { openRunWorkspace, type RunWorkspace, syncingTools } from './run-workspace.js'
-import { closingEvents, RUN_OWNER, recoverInterruptedRuns, type StopReason, toOutcome } from './run-endings.js'
+import { closingEvents, newRunOwner, recoverInterruptedRuns, type StopReason, toOutcome } from './run-endings.js'
 import { RunEventSink, unstoredEnd } from './run-events.js'
+import { closeCutOffRun, keepLease, RUN_LEASE_TIMING, type RunLeaseTiming } from './run-leases.js'
+import { openRunWorkspace, type RunWorkspace, syncingTools } from './run-workspace.js'
 import type { RunManager, RunOutcome, StartRunInput } from './runs.js'
 import { SessionSlots, TransientFanOut } from './session-slots.js'
 import { buildSystemPrompt } from './system-prompt.js'
@@ -46,10 +47,15 @@ export interface AgentRunManagerOptions {
   idleDisposeMs?: number
   /** How long `cancel` waits for the run to stop by itself before recording the interrupt anyway; default 500 ms. */
   cancelGraceMs?: number
+  /** Run lease expiry, renewal and lapse-check intervals; RUN_LEASE_TIMING by default (tests shorten them). */
+  leaseTiming?: RunLeaseTiming
 }
 
 interface ActiveRun {
   sessionId: string
+  /** Set once claimed: every event of the run is stored under its epoch. */
+  lease: RunLease | null
+  keeper: { stop(): void } | null
   controller: AbortController
   progress: RunProgress
   reason: StopReason | null
@@ -81,10 +87,15 @@ export class AgentRunManager implements RunManager {
   private readonly live: TransientFanOut
   private readonly specs = new WeakMap<readonly AnyTool[], LlmToolSpec[]>()
   private closed = false
+  private readonly timing: RunLeaseTiming
+  /** This manager's name on the leases it holds (`host/pid/suffix`). */
+  readonly owner = newRunOwner()
+  private lapseWatch: NodeJS.Timeout | null = null
 
   constructor(private readonly options: AgentRunManagerOptions) {
     this.slots = new SessionSlots(options.logger, options.idleDisposeMs ?? DEFAULT_IDLE_DISPOSE_MS)
     this.live = new TransientFanOut(options.logger)
+    this.timing = options.leaseTiming ?? RUN_LEASE_TIMING
   }
 
   async start(input: StartRunInput): Promise<void> {
@@ -100,21 +111,36 @@ export class AgentRunManager implements RunManager {
     // Reserved before the first await, so two simultaneous starts cannot both pass.
     const run = newRun(sessionId)
     this.runs.set(sessionId, run)
+    const { store } = this.options
     let workspace: RunWorkspace
     try {
       const session = await this.ensureSession(input)
       workspace = await openRunWorkspace(this.options.workspaceStorage ?? this.options.workspaces.storage, session)
-      // Status first: should the process die right after, recovery finds the session and closes the run.
-      await this.options.store.setStatus(sessionId, 'running', RUN_OWNER)
-      await this.options.store.append(sessionId, {
-        type: 'user_message',
-        content: { text: input.text, files: input.files ?? [] },
-      })
+      // The lease first: should the process die right after, another instance (or the next start) sees it lapse.
+      // A lease of this manager's is free to take: no run of this session is active here (checked above).
+      run.lease = await store.claimRun(sessionId, this.owner, this.timing.ttlMs, { replacing: this.owner })
+      if (run.lease === null) {
+        throw new BerthError(
+          'QUERY_IN_PROGRESS',
+          `Session ${sessionId} is running a query on another berth instance; wait or cancel it.`,
+          { details: { sessionId } },
+        )
+      }
+      const epoch = run.lease.epoch
+      // A run of another process, cut off (its owner died) and not closed yet: close it before this one starts.
+      if (session.status === 'running' && session.runOwner !== this.owner) await closeCutOffRun(store, run.lease)
+      await store.append(
+        sessionId,
+        { type: 'user_message', content: { text: input.text, files: input.files ?? [] } },
+        { epoch },
+      )
     } catch (error) {
       this.runs.delete(sessionId)
-      await this.options.store.setStatus(sessionId, 'idle').catch(() => {})
+      if (run.lease !== null) await store.endRun(run.lease, 'idle').catch(() => {})
       throw error
     }
+    const lease = run.lease
+    run.keeper = keepLease(store, lease, this.timing, () => void this.loseLease(run), this.options.logger)
     this.slots.acquire(sessionId)
     void this.execute(run, input, workspace)
   }
@@ -140,11 +166,35 @@ export class AgentRunManager implements RunManager {
   }
 
   async recoverInterrupted(): Promise<number> {
-    return recoverInterruptedRuns(this.options.store, (id) => this.runs.has(id), this.options.logger)
+    return recoverInterruptedRuns(this.options.store, (id) => this.runs.has(id), this.options.logger, {
+      timing: this.timing,
+      owner: this.owner,
+    })
+  }
+
+  /**
+   * Every few seconds, close the runs whose owner stopped renewing its lease
+   * (another instance killed, or a process on this machine): the server runs
+   * this, so a run never stays `running` for a dead owner.
+   */
+  watchLapsedRuns(): void {
+    if (this.lapseWatch !== null) return
+    let checking = false
+    this.lapseWatch = setInterval(() => {
+      if (checking || this.closed) return
+      checking = true
+      this.recoverInterrupted()
+        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'checking for lapsed runs failed'))
+        .finally(() => {
+          checking = false
+        })
+    }, this.timing.checkMs)
+    this.lapseWatch.unref()
   }
 
   async shutdown(): Promise<void> {
     this.closed = true
+    if (this.lapseWatch !== null) clearInterval(this.lapseWatch)
     await Promise.all([...this.runs.values()].map((run) => this.stop(run, 'shutdown')))
     await this.slots.releaseAll()
   }
@@ -178,7 +228,7 @@ export class AgentRunManager implements RunManager {
       const session = { sessionId: run.sessionId, workspaceDir }
       const tools = this.options.createTools({ ...session, toolset: input.toolset ?? 'default' })
       const publicUrl = resolvePublicUrl(input.publicUrl, this.options.config)
-      const sink = new RunEventSink(store, run.sessionId, history, signal, runLogger)
+      const sink = new RunEventSink(store, run.sessionId, history, signal, runLogger, run.lease?.epoch)
       const resources = this.slots.acquire(run.sessionId)
       const context: Omit<ToolContext, 'toolCallId' | 'emitTransient'> = {
         sessionId: run.sessionId,
@@ -260,19 +310,26 @@ export class AgentRunManager implements RunManager {
     run.finishing = (async () => {
       const { store, logger } = this.options
       const outcome = toOutcome(end, run.progress)
+      run.keeper?.stop()
+      const lease = run.lease as RunLease
       let endStored = false
       try {
-        await store.appendMany(run.sessionId, closingEvents(end, run.progress, run.reason))
+        await store.appendMany(run.sessionId, closingEvents(end, run.progress, run.reason), { epoch: lease.epoch })
         endStored = true
-        await store.setStatus(run.sessionId, end.status === 'interrupted' ? 'interrupted' : 'idle')
+        await store.endRun(lease, end.status === 'interrupted' ? 'interrupted' : 'idle')
       } catch (error) {
-        // Followers of the log get nothing of this end, so live viewers are told, marked as not stored;
-        // before logging, which can fail as well when the log file is on the same full disk.
-        if (!endStored) {
-          for (const event of unstoredEnd(end, run.progress, error)) this.live.publish(run.sessionId, event)
+        if (isBerthError(error, 'RUN_LEASE_LOST')) {
+          // The instance that took the session over stores how the run ended; viewers get it from the log.
+          logger.warn({ session: run.sessionId }, 'the run lost its lease; its new owner records how it ended')
+        } else {
+          // Followers of the log get nothing of this end, so live viewers are told, marked as not stored;
+          // before logging, which can fail as well when the log file is on the same full disk.
+          if (!endStored) {
+            for (const event of unstoredEnd(end, run.progress, error)) this.live.publish(run.sessionId, event)
+          }
+          // The session stays `running` in the store; its lease lapses and the run is closed then.
+          logger.error({ err: error, session: run.sessionId }, 'could not store the end of a run')
         }
-        // The session stays `running` in the store; the next start's recovery closes it.
-        logger.error({ err: error, session: run.sessionId }, 'could not store the end of a run')
       }
       if (this.runs.get(run.sessionId) === run) this.runs.delete(run.sessionId)
       this.slots.idle(run.sessionId, () => this.runs.has(run.sessionId))
@@ -280,6 +337,12 @@ export class AgentRunManager implements RunManager {
       return outcome
     })()
     return run.finishing
+  }
+
+  /** The lease was taken by another instance: stop the run and its shell at once; nothing more of it is stored. */
+  private async loseLease(run: ActiveRun): Promise<void> {
+    await this.stop(run, 'lease_lost')
+    await this.slots.release(run.sessionId)
   }
 
   private async ensureSession(input: StartRunInput): Promise<SessionRecord> {
@@ -311,6 +374,8 @@ function newRun(sessionId: string): ActiveRun {
   })
   return {
     sessionId,
+    lease: null,
+    keeper: null,
     controller: new AbortController(),
     progress: { turns: 0, usage: { inputTokens: 0, outputTokens: 0 }, answer: null, step: { text: '' } },
     reason: null,

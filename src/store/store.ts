@@ -76,15 +76,22 @@ export interface EventLog {
 export interface RunLeases {
   /**
    * Mark the session `running` for `owner` under a new epoch, unless a live
-   * lease holds it (null). A session running under a lapsed lease is claimed
-   * too (takeover). `SESSION_NOT_FOUND` when there is no such session.
+   * lease holds it (null). A session running under a lapsed lease, or
+   * without one, is claimed too (takeover). `SESSION_NOT_FOUND` when there
+   * is no such session. `replacing` names an owner known to be dead (its
+   * process is gone from this machine): its lease is taken at once instead
+   * of after it lapses.
    */
-  claimRun(sessionId: string, owner: string, ttlMs: number): Promise<RunLease | null>
+  claimRun(sessionId: string, owner: string, ttlMs: number, options?: { replacing?: string }): Promise<RunLease | null>
   /** Push the expiry out; false when the lease is no longer this one (taken over or ended). */
   renewRun(lease: RunLease, ttlMs: number): Promise<boolean>
   /** Set the session's status and drop the lease, if it is still this one (false otherwise). */
   endRun(lease: RunLease, status: Exclude<SessionStatus, 'running'>): Promise<boolean>
-  /** Running sessions whose lease expired before `nowMs`: their owner stopped renewing. */
+  /**
+   * Running sessions whose lease expired before `nowMs` (their owner stopped
+   * renewing), and running sessions without a lease (left by an older berth,
+   * `expiresAt` 0). Claiming either takes it over.
+   */
   lapsedRuns(nowMs?: number): Promise<RunLease[]>
 }
 

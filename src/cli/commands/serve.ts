@@ -40,6 +40,7 @@ export function registerServe(program: Command): void {
         const runs = createRunManager(runtime)
         const recovered = await runs.recoverInterrupted()
         if (recovered > 0) logger.warn(`${recovered} run(s) were in flight when berth last stopped; marked interrupted`)
+        runs.watchLapsedRuns()
         const app = await createServer({ ...runtime, runs }, { adopt: gate })
         await app.ready()
         gate.open()

@@ -238,16 +238,24 @@ export class SqliteStore implements Store {
     })
   }
 
-  async claimRun(sessionId: string, owner: string, ttlMs: number): Promise<RunLease | null> {
+  async claimRun(
+    sessionId: string,
+    owner: string,
+    ttlMs: number,
+    options: { replacing?: string } = {},
+  ): Promise<RunLease | null> {
     this.assertOpen()
     const now = Date.now()
     try {
       const row = this.sqlite
         .prepare(
           `UPDATE session SET status = 'running', run_owner = ?, run_epoch = run_epoch + 1, lease_expires_at = ?, updated_at = ?
-           WHERE id = ? AND (status != 'running' OR lease_expires_at < ?) RETURNING run_epoch`,
+           WHERE id = ? AND (status != 'running' OR lease_expires_at IS NULL OR lease_expires_at < ? OR run_owner = ?)
+           RETURNING run_epoch`,
         )
-        .get(owner, now + ttlMs, dbTimestamp(), sessionId, now) as { run_epoch: number } | undefined
+        .get(owner, now + ttlMs, dbTimestamp(), sessionId, now, options.replacing ?? null) as
+        | { run_epoch: number }
+        | undefined
       if (row) return { sessionId, owner, epoch: Number(row.run_epoch), expiresAt: now + ttlMs }
     } catch (error) {
       throw mapWriteError(error, this.file)
@@ -289,14 +297,14 @@ export class SqliteStore implements Store {
       .selectFrom('session')
       .select(['id', 'run_owner', 'run_epoch', 'lease_expires_at'])
       .where('status', '=', 'running')
-      .where('lease_expires_at', '<', nowMs)
-      .orderBy('lease_expires_at')
+      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', nowMs)]))
+      .orderBy('id')
       .execute()
     return rows.map((row) => ({
       sessionId: row.id,
       owner: row.run_owner ?? '',
       epoch: Number(row.run_epoch),
-      expiresAt: Number(row.lease_expires_at),
+      expiresAt: Number(row.lease_expires_at ?? 0),
     }))
   }
 
@@ -331,7 +339,11 @@ export class SqliteStore implements Store {
   async appendMany(sessionId: string, events: NewEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
     this.assertOpen()
     if (events.length === 0) return []
-    return this.committer.submit({ sessionId, events, ...(options.epoch === undefined ? {} : { epoch: options.epoch }) })
+    return this.committer.submit({
+      sessionId,
+      events,
+      ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
+    })
   }
 
   async readEvents(sessionId: string, options: { after?: number; limit?: number } = {}): Promise<EventPage> {
