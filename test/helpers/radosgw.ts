@@ -228,6 +228,32 @@ export async function stopRadosgw(dir: string): Promise<void> {
   rmSync(dir, { recursive: true, force: true })
 }
 
+/** Kill only the gateway (radosgw), as when the S3 endpoint goes away; the cluster behind it stays. */
+export async function stopGateway(rgw: Radosgw): Promise<void> {
+  const pidFile = join(rgw.dir, 'run', 'client.rgw.a.pid')
+  const pid = Number(readFileSync(pidFile, 'utf8').trim())
+  process.kill(pid, 'SIGKILL')
+  rmSync(pidFile, { force: true })
+  await until('radosgw to stop', async () => !alive(pid))
+  await until('the endpoint to close', () =>
+    fetch(rgw.endpoint).then(
+      () => false,
+      () => true,
+    ),
+  )
+}
+
+/** Start the gateway again on the same port, after `stopGateway`. */
+export async function startGateway(rgw: Radosgw): Promise<void> {
+  await run('radosgw', ['-c', join(rgw.dir, 'ceph.conf'), '-n', 'client.rgw.a'])
+  await until('radosgw', () =>
+    fetch(rgw.endpoint).then(
+      () => true,
+      () => false,
+    ),
+  )
+}
+
 /** An S3 client for the cluster with the settings radosgw needs (path-style; no aws-chunked uploads). */
 export function radosgwClient(rgw: Radosgw, credentials?: { accessKeyId: string; secretAccessKey: string }): S3Client {
   return new S3Client({

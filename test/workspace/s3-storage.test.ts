@@ -20,6 +20,9 @@ import {
   radosgwClient,
   radosgwUnavailableReason,
   sharedRadosgw,
+  startGateway,
+  startRadosgw,
+  stopGateway,
 } from '../helpers/radosgw.js'
 
 const unavailable = radosgwUnavailableReason()
@@ -503,4 +506,57 @@ describe.skipIf(unavailable !== null)('S3WorkspaceStorage on Ceph radosgw', () =
     expect(existsSync(folder.dir)).toBe(false)
     expect((await bytesOf((await s.read(key, 'work.txt')).body)).toString()).toBe('an hour of work')
   })
+})
+
+describe.skipIf(unavailable !== null)('S3WorkspaceStorage when the endpoint goes away and comes back', () => {
+  let rgw: Radosgw | undefined
+  afterAll(async () => {
+    await rgw?.stop()
+  })
+
+  it('fails cleanly with STORAGE_UNAVAILABLE, changes nothing, and works again once the gateway is back', async () => {
+    // A cluster of its own: the shared one serves other test files meanwhile.
+    const own = await startRadosgw()
+    rgw = own
+    const scratch = await mkdtemp(path.join(tmpdir(), 'berth-s3-outage-'))
+    const index = new MemoryFileIndex()
+    const settings = {
+      workspaceUrl: `s3://${await freshBucket(own, 'outage')}/p`,
+      awsEndpointUrlS3: own.endpoint,
+      awsAccessKeyId: own.accessKeyId,
+      awsSecretAccessKey: own.secretAccessKey,
+    }
+    const s = await openS3WorkspaceStorage({ settings, index, quotaBytes: null, scratchDir: scratch })
+    try {
+      const key = randomUUID()
+      await s.create(key)
+      const before = await s.write(key, 'a.txt', 'before the outage')
+
+      await stopGateway(own)
+      for (const attempt of [
+        () => s.read(key, 'a.txt'),
+        () => s.stat(key, 'a.txt'),
+        () => s.write(key, 'a.txt', 'during the outage'),
+        () => s.write(key, 'b.txt', 'during the outage'),
+        () => s.remove(key, 'a.txt'),
+      ]) {
+        const error = await rejection(attempt(), 'STORAGE_UNAVAILABLE')
+        expect(error.details?.reason).toBe('unreachable')
+        expect(error.message).toContain('AWS_ENDPOINT_URL_S3')
+      }
+      await rejection(s.check(), 'STORAGE_UNAVAILABLE')
+      expect(await index.get(key, 'a.txt')).toMatchObject({ etag: before.etag })
+      expect(await index.get(key, 'b.txt')).toBeNull()
+
+      await startGateway(own)
+      expect((await bytesOf((await s.read(key, 'a.txt')).body)).toString()).toBe('before the outage')
+      expect(await s.stat(key, 'b.txt')).toBeNull()
+      await s.write(key, 'a.txt', 'after the outage')
+      expect((await bytesOf((await s.read(key, 'a.txt')).body)).toString()).toBe('after the outage')
+      await s.check()
+    } finally {
+      s.close()
+      await rm(scratch, { recursive: true, force: true })
+    }
+  }, 120_000)
 })
