@@ -347,21 +347,35 @@ export function describeStore(
         }
       })
 
-      it('keeps seq without gap or duplicate when two store instances append to the same session', async () => {
+      it('keeps seq without gap or duplicate when four store instances append to the same sessions', async () => {
         const { store, openAnother, session } = await fresh()
         await session('shared')
-        const other = await openAnother()
+        await session('other')
+        const instances = [store, await openAnother(), await openAnother(), await openAnother()]
+        // Each instance keeps one commit in flight; batches of both sessions from all four overlap.
         const write = async (target: Store, tag: string) => {
-          const out: StoredEvent[] = []
-          for (let i = 0; i < 60; i++) out.push(await target.append('shared', { type: 'system', content: { tag, i } }))
-          return out
+          for (let i = 0; i < 40; i++) {
+            await Promise.all([
+              target.appendMany('shared', [
+                { type: 'system', content: { tag, i } },
+                { type: 'system', content: { tag, i, second: true } },
+              ]),
+              target.append('other', { type: 'system', content: { tag, i } }),
+            ])
+          }
         }
-        const [a, b] = await Promise.all([write(store, 'a'), write(other, 'b'), write(store, 'c'), write(other, 'd')])
-        expect(a).toHaveLength(60)
-        expect(b).toHaveLength(60)
-        const read = (await store.readEvents('shared', { limit: 10_000 })).events
-        expect(read.map((e) => e.seq)).toEqual(range(1, 240))
-        expect(new Set(read.map((e) => e.id)).size).toBe(240)
+        await Promise.all(instances.flatMap((target, n) => [write(target, `${n}a`), write(target, `${n}b`)]))
+        const shared = (await store.readEvents('shared', { limit: 10_000 })).events
+        expect(shared.map((e) => e.seq)).toEqual(range(1, 640))
+        expect(new Set(shared.map((e) => e.id)).size).toBe(640)
+        // A batch's events stay together and in order.
+        for (let k = 0; k < shared.length; k += 2) {
+          expect(JSON.parse(shared[k + 1]?.payload ?? '').content).toEqual({
+            ...JSON.parse(shared[k]?.payload ?? '').content,
+            second: true,
+          })
+        }
+        expect((await store.readEvents('other', { limit: 10_000 })).events.map((e) => e.seq)).toEqual(range(1, 320))
       })
 
       it('fails an append to a missing session alone, without harming the batch it shared', async () => {

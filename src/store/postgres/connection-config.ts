@@ -59,6 +59,8 @@ export function postgresPoolConfig(settings: PostgresSettings): pg.PoolConfig {
     max: settings.poolSize ?? DEFAULT_POOL_SIZE,
     connectionTimeoutMillis: settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     application_name: 'berth',
+    // TCP keepalive: a connection whose server vanished (failover, a dropped NAT entry) is noticed, not waited on.
+    keepAlive: true,
     // Idle connections go after a while, so an instance that is quiet holds few of the server's connections.
     idleTimeoutMillis: 30_000,
   }

@@ -1,10 +1,10 @@
 import type pg from 'pg'
-import { BerthError } from '../../core/errors.js'
+import { BerthError, isBerthError } from '../../core/errors.js'
 import { newEventId } from '../../core/ids.js'
 import { pythonJsonDumps } from '../../core/python-json.js'
 import { dbTimestamp } from '../../core/time.js'
 import type { NewEvent, StoredEvent } from '../types.js'
-import { mapPostgresError } from './postgres-errors.js'
+import { mapPostgresError, pgCode } from './postgres-errors.js'
 import { sessionNotFound } from './rows.js'
 
 export interface AppendBatch {
@@ -20,32 +20,21 @@ export interface AppendBatch {
  */
 const TOUCH_INTERVAL_MS = 1000
 
-// Named statements: parsed once per connection.
-const LOCK_SESSIONS = {
-  name: 'berth_append_lock',
-  text: 'SELECT id, run_epoch FROM session WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+const APPEND = {
+  name: 'berth_append',
+  text: 'SELECT out_session, out_base FROM pg_temp.berth_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
 }
-const LAST_SEQ = {
-  name: 'berth_append_last_seq',
-  text: 'SELECT s.id, (SELECT max(e.seq) FROM event e WHERE e.session_id = s.id) AS last FROM unnest($1::text[]) AS s(id)',
-}
-const INSERT_EVENTS = {
-  name: 'berth_append_insert',
-  text:
-    'INSERT INTO event (id, session_id, timestamp, event_type, event_payload, seq) ' +
-    'SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[])',
-}
-const TOUCH = { name: 'berth_append_touch', text: 'UPDATE session SET updated_at = $1 WHERE id = ANY($2::text[])' }
 
 /**
  * The group commit's writer on PostgreSQL: every batch submitted together is
- * one transaction with one multi-row INSERT, so one WAL flush.
+ * one statement, `pg_temp.berth_append` (append-function.ts): one
+ * transaction with one multi-row INSERT, so one WAL flush and one round trip.
  *
  * `seq` is numbered under a lock on the batch's session rows, taken in id
  * order (so two instances appending to the same sessions queue instead of
  * deadlocking), and the last `seq` is read after the lock is held, so it
- * sees what any other instance committed before. The unique
- * (session_id, seq) index stays the backstop.
+ * sees what any other instance committed before. Lease epochs are checked
+ * under the same lock. The unique (session_id, seq) index stays the backstop.
  */
 export interface PostgresAppender {
   write(batches: AppendBatch[]): Promise<StoredEvent[][]>
@@ -56,70 +45,76 @@ export interface PostgresAppender {
 export function createPostgresAppender(pool: pg.Pool, where: string): PostgresAppender {
   /** When this process last wrote each session's `updated_at` (ms). */
   const touchedAt = new Map<string, number>()
+  /**
+   * Items of a batch that failed because the server failed as a whole (down,
+   * unreachable). The group commit retries a failed batch item by item, and
+   * each retry would wait out the connect timeout again: those retries fail
+   * at once with the batch's error. New batches try the server again.
+   */
+  const failedWithServer = new WeakMap<AppendBatch, unknown>()
 
   const write = async (batches: AppendBatch[]): Promise<StoredEvent[][]> => {
+    const [first] = batches
+    if (first !== undefined && batches.every((batch) => failedWithServer.has(batch))) {
+      throw failedWithServer.get(first)
+    }
+    try {
+      return await writeBatches(batches)
+    } catch (error) {
+      if (isBerthError(error, 'DATABASE_UNAVAILABLE')) for (const batch of batches) failedWithServer.set(batch, error)
+      throw error
+    }
+  }
+
+  const writeBatches = async (batches: AppendBatch[]): Promise<StoredEvent[][]> => {
     const sessionIds = [...new Set(batches.map((batch) => batch.sessionId))].sort()
+    const checked = batches.filter((batch) => batch.epoch !== undefined)
     const nowMs = Date.now()
     const now = dbTimestamp()
-    let client: pg.PoolClient
-    try {
-      client = await pool.connect()
-    } catch (error) {
-      throw mapPostgresError(error, where)
-    }
-    let broken: Error | undefined
-    try {
-      await client.query('BEGIN')
-      const locked = await client.query<{ id: string; run_epoch: string }>({ ...LOCK_SESSIONS, values: [sessionIds] })
-      // The locked rows are the latest versions: a claim that committed meanwhile shows its epoch here.
-      const epochs = new Map(locked.rows.map((row) => [row.id, Number(row.run_epoch)]))
-      for (const batch of batches) {
-        const current = epochs.get(batch.sessionId)
-        if (current === undefined) throw sessionNotFound(batch.sessionId)
-        if (batch.epoch !== undefined && batch.epoch !== current) throw leaseLost(batch, current)
-      }
-      const last = await client.query<{ id: string; last: number | null }>({ ...LAST_SEQ, values: [sessionIds] })
-      const next = new Map(last.rows.map((row) => [row.id, Number(row.last ?? 0)]))
-
-      const columns: [string[], string[], string[], string[], string[], number[]] = [[], [], [], [], [], []]
-      const results = batches.map((batch) =>
-        batch.events.map((event) => {
-          const seq = (next.get(batch.sessionId) ?? 0) + 1
-          next.set(batch.sessionId, seq)
-          const row: StoredEvent = {
-            id: event.id ?? newEventId(),
-            sessionId: batch.sessionId,
-            seq,
-            timestamp: event.timestamp ?? now,
-            type: event.type,
-            payload: pythonJsonDumps({ type: event.type, content: event.content }),
-          }
-          columns[0].push(row.id)
-          columns[1].push(row.sessionId)
-          columns[2].push(row.timestamp as string)
-          columns[3].push(row.type)
-          columns[4].push(row.payload)
-          columns[5].push(row.seq)
-          return row
+    const results = batches.map((batch) =>
+      batch.events.map(
+        (event): StoredEvent => ({
+          id: event.id ?? newEventId(),
+          sessionId: batch.sessionId,
+          seq: 0,
+          timestamp: event.timestamp ?? now,
+          type: event.type,
+          payload: pythonJsonDumps({ type: event.type, content: event.content }),
         }),
-      )
-      await client.query({ ...INSERT_EVENTS, values: columns })
-      const touched = sessionIds.filter((id) => nowMs - (touchedAt.get(id) ?? 0) >= TOUCH_INTERVAL_MS)
-      if (touched.length > 0) await client.query({ ...TOUCH, values: [now, touched] })
-      await client.query('COMMIT')
-      for (const id of touched) touchedAt.set(id, nowMs)
-      return results
+      ),
+    )
+    const rows = results.flat()
+    const touched = sessionIds.filter((id) => nowMs - (touchedAt.get(id) ?? 0) >= TOUCH_INTERVAL_MS)
+    let bases: { out_session: string; out_base: number }[]
+    try {
+      const answer = await pool.query<{ out_session: string; out_base: number }>({
+        ...APPEND,
+        values: [
+          sessionIds,
+          checked.map((batch) => batch.sessionId),
+          checked.map((batch) => batch.epoch),
+          rows.map((row) => row.id),
+          rows.map((row) => row.sessionId),
+          rows.map((row) => row.timestamp),
+          rows.map((row) => row.type),
+          rows.map((row) => row.payload),
+          touched,
+          now,
+        ],
+      })
+      bases = answer.rows
     } catch (error) {
-      try {
-        await client.query('ROLLBACK')
-      } catch (rollbackError) {
-        broken = rollbackError as Error
-      }
-      throw mapPostgresError(error, where)
-    } finally {
-      // A connection that could not even roll back is dropped, not reused.
-      client.release(broken)
+      throw appendError(error, batches, where)
     }
+    for (const id of touched) touchedAt.set(id, nowMs)
+    // The server numbered each session's events after its last seq, in array order: the same numbers here.
+    const next = new Map(bases.map((row) => [row.out_session, Number(row.out_base)]))
+    for (const row of rows) {
+      const seq = (next.get(row.sessionId) ?? 0) + 1
+      next.set(row.sessionId, seq)
+      row.seq = seq
+    }
+    return results
   }
 
   return {
@@ -136,4 +131,16 @@ function leaseLost(batch: AppendBatch, current: number): BerthError {
     `The run of session ${batch.sessionId} lost its lease (epoch ${batch.epoch}, now ${current}); its events were not stored.`,
     { details: { sessionId: batch.sessionId, epoch: batch.epoch, currentEpoch: current } },
   )
+}
+
+/** berth's own SQLSTATEs from append-function.ts, as typed errors; anything else as the server's failure. */
+function appendError(error: unknown, batches: AppendBatch[], where: string): unknown {
+  const code = pgCode(error)
+  const sessionId = (error as Error).message
+  if (code === 'BRT01') return sessionNotFound(sessionId)
+  if (code === 'BRT02') {
+    const batch = batches.find((b) => b.sessionId === sessionId && b.epoch !== undefined) as AppendBatch
+    return leaseLost(batch, Number((error as { detail?: string }).detail))
+  }
+  return mapPostgresError(error, where)
 }

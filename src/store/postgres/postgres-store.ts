@@ -26,6 +26,7 @@ import type {
   StoredEvent,
   Subscription,
 } from '../types.js'
+import { APPEND_FUNCTION } from './append-function.js'
 import { type PostgresSettings, postgresPoolConfig, redactDatabaseUrl } from './connection-config.js'
 import { type AppendBatch, createPostgresAppender, type PostgresAppender } from './postgres-append.js'
 import { FOREIGN_KEY_VIOLATION, mapPostgresError, pgCode, UNIQUE_VIOLATION } from './postgres-errors.js'
@@ -116,6 +117,10 @@ export class PostgresStore implements Store {
     const pool = new pg.Pool(config)
     // An idle pooled connection the server drops (restart, failover) must not crash the process.
     pool.on('error', () => {})
+    // Every connection gets the append function first (queued before any other query on it).
+    pool.on('connect', (client) => {
+      client.query(APPEND_FUNCTION).catch(() => undefined)
+    })
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
     try {
       await sql`SELECT 1`.execute(db)
