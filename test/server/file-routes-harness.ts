@@ -12,6 +12,7 @@ import type { ServerContext } from '../../src/server/context.js'
 import { createServer } from '../../src/server/create-server.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import { hostShell } from '../../src/tools/bash/sandbox.js'
+import type { WorkspaceStorage } from '../../src/workspace/workspace-storage.js'
 import { Workspaces } from '../../src/workspace/workspaces.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
@@ -39,7 +40,11 @@ afterEach(async () => {
  */
 export async function startFileServer(
   env: Record<string, string> = {},
-  options: { logger?: Logger } = {},
+  options: {
+    logger?: Logger
+    /** Give the routes a workspace storage of their own (another root), so a route that still reached for `workspaces` would miss. */
+    storage?: (quotaBytes: number | null) => Promise<WorkspaceStorage>
+  } = {},
 ): Promise<FileServer> {
   const root = await tempDir('berth-files-')
   const config = loadConfig({ flags: { dataDir: root }, env, envFile: false })
@@ -51,7 +56,7 @@ export async function startFileServer(
   const runs = { isRunning: () => false } as unknown as RunManager
   const logger = options.logger ?? createLogger({ level: 'silent', terminal: false })
   const sandbox = hostShell('file route tests run no shell')
-  const workspaceStorage = workspaces.storage
+  const workspaceStorage = (await options.storage?.(config.workspaceQuota)) ?? workspaces.storage
   const context: ServerContext = { config, store, workspaces, workspaceStorage, storage, logger, runs, sandbox }
   const app = await createServer(context)
   open.push(app)
