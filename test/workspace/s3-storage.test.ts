@@ -274,6 +274,27 @@ describe.skipIf(unavailable !== null)('S3WorkspaceStorage on Ceph radosgw', () =
     expect(await s.usage(key)).toBe(0)
   })
 
+  it('rebuilds the file index from the bucket for files written outside berth', async () => {
+    const index = new MemoryFileIndex()
+    const s = storage({ index })
+    const key = await newWorkspace(s)
+    await s.write(key, 'by-berth.txt', 'berth', { epoch: 4 })
+    await index.put(key, { path: 'vanished.txt', size: 99, sha256: '', etag: '"x"', epoch: 0, mtimeMs: 0 })
+    await raw.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: `tenant/a/workspace/${key}/copied/in.bin`,
+        Body: Buffer.alloc(1234),
+      }),
+    )
+    expect(await s.usage(key)).toBe(5 + 99)
+    expect(await s.reindex(key)).toBe(2)
+    expect(await s.usage(key)).toBe(5 + 1234)
+    expect(await index.get(key, 'by-berth.txt')).toMatchObject({ epoch: 4, sha256: sha256(Buffer.from('berth')) })
+    expect(await index.get(key, 'copied/in.bin')).toMatchObject({ size: 1234, epoch: 0 })
+    expect(await index.get(key, 'vanished.txt')).toBeNull()
+  })
+
   it('takes the first free name with freeName', async () => {
     const s = storage()
     const key = await newWorkspace(s)

@@ -316,6 +316,32 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
     return this.options.index.usage(key)
   }
 
+  /**
+   * Rebuild a workspace's file index from the bucket: for objects written
+   * outside berth (a copy made with another tool) or an index that was lost.
+   * Sizes and ETags come from the listing, SHA-256 and epoch from berth's
+   * object metadata ('' and 0 when absent); rows for vanished files go.
+   * Returns the number of files indexed.
+   */
+  async reindex(key: WorkspaceKey): Promise<number> {
+    const base = this.keys.workspace(key)
+    const seen = new Set<string>()
+    for await (const object of this.objects(base)) {
+      if (object.key.endsWith('/')) continue
+      const relative = object.key.slice(base.length)
+      const head = await this.head(object.key)
+      if (!head) continue
+      const indexed = head.indexed(relative)
+      await this.options.index.remove(key, relative)
+      await this.options.index.put(key, indexed)
+      seen.add(relative)
+    }
+    for (const file of await this.options.index.list(key)) {
+      if (!seen.has(file.path)) await this.options.index.remove(key, file.path)
+    }
+    return seen.size
+  }
+
   async localFolder(key: WorkspaceKey): Promise<LocalFolder> {
     await this.assertWorkspace(key)
     return materialize(this, key, this.options.scratchDir)
