@@ -29,20 +29,23 @@ CREATE OR REPLACE FUNCTION pg_temp.berth_append(
 ) RETURNS TABLE (out_session text, out_base integer) LANGUAGE plpgsql AS $fn$
 DECLARE
   v_bad record;
+  v_locked integer;
 BEGIN
   -- The batch's session rows, locked in id order: appenders on other instances queue here, never deadlock.
   PERFORM 1 FROM session s WHERE s.id = ANY(p_sessions) ORDER BY s.id FOR UPDATE;
-  SELECT w.sid, s.id AS found, s.run_epoch INTO v_bad
-    FROM unnest(p_sessions) AS w(sid) LEFT JOIN session s ON s.id = w.sid
-    WHERE s.id IS NULL LIMIT 1;
-  IF FOUND THEN
+  GET DIAGNOSTICS v_locked = ROW_COUNT;
+  IF v_locked <> cardinality(p_sessions) THEN
+    SELECT w.sid INTO v_bad FROM unnest(p_sessions) AS w(sid)
+      WHERE NOT EXISTS (SELECT 1 FROM session s WHERE s.id = w.sid) LIMIT 1;
     RAISE EXCEPTION USING ERRCODE = 'BRT01', MESSAGE = v_bad.sid;
   END IF;
-  SELECT c.sid, c.epoch, s.run_epoch INTO v_bad
-    FROM unnest(p_check_sessions, p_check_epochs) AS c(sid, epoch) JOIN session s ON s.id = c.sid
-    WHERE s.run_epoch <> c.epoch LIMIT 1;
-  IF FOUND THEN
-    RAISE EXCEPTION USING ERRCODE = 'BRT02', MESSAGE = v_bad.sid, DETAIL = v_bad.run_epoch::text;
+  IF cardinality(p_check_sessions) > 0 THEN
+    SELECT c.sid, s.run_epoch INTO v_bad
+      FROM unnest(p_check_sessions, p_check_epochs) AS c(sid, epoch) JOIN session s ON s.id = c.sid
+      WHERE s.run_epoch <> c.epoch LIMIT 1;
+    IF FOUND THEN
+      RAISE EXCEPTION USING ERRCODE = 'BRT02', MESSAGE = v_bad.sid, DETAIL = v_bad.run_epoch::text;
+    END IF;
   END IF;
   RETURN QUERY
     WITH last AS (
