@@ -61,6 +61,7 @@ export function postgresPoolConfig(settings: PostgresSettings): pg.PoolConfig {
     application_name: 'berth',
     // TCP keepalive: a connection whose server vanished (failover, a dropped NAT entry) is noticed, not waited on.
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     // Idle connections go after a while, so an instance that is quiet holds few of the server's connections.
     idleTimeoutMillis: 30_000,
   }
