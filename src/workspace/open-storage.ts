@@ -51,7 +51,12 @@ export function openWorkspaceStorage(
       quotaBytes: config.workspaceQuota,
       scratchDir,
       epochOf: options.epochOf,
-      readCache: new ReadCache(path.join(scratchDir, '.read-cache'), READ_CACHE_BYTES, READ_CACHE_FILE_BYTES),
+      // Per process (its pid in the name), so two berth processes on one root never empty each other's.
+      readCache: new ReadCache(
+        path.join(scratchDir, `.read-cache-${process.pid}-cache`),
+        READ_CACHE_BYTES,
+        READ_CACHE_FILE_BYTES,
+      ),
     })
   }
   return new LocalWorkspaceStorage({ root: options.localRoot, quotaBytes: config.workspaceQuota })

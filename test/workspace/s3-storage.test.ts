@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises'
@@ -317,8 +318,17 @@ describe.skipIf(unavailable !== null)('S3WorkspaceStorage on Ceph radosgw', () =
     const big = randomBytes(9 * 1024 * 1024)
     await s.write(key, 'big.bin', big)
 
+    // Leftovers of a process that is gone go before the first copy; a live process's stay.
+    const dead = spawnSync('true').pid as number
+    await mkdir(path.join(scratch, `${key}-${dead}-AbC123`, 'sub'), { recursive: true })
+    await writeFile(path.join(scratch, `.berth-spool-${dead}-0123456789abcdef`), 'half an upload')
+    await mkdir(path.join(scratch, `${key}-${process.pid}-XyZ789`))
+
     const folder = await s.localFolder(key)
     expect(folder.dir.startsWith(scratch)).toBe(true)
+    expect(existsSync(path.join(scratch, `${key}-${dead}-AbC123`))).toBe(false)
+    expect(existsSync(path.join(scratch, `.berth-spool-${dead}-0123456789abcdef`))).toBe(false)
+    expect(existsSync(path.join(scratch, `${key}-${process.pid}-XyZ789`))).toBe(true)
     expect(await readFile(path.join(folder.dir, 'keep.txt'), 'utf8')).toBe('unchanged')
     expect(sha256(await readFile(path.join(folder.dir, 'big.bin')))).toBe(sha256(big))
     expect(existsSync(path.join(folder.dir, 'uploaded_files'))).toBe(true)

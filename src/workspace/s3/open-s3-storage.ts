@@ -2,6 +2,7 @@ import path from 'node:path'
 import { S3Client } from '@aws-sdk/client-s3'
 import type { WorkspaceKey } from '../workspace-storage.js'
 import type { WorkspaceFileIndex } from './file-index.js'
+import { reportRequests } from './request-observer.js'
 import { parseS3Url } from './s3-location.js'
 import { S3WorkspaceStorage } from './s3-storage.js'
 
@@ -24,7 +25,7 @@ export interface S3Settings {
  */
 export function createS3Client(settings: Omit<S3Settings, 'workspaceUrl'>): S3Client {
   const { awsAccessKeyId: accessKeyId, awsSecretAccessKey: secretAccessKey } = settings
-  return new S3Client({
+  const client = new S3Client({
     region: settings.awsRegion ?? 'us-east-1',
     ...(settings.awsEndpointUrlS3 ? { endpoint: settings.awsEndpointUrlS3, forcePathStyle: true } : {}),
     ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
@@ -33,6 +34,9 @@ export function createS3Client(settings: Omit<S3Settings, 'workspaceUrl'>): S3Cl
     // Fail fast on an unreachable endpoint instead of hanging a request.
     requestHandler: { connectionTimeout: 5_000, socketTimeout: 60_000 },
   })
+  // Counts and times each request for /metrics (request-observer.ts).
+  reportRequests(client)
+  return client
 }
 
 export interface OpenS3Options {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, rm, unlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { reportCacheLookup } from './request-observer.js'
 
 export interface CachedFile {
   /** The local copy. */
@@ -33,7 +34,9 @@ export class ReadCache {
   /** The copy of `objectKey` when it holds `etag`, or null. */
   lookup(objectKey: string, etag: string): CachedFile | null {
     const entry = this.entries.get(objectKey)
-    if (!entry || entry.etag !== etag) return null
+    const hit = entry !== undefined && entry.etag === etag
+    reportCacheLookup(hit) // for /metrics' hit ratio
+    if (!hit) return null
     this.entries.delete(objectKey)
     this.entries.set(objectKey, entry)
     return entry

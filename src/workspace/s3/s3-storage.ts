@@ -32,7 +32,7 @@ import { multipartUpload } from './multipart-upload.js'
 import type { CachedFile, ReadCache } from './read-cache.js'
 import { isNotFound, isPreconditionFailed, type StorageContext, storageFailure } from './s3-errors.js'
 import { ObjectKeys, type S3Location } from './s3-location.js'
-import { materialize } from './scratch-folder.js'
+import { materialize, removeStaleScratch } from './scratch-folder.js'
 import { MEMORY_LIMIT, type Spooled, SpoolLimitExceeded, spool } from './spool.js'
 
 export interface S3StorageOptions {
@@ -100,6 +100,8 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
    * instance meanwhile would get the file back, as on a shared disk.
    */
   private readonly knownWorkspaces = new Set<WorkspaceKey>()
+  /** Leftovers of dead processes in the scratch folder, cleared before the first copy is made. */
+  private staleScratchRemoved: Promise<string[]> | null = null
   /** Send If-Match's ETag without quotes (learnt from the server; see `replace`). */
   private unquotedIfMatch = false
 
@@ -344,6 +346,8 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
 
   async localFolder(key: WorkspaceKey): Promise<LocalFolder> {
     await this.assertWorkspace(key)
+    this.staleScratchRemoved ??= removeStaleScratch(this.options.scratchDir).catch(() => [])
+    await this.staleScratchRemoved
     return materialize(this, key, this.options.scratchDir)
   }
 

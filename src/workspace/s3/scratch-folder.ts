@@ -4,6 +4,7 @@ import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { processAlive } from '../../core/process-alive.js'
 import type { LocalFolder, WorkspaceEntry, WorkspaceKey, WorkspaceStorage } from '../workspace-storage.js'
 
 /** What a scratch folder needs from the S3 storage beyond the interface. */
@@ -44,7 +45,7 @@ export async function materialize(
   scratchDir: string,
 ): Promise<LocalFolder & { symlinksSkipped(): string[] }> {
   await mkdir(scratchDir, { recursive: true })
-  const dir = await mkdtemp(path.join(scratchDir, `${key}-`))
+  const dir = await mkdtemp(path.join(scratchDir, `${key}-${process.pid}-`))
   const known = new Map<string, Known>()
   let knownFolders = new Set<string>()
   let skipped: string[] = []
@@ -138,6 +139,25 @@ export async function materialize(
     },
     symlinksSkipped: () => [...skipped],
   }
+}
+
+// `<key>-<pid>-<random>` (a scratch copy) or `.berth-spool-<pid>-<random>` (an upload on its way).
+const OWNED_BY = /^(?:\.berth-spool-|.+-)(\d+)-[^-]+$/
+
+/**
+ * Remove scratch copies and spooled uploads left by processes that are gone
+ * (a SIGKILL gives them no chance to clean up; a newer owner of the run has
+ * taken over from what they had synced). Those of live processes stay.
+ */
+export async function removeStaleScratch(scratchDir: string): Promise<string[]> {
+  const removed: string[] = []
+  for (const name of await readdir(scratchDir).catch(() => [] as string[])) {
+    const pid = Number(OWNED_BY.exec(name)?.[1] ?? Number.NaN)
+    if (!Number.isInteger(pid) || processAlive(pid)) continue
+    await rm(path.join(scratchDir, name), { recursive: true, force: true })
+    removed.push(name)
+  }
+  return removed
 }
 
 async function walk(root: string): Promise<LocalTree> {

@@ -68,7 +68,7 @@ export async function spool(
         chunks.push(bytes)
         if (size > MEMORY_LIMIT) {
           await mkdir(tempDir, { recursive: true })
-          const name = path.join(tempDir, `.berth-spool-${randomBytes(8).toString('hex')}`)
+          const name = path.join(tempDir, `.berth-spool-${process.pid}-${randomBytes(8).toString('hex')}`)
           file = { path: name, handle: await open(name, 'wx', 0o600) }
           for (const pending of chunks.splice(0)) await file.handle.write(pending)
         }
