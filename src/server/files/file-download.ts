@@ -27,21 +27,26 @@ export async function sendFile(
   if (found.type === 'directory') {
     throw new BerthError('PATH_INVALID', 'Not a file; download a folder with /api/files/download-zip.')
   }
+  if (found.type === 'symlink') {
+    // A link leading out of the workspace, or nowhere: the read refuses it with the reason.
+    ;(await storage.read(key, relative)).body.destroy()
+    throw new BerthError('FILE_NOT_FOUND', `No such file: ${path.posix.basename(relative)}`)
+  }
   const range = parseRange(rangeHeader, found.size)
+  const read = range === 'unsatisfiable' ? null : await storage.read(key, relative, range === null ? {} : { range })
   const name = path.posix.basename(found.path)
   reply
     .header('content-type', mime.contentType(name) || 'application/octet-stream')
     .header('content-disposition', contentDisposition(name))
     .header('x-content-type-options', 'nosniff')
     .header('accept-ranges', 'bytes')
-  if (range === 'unsatisfiable') {
+  if (read === null) {
     return reply
       .code(416)
       .header('content-type', 'text/plain; charset=utf-8')
       .header('content-range', `bytes */${found.size}`)
       .send('Range not satisfiable\n')
   }
-  const read = await storage.read(key, relative, range === null ? {} : { range })
   const { entry } = read
   reply.header('last-modified', new Date(entry.mtimeMs).toUTCString())
   if (read.range === undefined) return reply.header('content-length', entry.size).send(read.body)
