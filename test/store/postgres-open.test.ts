@@ -99,6 +99,33 @@ describe.skipIf(Boolean(skip))('PostgresStore: opening', () => {
     for (const store of stores) await store.close()
   })
 
+  it('hands every commit to onCommit after its followers, and deliver() feeds followers events from elsewhere', async () => {
+    const url = await (await cluster()).createDatabase()
+    const committed: number[][] = []
+    const seenAtCommit: number[] = []
+    const seen: number[] = []
+    const store = await PostgresStore.open({
+      url,
+      onCommit: (events) => {
+        committed.push(events.map((e) => e.seq))
+        seenAtCommit.push(seen.length)
+      },
+    })
+    await store.createSession({ id: 's', workspaceDir: '/w/s', deviceId: 'd' })
+    store.follow('s', 0, (event) => seen.push(event.seq))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await Promise.all([1, 2, 3].map((n) => store.append('s', { type: 'system', content: { n } })))
+    expect(committed.flat()).toEqual([1, 2, 3])
+    // Followers on this instance got each commit before the hook ran.
+    expect(seenAtCommit.at(-1)).toBe(3)
+    // An event another instance committed (as LISTEN/NOTIFY would bring it) reaches followers once.
+    const other = { id: 'x', sessionId: 's', seq: 4, timestamp: null, type: 'system', payload: '{}' }
+    store.deliver([other])
+    store.deliver([other])
+    expect(seen).toEqual([1, 2, 3, 4])
+    await store.close()
+  })
+
   it('openStore chooses PostgreSQL for a postgres:// DATABASE_URL and refuses other schemes', async () => {
     const url = await (await cluster()).createDatabase()
     const location = storeLocation({ databaseUrl: url, databasePoolSize: 3 }, '/unused/events.db')
