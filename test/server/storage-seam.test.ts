@@ -33,7 +33,7 @@ describe('file routes go through the workspace storage', () => {
     return { server, storage: seam, dir, elsewhere }
   }
 
-  it('lists, reads, downloads (with a range), zips and serves sites from the storage', async () => {
+  it('lists, reads, downloads (with a range), zips, serves sites and exports bundles from the storage', async () => {
     const { server, elsewhere } = await setup()
     const list = await json(await postJson(server, '/api/files/list', { workspace_id: SESSION }, { device: 'dev-a' }))
     expect(list.files.map((f: { path: string }) => f.path)).toEqual(['agent_memory', 'notes', 'site', 'uploaded_files'])
@@ -61,6 +61,17 @@ describe('file routes go through the workspace storage', () => {
     const site = await fetch(`${server.url}/workspace/${SESSION}/site/`)
     expect(site.status).toBe(200)
     expect(await site.text()).toBe('<h1>from the storage</h1>')
+    const bundle = await fetch(`${server.url}/api/sessions/${SESSION}/export`, { headers: { 'x-device-id': 'dev-a' } })
+    expect(bundle.status).toBe(200)
+    const bundleFile = join(elsewhere, 'bundle.tar.gz')
+    await writeFile(bundleFile, Buffer.from(await bundle.arrayBuffer()))
+    const members = execFileSync('python3', [
+      '-c',
+      'import sys,tarfile;print(sorted(m.name for m in tarfile.open(sys.argv[1]) if m.isfile()))',
+      bundleFile,
+    ])
+    expect(members.toString()).toContain("'workspace/site/index.html'")
+    expect(members.toString()).toContain("'workspace/notes/a.md'")
   })
 
   it('puts uploads into the storage, under free names, within its quota', async () => {
