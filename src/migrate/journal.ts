@@ -9,7 +9,12 @@ export type JournalEntry =
    * again. (Journals of earlier builds also carry a `sha256`; it is ignored.)
    */
   | { t: 'file'; unit: string; path: string; size: number; mtimeNs: string; ino: string; sha256?: string }
-  /** `unit` was renamed into place. */
+  /**
+   * Moves between backends (backend-migrate.ts): a file written to the target
+   * storage and read back equal, from a source file of this size and ETag.
+   */
+  | { t: 'object'; unit: string; path: string; size: number; etag: string; sha256: string }
+  /** `unit` was renamed into place (between backends: every file of it is verified at the target). */
   | { t: 'unit'; unit: string; files: number; bytes: number }
   | { t: 'session'; id: string; outcome: string }
   /** About to append a source log to the target log, which was `offset` bytes long. */

@@ -13,6 +13,8 @@ import type { Store } from '../store/store.js'
 import { asDiskFull } from '../transfer/copy-verified.js'
 import { isInside } from '../workspace/containment.js'
 import { appendLog } from './append-logs.js'
+import type { S3Credentials } from './backend-endpoints.js'
+import { isBackendMigration, runBackendMigration } from './backend-migrate.js'
 import { copyUnit, type StepHook } from './copy-unit.js'
 import { Journal } from './journal.js'
 import { buildPlan, fileSize, type MigrationPlan, type SessionPlan, type UnitPlan } from './migrate-plan.js'
@@ -27,6 +29,12 @@ export interface MigrateOptions {
   from: string
   /** The target data root; created when missing. */
   to: string
+  /** With `from` = postgres://…: where its workspaces are (s3://bucket/prefix or a folder); see backend-migrate.ts. */
+  workspaceFrom?: string
+  /** With `to` = postgres://…: where the workspaces go (s3://bucket/prefix or a folder). */
+  workspaceTo?: string
+  /** AWS_* settings for a bucket named by `workspaceFrom` / `workspaceTo`. */
+  s3?: S3Credentials
   /** Stop after the plan: nothing is written to the target. */
   dryRun?: boolean
   /** Delete from the source what was verified at the target. */
@@ -57,6 +65,8 @@ const PARALLEL_UNITS = 3
  *   if (report.status !== 'done') console.error(report.sessions.conflicts)
  */
 export async function runMigration(options: MigrateOptions): Promise<MigrationReport> {
+  // A postgres:// source or target: the move between backends, with the same guarantees.
+  if (isBackendMigration(options)) return runBackendMigration(options)
   const onStep: StepHook = options.onStep ?? (() => undefined)
   const targetRoot = path.resolve(options.to)
   const layout = await inspectSource(options.from, { exclude: targetRoot })

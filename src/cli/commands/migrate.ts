@@ -10,6 +10,8 @@ import { configFor } from '../options.js'
 interface MigrateFlags {
   from?: string
   to?: string
+  workspaceFrom?: string
+  workspaceTo?: string
   dryRun?: boolean
   move?: boolean
   json?: boolean
@@ -37,9 +39,19 @@ const REFUSALS = new Set([
 export function registerMigrate(program: Command): void {
   program
     .command('migrate')
-    .description('Copy (or --move) a berth or ii-agent data folder into a data root, verified and resumable')
-    .option('--from <dir>', 'source data folder (default: the current directory)')
-    .option('--to <dir>', 'target data root (default: --data-dir, BERTH_DATA_DIR, a platform volume or /var/data)')
+    .description(
+      'Copy (or --move) a berth or ii-agent data folder into a data root, or a data root into PostgreSQL and S3 and back, verified and resumable',
+    )
+    .option('--from <dir|url>', 'source data folder, or postgres://… (default: the current directory)')
+    .option(
+      '--to <dir|url>',
+      'target data root, or postgres://… (default: --data-dir, BERTH_DATA_DIR, a platform volume or /var/data)',
+    )
+    .option('--workspace-from <url|dir>', "with --from postgres://…: the workspaces' s3://bucket/prefix or folder")
+    .option(
+      '--workspace-to <url|dir>',
+      'with --to postgres://…: where the workspaces go, s3://bucket/prefix or a folder',
+    )
     .option('--dry-run', 'print the plan and stop; nothing is written')
     .option('--move', 'delete from the source what was verified at the target')
     .option('--json', 'print the report as JSON on stdout')
@@ -68,6 +80,14 @@ async function migrateCommand(flags: MigrateFlags, command: Command): Promise<nu
     report = await runMigration({
       from: flags.from ?? process.cwd(),
       to,
+      workspaceFrom: flags.workspaceFrom,
+      workspaceTo: flags.workspaceTo,
+      s3: {
+        awsAccessKeyId: config.awsAccessKeyId,
+        awsSecretAccessKey: config.awsSecretAccessKey,
+        awsRegion: config.awsRegion,
+        awsEndpointUrlS3: config.awsEndpointUrlS3,
+      },
       dryRun: flags.dryRun,
       move: flags.move,
       onStep: killHookFromEnv(process.env),
