@@ -108,6 +108,9 @@ export async function copyWorkspace(
   const unit = `workspace/${key}`
   const journaled = new Map<string, { size: number; etag: string }>()
   for (const line of ctx.journal.all('object')) if (line.unit === unit) journaled.set(line.path, line)
+  if (!ctx.journal.all('unit-begin').some((line) => line.unit === unit)) {
+    await ctx.journal.append({ t: 'unit-begin', unit }, { sync: true })
+  }
   await ctx.target.makeWorkspace(key)
   const skipped: string[] = []
   const files: WorkspaceEntry[] = []
@@ -133,6 +136,7 @@ export async function copyWorkspace(
   }
   await Promise.all(Array.from({ length: PARALLEL_FILES }, worker))
   if (failure !== null) throw (failure as { error: unknown }).error
+  await removeStrays(key, entries, ctx.target)
   const now = await listWorkspace(ctx.source.storage, key)
   const changed = changedEntry(entries, now)
   if (changed !== null) throw sourceChanged(key, changed)
@@ -188,6 +192,22 @@ async function copyFile(
   await ctx.journal.append({ t: 'object', unit, path: entry.path, size, etag: entry.etag, sha256 })
   ctx.onBytes(size)
   await ctx.onStep('file-copied', `${unit}/${entry.path}`)
+}
+
+/**
+ * Remove from a workspace this run writes what the source does not have:
+ * the temporary file of a local write cut off by a kill, or a file removed
+ * from the source between two runs. Only ever called for a workspace that
+ * was absent at the target or that this run's journal began.
+ */
+async function removeStrays(key: WorkspaceKey, entries: WorkspaceEntry[], target: WorkspaceSide): Promise<void> {
+  const wanted = new Map(entries.map((entry) => [entry.path, entry.type]))
+  const removed: string[] = []
+  for (const entry of await listWorkspace(target.storage, key)) {
+    if (wanted.get(entry.path) === entry.type || removed.some((dir) => entry.path.startsWith(`${dir}/`))) continue
+    await target.storage.remove(key, entry.path)
+    removed.push(entry.path)
+  }
 }
 
 /** The first path whose type, size or ETag differs between two listings of one workspace, or null. */

@@ -296,7 +296,7 @@ async function planMove(source: Side, target: Side, journal: Journal): Promise<M
   const moving = new Set(journal.all('move-begin').map((entry) => entry.unit))
   for (const entry of journal.all('move-done')) moving.delete(entry.unit)
   const finished = new Set(journal.all('unit').map((entry) => entry.unit))
-  const started = new Set(journal.all('object').map((entry) => entry.unit))
+  const started = new Set(journal.all('unit-begin').map((entry) => entry.unit))
   const units: BackendUnit[] = []
   if (source.workspaces !== null && target.workspaces !== null) {
     const from = source.workspaces
@@ -312,8 +312,14 @@ async function planMove(source: Side, target: Side, journal: Journal): Promise<M
       const files = listing.filter((entry) => entry.type === 'file')
       const sized = { files: files.length, bytes: files.reduce((sum, file) => sum + file.size, 0) }
       const unit: BackendUnit = { ...base, state: 'copy', reasons: [], entries: [], listing, ...sized }
-      // A workspace this journal began (and maybe finished) is ours to complete; any other one at the target is compared.
-      if ((started.has(unitKey) && !finished.has(unitKey)) || !(await to.storage.exists(key))) {
+      const there = await to.storage.exists(key)
+      // Verified by this run before it was stopped: not read again.
+      if (finished.has(unitKey) && there) {
+        units.push({ ...unit, state: 'identical' })
+        continue
+      }
+      // A workspace this journal began is ours to complete; any other one at the target is compared.
+      if (started.has(unitKey) || !there) {
         units.push(unit)
         continue
       }

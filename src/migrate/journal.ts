@@ -10,9 +10,12 @@ export type JournalEntry =
    */
   | { t: 'file'; unit: string; path: string; size: number; mtimeNs: string; ino: string; sha256?: string }
   /**
-   * Moves between backends (backend-migrate.ts): a file written to the target
-   * storage and read back equal, from a source file of this size and ETag.
+   * Moves between backends (backend-migrate.ts): `unit-begin` before the
+   * first write into a workspace, so a resume completes it rather than
+   * finding it different; `object`: a file written to the target storage
+   * and read back equal, from a source file of this size and ETag.
    */
+  | { t: 'unit-begin'; unit: string }
   | { t: 'object'; unit: string; path: string; size: number; etag: string; sha256: string }
   /** `unit` was renamed into place (between backends: every file of it is verified at the target). */
   | { t: 'unit'; unit: string; files: number; bytes: number }
