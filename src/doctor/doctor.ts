@@ -1,5 +1,6 @@
 import { constants } from 'node:fs'
 import { access, stat } from 'node:fs/promises'
+import path from 'node:path'
 import type { BerthConfig } from '../config/config.js'
 import { isBerthError } from '../core/errors.js'
 import { formatBytes } from '../core/format-bytes.js'
@@ -12,6 +13,7 @@ import { redactDatabaseUrl } from '../store/postgres/connection-config.js'
 import { chooseSandbox } from '../tools/bash/sandbox.js'
 import { Workspaces } from '../workspace/workspaces.js'
 import { type StoreHealth, storeHealth } from './store-health.js'
+import { type BucketHealth, bucketHealth } from './workspace-storage-health.js'
 
 export type CheckStatus = 'ok' | 'warn' | 'fail'
 
@@ -51,6 +53,8 @@ export interface DoctorReport {
     sessions: number | null
     events: number | null
   }
+  /** S3 workspaces (BERTH_WORKSPACE_URL): the bucket's check; null with local workspaces or when it failed. */
+  bucket: BucketHealth | null
   workspaces: {
     count: number | null
     /** Folders under workspace/ with no session row. */
@@ -103,6 +107,7 @@ export async function runDoctor(config: BerthConfig): Promise<DoctorReport> {
       sessions: null,
       events: null,
     },
+    bucket: null,
     workspaces: { count: null, withoutSession: [], sessionsWithoutWorkspace: [] },
     server: { running: false, pid: null, since: null },
     checks,
@@ -252,6 +257,20 @@ export async function runDoctor(config: BerthConfig): Promise<DoctorReport> {
     }
   } else if (location !== null) {
     add('database', 'ok', `${paths.database} does not exist yet; it is created on first start`)
+  }
+
+  if (config.workspaceUrl) {
+    try {
+      report.bucket = await bucketHealth(config, path.join(paths.root, 'workspace-scratch'))
+      add(
+        's3',
+        'ok',
+        `${report.bucket.url} at ${report.bucket.endpoint ?? 'AWS S3'}: the bucket answers in ${report.bucket.bucketMs} ms, ` +
+          `a test object writes, reads back and is deleted in ${report.bucket.canaryMs} ms`,
+      )
+    } catch (error) {
+      add('s3', 'fail', message(error))
+    }
   }
 
   if (await exists(paths.workspaces)) {
