@@ -93,6 +93,7 @@ export const ERROR_CATALOGUE = {
   SOURCE_CHANGED: { status: 409, title: 'The source changed while it was copied' },
   COPY_VERIFY_FAILED: { status: 500, title: 'A copy did not match its source' },
   ARCHIVE_INVALID: { status: 400, title: 'The archive is invalid' },
+  BACKUP_INCOMPLETE: { status: 500, title: 'Not everything could be put in the backup' },
   TARGET_NOT_EMPTY: { status: 409, title: 'The target holds data' },
   DURATION_INVALID: { status: 400, title: 'The duration is invalid' },
   // agent runs
