@@ -47,6 +47,10 @@ export async function createBackup(options: {
   out?: string
   now?: Date
   onProgress?: (bytes: number) => void
+  /** What the manifest names as the origin, when `root` is a staging copy (backend-backup.ts); default `root`. */
+  origin?: string
+  /** Warnings recorded in the manifest before the archive's own. */
+  warnings?: string[]
 }): Promise<BackupResult> {
   const paths = dataPaths(options.root)
   const now = options.now ?? new Date()
@@ -58,10 +62,10 @@ export async function createBackup(options: {
     format: BACKUP_FORMAT,
     version: BACKUP_VERSION,
     createdAt: now.toISOString(),
-    root: paths.root,
+    root: options.origin ?? paths.root,
     database: null,
     entries: [],
-    warnings: [],
+    warnings: [...(options.warnings ?? [])],
   }
   const compress = !/\.tar$/i.test(out)
   const file = createWriteStream(partial, { flags: 'wx' })
@@ -144,7 +148,8 @@ async function describeDatabase(file: string): Promise<NonNullable<BackupManifes
   }
 }
 
-function defaultName(now: Date): string {
+/** `berth-backup-<UTC time>.tar.gz`. */
+export function defaultName(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)
   return `berth-backup-${stamp}.tar.gz`
 }

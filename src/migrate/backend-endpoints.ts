@@ -11,6 +11,7 @@ import { isValidSessionId, normalizeRelativePath } from '../workspace/containmen
 import { LocalWorkspaceStorage } from '../workspace/local-storage.js'
 import { KyselyFileIndex, type WorkspaceFileTables } from '../workspace/s3/kysely-file-index.js'
 import { createS3Client, type S3Settings } from '../workspace/s3/open-s3-storage.js'
+import { storageFailure } from '../workspace/s3/s3-errors.js'
 import { ObjectKeys, parseS3Url } from '../workspace/s3/s3-location.js'
 import { S3WorkspaceStorage } from '../workspace/s3/s3-storage.js'
 import type { WorkspaceKey, WorkspaceStorage } from '../workspace/workspace-storage.js'
@@ -80,16 +81,22 @@ export function s3Workspaces(
     scratchDir,
   })
   const keys = new ObjectKeys(location)
+  const context = { bucket: location.bucket, endpoint: credentials.awsEndpointUrlS3 }
   const top = keys.workspace('x').slice(0, -'x/'.length)
   return {
     storage,
     label: `s3://${location.bucket}${location.prefix ? `/${location.prefix}` : ''}`,
-    keys: () => listTopFolders(client, location.bucket, top),
+    keys: () =>
+      listTopFolders(client, location.bucket, top).catch((error: unknown) => {
+        throw storageFailure(error, 'Listing the workspaces', context)
+      }),
     // The workspace's own marker only: `create` would add the standard folders, which the source may lack.
     makeWorkspace: async (key) => {
-      await client.send(
-        new PutObjectCommand({ Bucket: location.bucket, Key: keys.workspace(key), Body: new Uint8Array(0) }),
-      )
+      await client
+        .send(new PutObjectCommand({ Bucket: location.bucket, Key: keys.workspace(key), Body: new Uint8Array(0) }))
+        .catch((error: unknown) => {
+          throw storageFailure(error, 'Creating a workspace', context)
+        })
     },
     makeFolder: (key, relative) => storage.makeFolder(key, relative),
     close: async () => {

@@ -1,14 +1,20 @@
+import path from 'node:path'
 import type { Command } from 'commander'
-import { createBackup } from '../../backup/create-backup.js'
+import { createBackendBackup } from '../../backup/backend-backup.js'
+import { BACKUPS_DIR, createBackup, defaultName } from '../../backup/create-backup.js'
 import { verifyBackup } from '../../backup/verify-backup.js'
 import { formatBytes } from '../../core/format-bytes.js'
-import { chooseDataRoot } from '../../storage/data-root.js'
+import { chooseDataRoot, dataPaths } from '../../storage/data-root.js'
+import { storeLocation } from '../../store/open-store.js'
 import { configFor } from '../options.js'
 import { action } from '../run-command.js'
 
 /**
  * `berth backup [--out FILE]` writes a consistent snapshot of the data root
  * (safe while the server runs); `berth backup --verify FILE` checks one.
+ * With DATABASE_URL=postgres://… it backs up PostgreSQL and the workspaces
+ * (BERTH_WORKSPACE_URL's bucket, else the data root's folder) into the same
+ * archive format (src/backup/backend-backup.ts).
  * Exit 0 when written or sound, 1 when the archive fails verification.
  */
 export function registerBackup(program: Command): void {
@@ -39,7 +45,22 @@ export function registerBackup(program: Command): void {
         }
         const config = configFor(command)
         const { root } = chooseDataRoot({ flag: config.dataDir, env: config.env, cwd: process.cwd() })
-        const result = await createBackup({ root, out: options.out })
+        const location = storeLocation(config, dataPaths(root).database)
+        const result =
+          location.kind === 'postgres'
+            ? await createBackendBackup({
+                databaseUrl: location.url,
+                // S3 when BERTH_WORKSPACE_URL is set, else the data root's workspace folder (PostgreSQL + one disk).
+                workspaceUrl: config.workspaceUrl || dataPaths(root).workspaces,
+                s3: {
+                  awsAccessKeyId: config.awsAccessKeyId,
+                  awsSecretAccessKey: config.awsSecretAccessKey,
+                  awsRegion: config.awsRegion,
+                  awsEndpointUrlS3: config.awsEndpointUrlS3,
+                },
+                out: options.out ?? path.join(root, BACKUPS_DIR, defaultName(new Date())),
+              })
+            : await createBackup({ root, out: options.out })
         if (options.json)
           write(`${JSON.stringify({ file: result.file, bytes: result.bytes, manifest: result.manifest }, null, 2)}\n`)
         else {
