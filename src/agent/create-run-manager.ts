@@ -4,7 +4,7 @@ import type { Logger } from '../logging/logger.js'
 import type { Store } from '../store/store.js'
 import type { ShellSandbox } from '../tools/bash/sandbox.js'
 import { createToolset, selectToolset } from '../tools/toolset.js'
-import type { WorkspaceStorage } from '../workspace/workspace-storage.js'
+import type { WorkspaceKey, WorkspaceStorage } from '../workspace/workspace-storage.js'
 import type { Workspaces } from '../workspace/workspaces.js'
 import { createContextManager } from './context/create-context-manager.js'
 import { AgentRunManager, type AgentRunManagerOptions } from './run-manager.js'
@@ -32,6 +32,8 @@ export function createRunManager(
     workspaces: Workspaces
     /** Where workspace files live; the local storage of `workspaces` when not given. */
     workspaceStorage?: WorkspaceStorage
+    /** The runtime's record of lease epochs by workspace, read by the storage's write fence. */
+    runEpochs?: Map<WorkspaceKey, number>
     logger: Logger
     sandbox: ShellSandbox
   },
@@ -52,6 +54,7 @@ export function createRunManager(
     store: runtime.store,
     workspaces: runtime.workspaces,
     workspaceStorage,
+    ...(runtime.runEpochs ? { runEpochs: runtime.runEpochs } : {}),
     logger,
     config,
     createProvider: (choice) => createLlm(config, { ...choice, logger: logger.child({ part: 'llm' }) }),

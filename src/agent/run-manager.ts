@@ -1,3 +1,5 @@
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { BerthConfig } from '../config/config.js'
 import { BerthError, isBerthError } from '../core/errors.js'
 import type { AgentEvent, TransientEvent } from '../core/events.js'
@@ -9,8 +11,8 @@ import type { AnyTool } from '../tools/run-tool.js'
 import type { DisposableSessionResources } from '../tools/session-resources.js'
 import type { ToolContext } from '../tools/tool.js'
 import { type ToolsetName, toolSpecs } from '../tools/toolset.js'
-import type { WorkspaceStorage } from '../workspace/workspace-storage.js'
-import type { Workspaces } from '../workspace/workspaces.js'
+import type { WorkspaceKey, WorkspaceStorage } from '../workspace/workspace-storage.js'
+import { Workspaces } from '../workspace/workspaces.js'
 import { type ContextPreparer, describeError, type LoopEnd, type RunProgress, runAgentLoop } from './agent-loop.js'
 import { feedStored, HistoryBuilder, readAllEvents } from './history.js'
 import { ImageAttachments } from './image-attachments.js'
@@ -49,6 +51,8 @@ export interface AgentRunManagerOptions {
   cancelGraceMs?: number
   /** Run lease expiry, renewal and lapse-check intervals; RUN_LEASE_TIMING by default (tests shorten them). */
   leaseTiming?: RunLeaseTiming
+  /** Filled with the lease epoch of each workspace this manager's runs hold, for the storage's write fence. */
+  runEpochs?: Map<WorkspaceKey, number>
 }
 
 interface ActiveRun {
@@ -67,6 +71,10 @@ interface ActiveRun {
 
 const DEFAULT_IDLE_DISPOSE_MS = 15 * 60_000
 const DEFAULT_CANCEL_GRACE_MS = 500
+/** How long a shutdown waits for stopped runs to hand their workspace folders back. */
+const SHUTDOWN_RELEASE_WAIT_MS = 5_000
+/** How long a cancel waits for another instance's run to stop: its grace period plus a round trip. */
+const REMOTE_CANCEL_WAIT_MS = 3_000
 
 /**
  * Runs the agent for every session of this process, one run per session at
@@ -96,7 +104,16 @@ export class AgentRunManager implements RunManager {
     this.slots = new SessionSlots(options.logger, options.idleDisposeMs ?? DEFAULT_IDLE_DISPOSE_MS)
     this.live = new TransientFanOut(options.logger)
     this.timing = options.leaseTiming ?? RUN_LEASE_TIMING
+    // A cancel asked on another instance (or through the store) for a run of this manager.
+    this.stopListening = options.store.onCancelRequest((sessionId) => {
+      const run = this.runs.get(sessionId)
+      if (run !== undefined) void this.stop(run, 'cancelled')
+    })
   }
+
+  private readonly stopListening: () => void
+  /** Runs until their last step (the workspace folder's release) is done. */
+  private readonly executing = new Set<Promise<void>>()
 
   async start(input: StartRunInput): Promise<void> {
     if (this.closed) {
@@ -112,11 +129,11 @@ export class AgentRunManager implements RunManager {
     const run = newRun(sessionId)
     this.runs.set(sessionId, run)
     const { store } = this.options
-    let workspace: RunWorkspace
+    let workspace: RunWorkspace | null = null
     try {
       const session = await this.ensureSession(input)
-      workspace = await openRunWorkspace(this.options.workspaceStorage ?? this.options.workspaces.storage, session)
-      // The lease first: should the process die right after, another instance (or the next start) sees it lapse.
+      // The lease first: should the process die right after, another instance (or the next start) sees it lapse;
+      // and only the owner copies a remote workspace into a local folder.
       // A lease of this manager's is free to take: no run of this session is active here (checked above).
       run.lease = await store.claimRun(sessionId, this.owner, this.timing.ttlMs, { replacing: this.owner })
       if (run.lease === null) {
@@ -129,6 +146,8 @@ export class AgentRunManager implements RunManager {
       const epoch = run.lease.epoch
       // A run of another process, cut off (its owner died) and not closed yet: close it before this one starts.
       if (session.status === 'running' && session.runOwner !== this.owner) await closeCutOffRun(store, run.lease)
+      workspace = await openRunWorkspace(this.options.workspaceStorage ?? this.options.workspaces.storage, session)
+      this.options.runEpochs?.set(workspace.key, epoch)
       await store.append(
         sessionId,
         { type: 'user_message', content: { text: input.text, files: input.files ?? [] } },
@@ -136,13 +155,16 @@ export class AgentRunManager implements RunManager {
       )
     } catch (error) {
       this.runs.delete(sessionId)
+      if (workspace !== null) await this.releaseWorkspace(workspace, this.options.logger)
       if (run.lease !== null) await store.endRun(run.lease, 'idle').catch(() => {})
       throw error
     }
     const lease = run.lease
     run.keeper = keepLease(store, lease, this.timing, () => void this.loseLease(run), this.options.logger)
     this.slots.acquire(sessionId)
-    void this.execute(run, input, workspace)
+    const executing = this.execute(run, input, workspace)
+    this.executing.add(executing)
+    void executing.finally(() => this.executing.delete(executing))
   }
 
   async wait(sessionId: string): Promise<RunOutcome | null> {
@@ -150,10 +172,24 @@ export class AgentRunManager implements RunManager {
     return run === undefined ? null : run.outcome
   }
 
+  /**
+   * Stop the session's run, here or on the instance that owns it (asked
+   * through the store); resolves once the run is no longer running, or after
+   * a few seconds when its owner does not answer.
+   */
   async cancel(sessionId: string): Promise<boolean> {
     const run = this.runs.get(sessionId)
-    if (run === undefined) return false
-    await this.stop(run, 'cancelled')
+    if (run !== undefined) {
+      await this.stop(run, 'cancelled')
+      return true
+    }
+    const { store } = this.options
+    if ((await store.getSession(sessionId))?.status !== 'running') return false
+    await store.requestCancel(sessionId)
+    const deadline = Date.now() + REMOTE_CANCEL_WAIT_MS
+    while (Date.now() < deadline && (await store.getSession(sessionId))?.status === 'running') {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
     return true
   }
 
@@ -194,8 +230,14 @@ export class AgentRunManager implements RunManager {
 
   async shutdown(): Promise<void> {
     this.closed = true
+    this.stopListening()
     if (this.lapseWatch !== null) clearInterval(this.lapseWatch)
     await Promise.all([...this.runs.values()].map((run) => this.stop(run, 'shutdown')))
+    // Their folders go back to the storage; a tool that ignores the abort does not hold the shutdown.
+    await Promise.race([
+      Promise.allSettled([...this.executing]),
+      sleep(SHUTDOWN_RELEASE_WAIT_MS, undefined, { ref: false }),
+    ])
     await this.slots.releaseAll()
   }
 
@@ -233,7 +275,7 @@ export class AgentRunManager implements RunManager {
       const context: Omit<ToolContext, 'toolCallId' | 'emitTransient'> = {
         sessionId: run.sessionId,
         workspaceDir,
-        workspaces: this.options.workspaces,
+        workspaces: this.toolWorkspaces(workspaceDir),
         signal,
         emit: async (event: AgentEvent) => {
           await sink.append(event)
@@ -281,11 +323,31 @@ export class AgentRunManager implements RunManager {
       end = signal.aborted ? { status: 'interrupted' } : { status: 'failed', error: describeError(error) }
     }
     if (signal.aborted) end = { status: 'interrupted' }
+    // The files go back under the lease, before the run gives it up.
+    await workspace.folder
+      .sync()
+      .catch((error: unknown) => runLogger.error({ err: error }, "could not sync the run's workspace folder"))
     const outcome = await this.finish(run, end)
+    await this.releaseWorkspace(workspace, runLogger)
+    runLogger.info({ status: outcome.status, turns: outcome.turns, error: outcome.error }, 'run ended')
+  }
+
+  /**
+   * The door the tools resolve paths through: the local workspaces, or for a
+   * remote workspace the scratch folder it was copied into (found by its
+   * folder name under its parent, as `Workspaces.dirFor` finds stored folders).
+   */
+  private toolWorkspaces(workspaceDir: string): Workspaces {
+    const { workspaces } = this.options
+    if (path.dirname(path.resolve(workspaceDir)) === workspaces.root) return workspaces
+    return new Workspaces({ root: path.dirname(workspaceDir), quotaBytes: workspaces.quotaBytes })
+  }
+
+  private async releaseWorkspace(workspace: RunWorkspace, logger: Logger): Promise<void> {
     await workspace.folder
       .release()
-      .catch((error: unknown) => runLogger.error({ err: error }, "could not release the run's workspace folder"))
-    runLogger.info({ status: outcome.status, turns: outcome.turns, error: outcome.error }, 'run ended')
+      .catch((error: unknown) => logger.error({ err: error }, "could not release the run's workspace folder"))
+    this.options.runEpochs?.delete(workspace.key)
   }
 
   /** Abort the run; record the interrupt at once if it has not stopped within the grace period. */

@@ -2,12 +2,12 @@ import { mkdir } from 'node:fs/promises'
 import type { BerthConfig } from '../config/config.js'
 import { createLogger, type Logger } from '../logging/logger.js'
 import { acquireRootLock, type RootLock } from '../storage/root-lock.js'
-import { openStore } from '../store/open-store.js'
+import { openStore, storeLocation } from '../store/open-store.js'
 import type { UpgradeProgress } from '../store/sqlite/schema-upgrade.js'
 import type { Store } from '../store/store.js'
 import { chooseSandbox, noShell, removeStaleScratch, type ShellSandbox } from '../tools/bash/sandbox.js'
-import { openWorkspaceStorage } from '../workspace/open-storage.js'
-import type { WorkspaceStorage } from '../workspace/workspace-storage.js'
+import { checkWorkspaceStorage, closeWorkspaceStorage, openWorkspaceStorage } from '../workspace/open-storage.js'
+import type { WorkspaceKey, WorkspaceStorage } from '../workspace/workspace-storage.js'
 import { Workspaces } from '../workspace/workspaces.js'
 import { logStorageReport, prepareDataRoot, type StorageReport } from './storage-report.js'
 import { upgradeLog } from './upgrade-log.js'
@@ -26,8 +26,10 @@ export interface Runtime {
   store: Store
   /** Session folders on local disk, for what needs real paths (tools, shells, doctor, prune). */
   workspaces: Workspaces
-  /** Where workspace files live (local disk today): what serves, uploads and reads them goes through this. */
+  /** Where workspace files live (local disk, or S3 with BERTH_WORKSPACE_URL): what serves, uploads and reads them goes through this. */
   workspaceStorage: WorkspaceStorage
+  /** The lease epoch of each workspace a run of this process holds; the storage fences writes with it. */
+  runEpochs: Map<WorkspaceKey, number>
   /** Where agent shells run (BERTH_SANDBOX); chosen once at start. */
   sandbox: ShellSandbox
   lock: RootLock | null
@@ -71,29 +73,40 @@ export async function openRuntime(
   try {
     await options.beforeStore?.({ logger, storage })
     const progressLog = upgradeLog(logger)
-    const store = await openStore(
-      { kind: 'sqlite', file: storage.paths.database },
-      {
-        readonly: readOnly,
-        onListenerError: (error) => logger.error({ err: error }, 'an event subscriber failed'),
-        onCheckpointError: (error) =>
-          logger.warn({ err: error }, 'the background WAL checkpoint failed; SQLite checkpoints inline instead'),
-        onMigrationBackup: (file, backup) =>
-          logger.info(
-            { backup: file, pending: backup.pending, reused: backup.reused },
-            backup.reused
-              ? `A backup of this very database from before its schema update exists at ${file}; not taking another`
-              : `Backed up the database to ${file} before updating its schema`,
-          ),
-        onUpgradeProgress: (progress) => {
-          progressLog.progress(progress)
-          options.onUpgradeProgress?.(progress)
-        },
+    const store = await openStore(storeLocation(config, storage.paths.database), {
+      readonly: readOnly,
+      onListenerError: (error) => logger.error({ err: error }, 'an event subscriber failed'),
+      onCheckpointError: (error) =>
+        logger.warn({ err: error }, 'the background WAL checkpoint failed; SQLite checkpoints inline instead'),
+      onMigrationBackup: (file, backup) =>
+        logger.info(
+          { backup: file, pending: backup.pending, reused: backup.reused },
+          backup.reused
+            ? `A backup of this very database from before its schema update exists at ${file}; not taking another`
+            : `Backed up the database to ${file} before updating its schema`,
+        ),
+      onUpgradeProgress: (progress) => {
+        progressLog.progress(progress)
+        options.onUpgradeProgress?.(progress)
       },
-    ).finally(() => progressLog.stop())
+      onBusError: (error) => logger.warn({ err: error }, 'the PostgreSQL notification connection failed; reconnecting'),
+    }).finally(() => progressLog.stop())
     if (!readOnly) await mkdir(storage.paths.workspaces, { recursive: true })
     const workspaces = new Workspaces({ root: storage.paths.workspaces, quotaBytes: config.workspaceQuota })
-    const workspaceStorage = openWorkspaceStorage(config, { localRoot: storage.paths.workspaces })
+    const runEpochs = new Map<WorkspaceKey, number>()
+    let workspaceStorage: WorkspaceStorage
+    try {
+      workspaceStorage = openWorkspaceStorage(config, {
+        localRoot: storage.paths.workspaces,
+        fileIndex: store.workspaceFiles(),
+        epochOf: (key) => runEpochs.get(key),
+      })
+      // A missing bucket or a refused key stops the start, naming the setting.
+      if (options.role === 'server') await checkWorkspaceStorage(workspaceStorage)
+    } catch (error) {
+      await store.close()
+      throw error
+    }
     const shells = options.shells ?? !readOnly
     const sandbox = shells
       ? await chooseSandbox(config.sandbox, {
@@ -116,11 +129,13 @@ export async function openRuntime(
       store,
       workspaces,
       workspaceStorage,
+      runEpochs,
       sandbox,
       lock,
       async close() {
         try {
           await store.close()
+          await closeWorkspaceStorage(workspaceStorage)
         } finally {
           lock?.release()
           logger.flush()

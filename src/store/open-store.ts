@@ -19,6 +19,8 @@ export interface OpenStoreOptions {
   onMigrationBackup?: (file: string, backup: { pending: string[]; reused: boolean }) => void
   /** Where an upgrade of existing data is (backup, then each schema step). */
   onUpgradeProgress?: (progress: UpgradeProgress) => void
+  /** PostgreSQL: the LISTEN connection that carries other instances' commits failed (it reconnects by itself). */
+  onBusError?: (error: unknown) => void
 }
 
 /**
@@ -65,6 +67,7 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
         caFile: location.caFile,
         readonly: options.readonly,
         onListenerError: options.onListenerError,
+        onBusError: options.onBusError,
       })
     }
   }

@@ -1,3 +1,4 @@
+import type { WorkspaceFileIndex } from '../workspace/s3/file-index.js'
 import type { SchemaState } from './migrations.js'
 import type {
   AppendOptions,
@@ -93,6 +94,10 @@ export interface RunLeases {
    * `expiresAt` 0). Claiming either takes it over.
    */
   lapsedRuns(nowMs?: number): Promise<RunLease[]>
+  /** Ask whichever process runs the session (on any instance) to cancel it. */
+  requestCancel(sessionId: string): Promise<void>
+  /** Cancel requests, for the run manager that may own the run; returns a function that stops listening. */
+  onCancelRequest(listener: (sessionId: string) => void): () => void
 }
 
 /** Read-only share links of sessions. */
@@ -127,6 +132,8 @@ export interface StoreMaintenance {
    *   if (result.outcome === 'conflict') console.error(result.conflicts.join('\n'))
    */
   mergeSession(input: SessionTransfer, options?: { dryRun?: boolean }): Promise<SessionMergeResult>
+  /** The index of workspace files kept in S3 (size, sha-256, etag, epoch), in this database. */
+  workspaceFiles(): WorkspaceFileIndex
   /** Applied, pending and unknown schema migrations. */
   schemaState(): Promise<SchemaState>
   /** Proves the database accepts a writer right now (takes and releases the write lock). */

@@ -74,3 +74,8 @@ const READ_CACHE_FILE_BYTES = 8 * 1024 * 1024
 export async function checkWorkspaceStorage(storage: WorkspaceStorage): Promise<void> {
   if (storage instanceof S3WorkspaceStorage) await storage.check()
 }
+
+/** Let go of the storage's connections at shutdown (S3's HTTP agents); local storage holds none. */
+export async function closeWorkspaceStorage(storage: WorkspaceStorage): Promise<void> {
+  if (storage instanceof S3WorkspaceStorage) storage.close()
+}

@@ -80,8 +80,8 @@ describe('a run works in the folder its workspace storage hands out', () => {
     expect((await runs.wait(sessionId))?.status).toBe('completed')
 
     expect(log.dirs).toHaveLength(1)
-    // One sync after each of the three tool calls, and the release at the end.
-    expect(log.syncs).toBe(3 + 1)
+    // One sync after each of the three tool calls, one before the run gives up its lease, and the release's.
+    expect(log.syncs).toBe(3 + 1 + 1)
     expect(log.releases).toBe(1)
     const storage = harness.workspaces.storage
     const read = async (p: string) => {

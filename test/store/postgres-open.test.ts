@@ -99,31 +99,57 @@ describe.skipIf(Boolean(skip))('PostgresStore: opening', () => {
     for (const store of stores) await store.close()
   })
 
-  it('hands every commit to onCommit after its followers, and deliver() feeds followers events from elsewhere', async () => {
+  it('a commit on one instance reaches followers on another in order, once; a cancel request reaches every instance', async () => {
     const url = await (await cluster()).createDatabase()
-    const committed: number[][] = []
-    const seenAtCommit: number[] = []
+    const a = await PostgresStore.open({ url })
+    const b = await PostgresStore.open({ url })
+    await a.createSession({ id: 's', workspaceDir: '/w/s', deviceId: 'd' })
+    await a.append('s', { type: 'system', content: { n: 0 } })
     const seen: number[] = []
-    const store = await PostgresStore.open({
-      url,
-      onCommit: (events) => {
-        committed.push(events.map((e) => e.seq))
-        seenAtCommit.push(seen.length)
-      },
-    })
-    await store.createSession({ id: 's', workspaceDir: '/w/s', deviceId: 'd' })
-    store.follow('s', 0, (event) => seen.push(event.seq))
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    await Promise.all([1, 2, 3].map((n) => store.append('s', { type: 'system', content: { n } })))
-    expect(committed.flat()).toEqual([1, 2, 3])
-    // Followers on this instance got each commit before the hook ran.
-    expect(seenAtCommit.at(-1)).toBe(3)
-    // An event another instance committed (as LISTEN/NOTIFY would bring it) reaches followers once.
-    const other = { id: 'x', sessionId: 's', seq: 4, timestamp: null, type: 'system', payload: '{}' }
-    store.deliver([other])
-    store.deliver([other])
+    b.follow('s', 0, (event) => seen.push(event.seq))
+    const cancels: string[] = []
+    b.onCancelRequest((sessionId) => cancels.push(sessionId))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    for (let round = 0; round < 10; round++) {
+      await Promise.all([1, 2, 3].map((n) => a.append('s', { type: 'system', content: { round, n } })))
+    }
+    await a.requestCancel('s')
+    const deadline = Date.now() + 5_000
+    while ((seen.length < 31 || cancels.length === 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    expect(seen).toEqual(Array.from({ length: 31 }, (_, i) => i + 1))
+    expect(cancels).toEqual(['s'])
+    expect(b.busStats()).toMatchObject({ listening: true })
+    expect(b.busStats().lagMs).toBeGreaterThanOrEqual(0)
+    await a.close()
+    await b.close()
+  })
+
+  it('after its LISTEN connection is cut, an instance reconnects and delivers what was committed meanwhile', async () => {
+    const url = await (await cluster()).createDatabase()
+    const a = await PostgresStore.open({ url })
+    const b = await PostgresStore.open({ url })
+    await a.createSession({ id: 's', workspaceDir: '/w/s', deviceId: 'd' })
+    const seen: number[] = []
+    b.follow('s', 0, (event) => seen.push(event.seq))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    // Cut every LISTEN connection (as a failover would), then commit while it is down.
+    const admin = new pg.Client({ connectionString: url })
+    await admin.connect()
+    await admin.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`,
+    )
+    await admin.end()
+    await Promise.all([1, 2, 3].map((n) => a.append('s', { type: 'system', content: { n } })))
+    const deadline = Date.now() + 10_000
+    while (seen.length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(seen).toEqual([1, 2, 3])
+    await a.append('s', { type: 'system', content: { n: 4 } })
+    while (seen.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
     expect(seen).toEqual([1, 2, 3, 4])
-    await store.close()
+    await a.close()
+    await b.close()
   })
 
   it('openStore chooses PostgreSQL for a postgres:// DATABASE_URL and refuses other schemes', async () => {

@@ -78,7 +78,8 @@ export class SessionConnection {
         device_id: this.options.requester.deviceId,
         read_only: this.options.readOnly,
         last_seq: count,
-        running: this.context.runs.isRunning(sessionId),
+        // Running here, or on another instance (its events reach this one through the store).
+        running: this.context.runs.isRunning(sessionId) || session?.status === 'running',
       },
     })
     // Without a cursor the client is new to this session: send only what happens from now on.

@@ -2,6 +2,8 @@ import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import { BerthError } from '../../core/errors.js'
 import { dbTimestamp } from '../../core/time.js'
+import type { WorkspaceFileIndex } from '../../workspace/s3/file-index.js'
+import { KyselyFileIndex, type WorkspaceFileTables } from '../../workspace/s3/kysely-file-index.js'
 import { decodeSessionCursor, encodeSessionCursor } from '../cursor.js'
 import { GroupCommitter } from '../group-commit.js'
 import { LiveFeed } from '../live-feed.js'
@@ -28,6 +30,7 @@ import type {
 } from '../types.js'
 import { APPEND_FUNCTION } from './append-function.js'
 import { type PostgresSettings, postgresPoolConfig, redactDatabaseUrl } from './connection-config.js'
+import { PostgresNotifyBus } from './notify-bus.js'
 import { type AppendBatch, createPostgresAppender, type PostgresAppender } from './postgres-append.js'
 import { FOREIGN_KEY_VIOLATION, mapPostgresError, pgCode, UNIQUE_VIOLATION } from './postgres-errors.js'
 import { mergeSessionPostgres } from './postgres-merge.js'
@@ -38,12 +41,8 @@ export interface PostgresStoreOptions extends PostgresSettings {
   readonly?: boolean
   /** Called when a follower throws; the store itself carries on. */
   onListenerError?: (error: unknown) => void
-  /**
-   * Called with the events of every commit of this instance, right after it
-   * is published to this instance's followers: the hook for telling other
-   * instances (LISTEN/NOTIFY). Other instances' events enter through `deliver`.
-   */
-  onCommit?: (events: readonly StoredEvent[]) => void
+  /** Called when the LISTEN connection of the notify bus fails (it reconnects by itself). */
+  onBusError?: (error: unknown) => void
 }
 
 /** How the pool is doing, for doctor and /readyz. */
@@ -86,11 +85,13 @@ export class PostgresStore implements Store {
     readonly where: string,
     private readonly maxConnections: number,
     options: PostgresStoreOptions,
+    feed: LiveFeed,
+    /** Pointers and cancels to and from the other instances; null for a read-only store. */
+    private readonly bus: PostgresNotifyBus | null,
   ) {
     const reportError = options.onListenerError ?? (() => {})
-    this.feed = new LiveFeed((sessionId, after, limit) => this.readEventsAfter(sessionId, after, limit), reportError)
+    this.feed = feed
     this.appender = createPostgresAppender(pool, where)
-    const onCommit = options.onCommit
     this.committer = new GroupCommitter(
       (batches) => {
         if (this.closed) throw new BerthError('STORE_CLOSED', 'The store is closed.')
@@ -99,7 +100,7 @@ export class PostgresStore implements Store {
       (batches) => {
         const events = batches.flat()
         this.feed.publish(events)
-        onCommit?.(events)
+        this.bus?.announce(events)
       },
       reportError,
     )
@@ -127,16 +128,52 @@ export class PostgresStore implements Store {
       // No file backup before a schema step: managed PostgreSQL keeps its own (point-in-time recovery).
       if (!options.readonly)
         await migrateToLatest(db as unknown as Kysely<unknown>, 'postgres', where, async () => null)
-      return new PostgresStore(pool, db, where, config.max ?? 10, options)
     } catch (error) {
       await db.destroy().catch(() => undefined)
       throw mapPostgresError(error, where)
     }
+    // The feed exists before the bus, so no pointer arrives without a reader.
+    const feed = new LiveFeed(
+      (sessionId, after, limit) => readEventsAfter(db, where, sessionId, after, limit),
+      options.onListenerError ?? (() => {}),
+    )
+    const cancels = new Set<(sessionId: string) => void>()
+    let bus: PostgresNotifyBus | null = null
+    if (!options.readonly) {
+      try {
+        bus = await PostgresNotifyBus.start(pool, config, {
+          onPointer: (sessionId, lastSeq) => feed.notify(sessionId, lastSeq),
+          onCancel: (sessionId) => {
+            for (const listener of cancels) listener(sessionId)
+          },
+          onReconnect: () => feed.catchUpAll(),
+          onError: options.onBusError ?? (() => {}),
+        })
+      } catch (error) {
+        await db.destroy().catch(() => undefined)
+        throw mapPostgresError(error, where)
+      }
+    }
+    const store = new PostgresStore(pool, db, where, config.max ?? 10, options, feed, bus)
+    store.cancelListeners = cancels
+    return store
   }
 
-  /** Events committed by another instance, for this instance's followers (the LISTEN/NOTIFY receiver calls it). */
-  deliver(events: readonly StoredEvent[]): void {
-    this.feed.publish(events)
+  private cancelListeners = new Set<(sessionId: string) => void>()
+
+  async requestCancel(sessionId: string): Promise<void> {
+    if (this.bus === null) throw new BerthError('STORE_CLOSED', `The store at ${this.where} is open read-only.`)
+    await this.run(() => (this.bus as PostgresNotifyBus).requestCancel(sessionId))
+  }
+
+  onCancelRequest(listener: (sessionId: string) => void): () => void {
+    this.cancelListeners.add(listener)
+    return () => this.cancelListeners.delete(listener)
+  }
+
+  /** The notify bus: whether it listens, and how late the newest pointer arrived (ms), for /metrics. */
+  busStats(): { listening: boolean; lagMs: number | null } {
+    return { listening: this.bus?.listening ?? false, lagMs: this.bus?.lastLagMs ?? null }
   }
 
   poolStats(): PoolStats {
@@ -523,6 +560,13 @@ export class PostgresStore implements Store {
     })
   }
 
+  workspaceFiles(): WorkspaceFileIndex {
+    this.fileIndex ??= new KyselyFileIndex(this.db as unknown as Kysely<WorkspaceFileTables>)
+    return this.fileIndex
+  }
+
+  private fileIndex: WorkspaceFileIndex | undefined
+
   async schemaState(): Promise<SchemaState> {
     return this.run(() => readSchemaState(this.db as unknown as Kysely<unknown>))
   }
@@ -549,16 +593,12 @@ export class PostgresStore implements Store {
     if (this.closed) return
     await this.committer.drain()
     this.closed = true
+    await this.bus?.close()
     await this.db.destroy()
   }
 
   private async readEventsAfter(sessionId: string, after: number, limit: number): Promise<StoredEvent[]> {
-    return this.run(async () => {
-      const rows = await sql<EventRow>`
-        SELECT id, session_id, seq, timestamp, event_type, event_payload FROM event
-        WHERE session_id = ${sessionId} AND seq > ${after} ORDER BY seq LIMIT ${limit}`.execute(this.db)
-      return rows.rows.map(toEvent)
-    })
+    return readEventsAfter(this.db, this.where, sessionId, after, limit)
   }
 
   private async updateSession(
@@ -594,5 +634,23 @@ export class PostgresStore implements Store {
 
   private assertOpen(): void {
     if (this.closed) throw new BerthError('STORE_CLOSED', 'The store is closed.')
+  }
+}
+
+/** A session's stored events after a cursor: shared by reads and the live feed. */
+async function readEventsAfter(
+  db: Kysely<Database>,
+  where: string,
+  sessionId: string,
+  after: number,
+  limit: number,
+): Promise<StoredEvent[]> {
+  try {
+    const rows = await sql<EventRow>`
+      SELECT id, session_id, seq, timestamp, event_type, event_payload FROM event
+      WHERE session_id = ${sessionId} AND seq > ${after} ORDER BY seq LIMIT ${limit}`.execute(db)
+    return rows.rows.map(toEvent)
+  } catch (error) {
+    throw mapPostgresError(error, where)
   }
 }

@@ -4,6 +4,8 @@ import { BerthError } from '../../core/errors.js'
 import { newEventId } from '../../core/ids.js'
 import { pythonJsonDumps } from '../../core/python-json.js'
 import { dbTimestamp } from '../../core/time.js'
+import type { WorkspaceFileIndex } from '../../workspace/s3/file-index.js'
+import { KyselyFileIndex, type WorkspaceFileTables } from '../../workspace/s3/kysely-file-index.js'
 import { decodeSessionCursor, encodeSessionCursor } from '../cursor.js'
 import { GroupCommitter } from '../group-commit.js'
 import { LiveFeed } from '../live-feed.js'
@@ -88,6 +90,7 @@ export class SqliteStore implements Store {
   /** When this process last wrote each session's `updated_at` (ms), to write it at most once per interval. */
   private readonly touchedAt = new Map<string, number>()
   private merger: ReturnType<typeof createSessionMerger> | undefined
+  private readonly cancelListeners = new Set<(sessionId: string) => void>()
 
   private constructor(
     private readonly file: string,
@@ -289,6 +292,17 @@ export class SqliteStore implements Store {
     } catch (error) {
       throw mapWriteError(error, this.file)
     }
+  }
+
+  /** One process serves a SQLite root, so a cancel request stays in it. */
+  async requestCancel(sessionId: string): Promise<void> {
+    this.assertOpen()
+    for (const listener of this.cancelListeners) listener(sessionId)
+  }
+
+  onCancelRequest(listener: (sessionId: string) => void): () => void {
+    this.cancelListeners.add(listener)
+    return () => this.cancelListeners.delete(listener)
   }
 
   async lapsedRuns(nowMs: number = Date.now()): Promise<RunLease[]> {
@@ -515,6 +529,13 @@ export class SqliteStore implements Store {
   ): Promise<void> {
     await snapshotSqliteFile(source, destination, options)
   }
+
+  workspaceFiles(): WorkspaceFileIndex {
+    this.fileIndex ??= new KyselyFileIndex(this.db as unknown as Kysely<WorkspaceFileTables>)
+    return this.fileIndex
+  }
+
+  private fileIndex: WorkspaceFileIndex | undefined
 
   async schemaState(): Promise<SchemaState> {
     this.assertOpen()

@@ -1,0 +1,152 @@
+import pg from 'pg'
+import type { StoredEvent } from '../types.js'
+
+/** Channel of commit pointers: `<session> <last seq> <sent at, ms>`. */
+const EVENTS_CHANNEL = 'berth_events'
+/** Channel of cancel requests: `<session>`. */
+const CANCEL_CHANNEL = 'berth_cancel'
+const RECONNECT_MIN_MS = 250
+const RECONNECT_MAX_MS = 5_000
+
+export interface NotifyBusHandlers {
+  /** Another instance (or this one) committed a session's events up to `lastSeq`. */
+  onPointer(sessionId: string, lastSeq: number): void
+  onCancel(sessionId: string): void
+  /** Listening again after the connection was lost: pointers sent meanwhile are gone. */
+  onReconnect(): void
+  onError(error: unknown): void
+}
+
+/**
+ * Live events across berth instances on one PostgreSQL: after each commit an
+ * instance sends a pointer per session (`pg_notify`: the session and its last
+ * `seq`, never the events); every instance LISTENs on a dedicated connection
+ * (not a pooled one: a pooled connection is handed to other queries) and its
+ * live feed reads the rows itself (LiveFeed.notify). Cancel requests travel the
+ * same way to the instance that owns the run.
+ *
+ * A pointer lost with a dropped connection is made good on reconnect
+ * (`onReconnect`: the feed re-reads every followed session); one lost because
+ * its sender died after the commit is made good by the next pointer of that
+ * session (the takeover's interrupt), since followers read everything past
+ * what they have.
+ *
+ * @example
+ *   const bus = await PostgresNotifyBus.start(pool, clientConfig, { onPointer: (s, q) => feed.notify(s, q), ... })
+ *   bus.announce(committedEvents)
+ */
+export class PostgresNotifyBus {
+  private client: pg.Client | null = null
+  private closed = false
+  private retryMs = RECONNECT_MIN_MS
+  private reconnectTimer: NodeJS.Timeout | null = null
+  /** How late the newest pointer arrived (ms between its sending and its arrival), for /metrics. */
+  lastLagMs: number | null = null
+  /** Whether the LISTEN connection is up right now. */
+  get listening(): boolean {
+    return this.client !== null
+  }
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly clientConfig: pg.ClientConfig,
+    private readonly handlers: NotifyBusHandlers,
+  ) {}
+
+  /** Connect and LISTEN; fails like the store's own connection when PostgreSQL cannot be reached. */
+  static async start(
+    pool: pg.Pool,
+    clientConfig: pg.ClientConfig,
+    handlers: NotifyBusHandlers,
+  ): Promise<PostgresNotifyBus> {
+    const bus = new PostgresNotifyBus(pool, clientConfig, handlers)
+    await bus.connect()
+    return bus
+  }
+
+  /** Tell every instance how far the sessions of a commit now reach (one statement for the whole commit). */
+  announce(events: readonly StoredEvent[]): void {
+    if (this.closed || events.length === 0) return
+    const last = new Map<string, number>()
+    for (const event of events) last.set(event.sessionId, Math.max(last.get(event.sessionId) ?? 0, event.seq))
+    const sentAt = Date.now()
+    const payloads = [...last].map(([sessionId, seq]) => `${sessionId} ${seq} ${sentAt}`)
+    this.pool
+      .query(`SELECT pg_notify('${EVENTS_CHANNEL}', p) FROM unnest($1::text[]) AS p`, [payloads])
+      .catch((error: unknown) => this.handlers.onError(error))
+  }
+
+  /** Ask whichever instance runs the session to cancel it. */
+  async requestCancel(sessionId: string): Promise<void> {
+    await this.pool.query(`SELECT pg_notify('${CANCEL_CHANNEL}', $1)`, [sessionId])
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer)
+    const client = this.client
+    this.client = null
+    await client?.end().catch(() => undefined)
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client(this.clientConfig)
+    client.on('notification', (message) => this.receive(message))
+    client.on('error', (error) => this.lost(client, error))
+    client.on('end', () => this.lost(client, null))
+    try {
+      await client.connect()
+      await client.query(`LISTEN ${EVENTS_CHANNEL}; LISTEN ${CANCEL_CHANNEL}`)
+    } catch (error) {
+      await client.end().catch(() => undefined)
+      throw error
+    }
+    if (this.closed) {
+      await client.end().catch(() => undefined)
+      return
+    }
+    this.client = client
+    this.retryMs = RECONNECT_MIN_MS
+  }
+
+  private receive(message: pg.Notification): void {
+    const payload = message.payload ?? ''
+    if (message.channel === CANCEL_CHANNEL) {
+      if (payload) this.handlers.onCancel(payload)
+      return
+    }
+    const [sessionId, seq, sentAt] = payload.split(' ')
+    const lastSeq = Number(seq)
+    if (!sessionId || !Number.isSafeInteger(lastSeq)) return
+    if (sentAt !== undefined && Number.isFinite(Number(sentAt)))
+      this.lastLagMs = Math.max(0, Date.now() - Number(sentAt))
+    this.handlers.onPointer(sessionId, lastSeq)
+  }
+
+  /** The LISTEN connection dropped (a restart, a failover): reconnect with backoff, then have everything re-read. */
+  private lost(client: pg.Client, error: unknown): void {
+    if (this.client !== client || this.closed) return
+    this.client = null
+    if (error) this.handlers.onError(error)
+    client.end().catch(() => undefined)
+    this.scheduleReconnect()
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer) return
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null
+      this.connect().then(
+        () => {
+          if (!this.closed) this.handlers.onReconnect()
+        },
+        (error: unknown) => {
+          this.handlers.onError(error)
+          this.retryMs = Math.min(this.retryMs * 2, RECONNECT_MAX_MS)
+          this.scheduleReconnect()
+        },
+      )
+    }, this.retryMs)
+    this.reconnectTimer.unref()
+  }
+}
