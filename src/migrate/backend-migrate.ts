@@ -137,6 +137,10 @@ export async function runBackendMigration(options: BackendMigrateOptions): Promi
           '(or a folder) to bring them along.',
       )
     }
+    if (fromRoot !== null) {
+      const left = await leftInRoot(fromRoot)
+      if (left.length > 0) warnings.push(`Not moved (only sessions and workspaces are): ${left.join(', ')}.`)
+    }
     const plan = await planMove(source, target, journal)
     const summary = summarize(
       {
@@ -196,7 +200,21 @@ export async function runBackendMigration(options: BackendMigrateOptions): Promi
 
 async function inspectRoot(dir: string): Promise<string> {
   const layout = await inspectSource(dir)
+  if (layout.workspaceDirs.some((folder) => path.basename(folder) === 'workspaces') || layout.database === null) {
+    throw new BerthError(
+      'MIGRATE_REFUSED',
+      `${layout.root} is not a berth data root (an ii-agent folder, or one without events.db). Migrate it into a ` +
+        'data root first (berth migrate --from it --to a folder), then from that root into PostgreSQL.',
+      { details: { source: layout.root } },
+    )
+  }
   return layout.root
+}
+
+/** What a source root holds besides its database and workspaces, which a PostgreSQL deployment has no place for. */
+async function leftInRoot(root: string): Promise<string[]> {
+  const layout = await inspectSource(root)
+  return [...layout.logs, ...layout.otherEntries.map((name) => path.join(root, name))]
 }
 
 function refuseBadCombination(options: BackendMigrateOptions, fromRoot: string | null, toRoot: string | null): void {

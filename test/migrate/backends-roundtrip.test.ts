@@ -1,9 +1,10 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { isBerthError } from '../../src/core/errors.js'
 import { runMigration } from '../../src/migrate/migrate.js'
 import { type PostgresCluster, postgresUnavailableReason, sharedPostgres } from '../helpers/postgres.js'
 import {
@@ -45,6 +46,12 @@ describe.skipIf(unavailable !== null)('berth migrate between SQLite + disk and P
     const bucket = await freshBucket(rgw, 'migrate-roundtrip')
     const s3 = s3Credentials(rgw)
     const workspaceUrl = `s3://${bucket}/prod`
+
+    // A dry run plans against the target and writes nothing there.
+    const dry = await runMigration({ from: source, to: url, workspaceTo: workspaceUrl, s3, dryRun: true })
+    expect(dry).toMatchObject({ status: 'dry-run', summary: { sessions: { new: 3 }, files: { toCopy: 5 } } })
+    expect(await dumpPostgres(url)).toEqual([])
+    expect(await objectKeys(raw, bucket, '')).toEqual([])
 
     let planned: unknown = null
     const up = await runMigration({
@@ -102,6 +109,34 @@ describe.skipIf(unavailable !== null)('berth migrate between SQLite + disk and P
     expect(await dumpPostgres(url)).toHaveLength(3)
     expect(B_NOFOLDER).toBeTruthy()
   }, 120_000)
+})
+
+describe('berth migrate between backends: refusals before anything is read or written', () => {
+  const nowhere = 'postgres://berth:secret@127.0.0.1:1/berth'
+
+  it('refuses an ii-agent folder, and flags that belong to the other direction, with MIGRATE_REFUSED', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'berth-backends-refuse-'))
+    try {
+      const iiAgent = join(base, 'ii-agent')
+      await mkdir(join(iiAgent, 'workspaces'), { recursive: true })
+      await writeFile(join(iiAgent, 'events.db'), '')
+      const root = join(base, 'root')
+      await buildBackendRoot(root, Buffer.from('small'))
+      const attempts = [
+        () => runMigration({ from: iiAgent, to: nowhere, workspaceTo: 's3://bucket-name/x' }),
+        () => runMigration({ from: root, to: nowhere, workspaceFrom: 's3://bucket-name/x' }),
+        () => runMigration({ from: nowhere, to: join(base, 'down'), workspaceTo: 's3://bucket-name/x' }),
+      ]
+      for (const attempt of attempts) {
+        const error = await attempt().catch((e: unknown) => e)
+        expect(isBerthError(error, 'MIGRATE_REFUSED'), String(error)).toBe(true)
+        expect(String((error as Error).message)).not.toContain('secret')
+      }
+      await expect(stat(join(base, 'down'))).rejects.toThrow()
+    } finally {
+      await rm(base, { recursive: true, force: true })
+    }
+  })
 })
 
 async function indexedFiles(url: string, key: string): Promise<{ files: number; bytes: string }> {
