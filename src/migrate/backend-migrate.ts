@@ -150,8 +150,8 @@ export async function runBackendMigration(options: BackendMigrateOptions): Promi
         logs: [],
         otherEntries: [],
       },
-      'berth',
-      target.label,
+      source.root === null ? 'postgres' : 'berth',
+      target.workspaces && target.root === null ? `${target.label} + ${target.workspaces.label}` : target.label,
       sourceRunning,
       plan,
     )

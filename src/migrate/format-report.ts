@@ -1,6 +1,12 @@
 import { formatBytes } from '../core/format-bytes.js'
 import type { MigrationReport, MigrationSummary } from './migration-report.js'
 
+const SOURCE_KINDS = {
+  berth: 'berth data root',
+  'ii-agent': 'ii-agent data folder',
+  postgres: 'PostgreSQL database',
+} as const
+
 /**
  * The plan as printed before a migration copies anything.
  *
@@ -10,7 +16,8 @@ import type { MigrationReport, MigrationSummary } from './migration-report.js'
 export function formatMigrationSummary(s: MigrationSummary): string {
   const lines = [
     `Migration plan`,
-    `  from      ${s.source.root} (${s.source.kind === 'berth' ? 'berth data root' : 'ii-agent data folder'})`,
+    `  from      ${s.source.root} (${SOURCE_KINDS[s.source.kind]})`,
+    ...s.source.workspaceDirs.map((dir) => `  files in  ${dir}`),
     `  to        ${s.target}`,
     `  sessions  ${s.sessions.total}: ${s.sessions.new} new, ${s.sessions.extended} to extend, ` +
       `${s.sessions.identical} already there, ${s.sessions.conflicts} in conflict`,

@@ -5,7 +5,14 @@ import type { SourceLayout } from './source-layout.js'
 
 /** The plan in numbers, as printed before a migration starts. */
 export interface MigrationSummary {
-  source: { root: string; kind: 'berth' | 'ii-agent'; database: string | null; workspaceDirs: string[]; logs: string[] }
+  source: {
+    root: string
+    /** `postgres`: a PostgreSQL database (its URL without the password in `root`), see backend-migrate.ts. */
+    kind: 'berth' | 'ii-agent' | 'postgres'
+    database: string | null
+    workspaceDirs: string[]
+    logs: string[]
+  }
   target: string
   sourceServerRunning: boolean
   sessions: { total: number; new: number; extended: number; identical: number; conflicts: number }
@@ -36,7 +43,7 @@ export interface MigrationReport {
 
 export function summarize(
   layout: SourceLayout,
-  kind: 'berth' | 'ii-agent',
+  kind: 'berth' | 'ii-agent' | 'postgres',
   target: string,
   sourceServerRunning: boolean,
   plan: MigrationPlan,

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { runMigration } from '../../src/migrate/migrate.js'
-import { type PostgresCluster, postgresUnavailableReason, sharedPostgres } from '../helpers/postgres.js'
+import { type PostgresCluster, postgresUnavailableReason, sharedPostgres, TEST_PASSWORD } from '../helpers/postgres.js'
 import {
   freshBucket,
   type Radosgw,
@@ -108,6 +108,9 @@ describe.skipIf(unavailable !== null)('berth migrate between backends killed wit
     })
     expect(await resumed.exited).toBe(0)
     expect(resumed.output().stdout).toMatch(/Migration complete\./)
+    // The plan names the database without its password, and the bucket.
+    expect(resumed.output().stdout).toMatch(/from +postgres:\/\/\S+ \(PostgreSQL database\)\n +files in +s3:\/\//)
+    expect(resumed.output().stdout).not.toContain(TEST_PASSWORD)
     expect(await dumpDatabase(join(back, 'events.db'))).toEqual(await dumpDatabase(join(source, 'events.db')))
     expect(await snapshotTree(join(back, 'workspace'))).toEqual(await snapshotTree(join(source, 'workspace')))
     // The journal and work folder are gone once the run is complete.
