@@ -138,11 +138,17 @@ export async function runDoctor(config: BerthConfig): Promise<DoctorReport> {
     add('data root', 'fail', `${paths.root} does not exist; berth creates it on first start.`)
     return finish(report)
   }
+  // With sessions in PostgreSQL and workspaces in a bucket, the root holds only logs and scratch copies:
+  // an instance without a disk (docs/deploy.md, several instances) is the intended setup, not a fault.
+  const dataElsewhere = Boolean(config.databaseUrl && config.workspaceUrl)
   add(
     'storage mode',
-    storage.mode === 'ephemeral' ? 'fail' : 'ok',
+    storage.mode === 'ephemeral' && !dataElsewhere ? 'fail' : 'ok',
     storage.mode === 'ephemeral'
-      ? `EPHEMERAL: ${durability.warnings.join(' ')}`
+      ? dataElsewhere
+        ? `ephemeral (${paths.root}), as expected here: sessions are in PostgreSQL (DATABASE_URL) and workspaces ` +
+          'in the bucket (BERTH_WORKSPACE_URL); the root holds only logs and scratch copies'
+        : `EPHEMERAL: ${durability.warnings.join(' ')}`
       : `${storage.mode} (${paths.root}, ${storage.choice.source})`,
   )
   for (const warning of durability.persistent ? durability.warnings : []) add('filesystem', 'warn', warning)

@@ -1,5 +1,9 @@
+import { join } from 'node:path'
 import { describe, expect, inject, it } from 'vitest'
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js'
 import { runBerth } from '../helpers/berth-process.js'
+import { tryMount, unmount } from '../helpers/mount.js'
+import { postgresUnavailableReason, sharedPostgres } from '../helpers/postgres.js'
 import { freshBucket, type Radosgw, radosgwUnavailableReason, sharedRadosgw } from '../helpers/radosgw.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
@@ -51,3 +55,49 @@ describe.skipIf(Boolean(skip))('berth doctor with BERTH_WORKSPACE_URL', { timeou
     expect(JSON.stringify(refused.report)).not.toContain('wrong-secret-91c2')
   })
 })
+
+describe.skipIf(Boolean(skip || postgresUnavailableReason()))(
+  'berth doctor on a root without a disk',
+  { timeout: 120_000 },
+  () => {
+    it('passes with sessions in PostgreSQL and workspaces in S3, fails with only the workspaces elsewhere', async (ctx) => {
+      const root = join(await tempDir(), 'ram')
+      if (!tryMount(root, 'size=4m')) ctx.skip('cannot mount a tmpfs here (needs root on Linux)')
+      try {
+        const rgw = await sharedRadosgw(inject('radosgwRunDir'))
+        const bucket = await freshBucket(rgw, 'doctor')
+        const s3 = {
+          BERTH_WORKSPACE_URL: `s3://${bucket}/berth`,
+          AWS_ACCESS_KEY_ID: rgw.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey,
+          AWS_REGION: rgw.region,
+          AWS_ENDPOINT_URL_S3: rgw.endpoint,
+        }
+        const run = async (env: Record<string, string>) => {
+          const result = await runBerth(['doctor', '--json', '--data-dir', root], { cwd: root, env })
+          const report = JSON.parse(result.stdout) as Record<string, any>
+          return {
+            code: result.code,
+            report,
+            mode: report.checks.find((c: { name: string }) => c.name === 'storage mode'),
+          }
+        }
+        const url = await (await sharedPostgres(inject('postgresRunDir'))).createDatabase()
+        await (await PostgresStore.open({ url })).close() // the schema, as the first berth serve leaves it
+        const scaled = await run({ ...s3, DATABASE_URL: url })
+        expect(scaled.report.storage.mode).toBe('ephemeral')
+        expect(scaled.mode).toMatchObject({ status: 'ok' })
+        expect(scaled.mode.detail).toMatch(/as expected here: sessions are in PostgreSQL/)
+        expect(scaled.report.checks.filter((c: { status: string }) => c.status === 'fail')).toEqual([])
+        expect(scaled.code).toBe(0)
+
+        const sqlite = await run(s3)
+        expect(sqlite.mode).toMatchObject({ status: 'fail' })
+        expect(sqlite.mode.detail).toMatch(/^EPHEMERAL/)
+        expect(sqlite.code).not.toBe(0)
+      } finally {
+        unmount(root)
+      }
+    })
+  },
+)
