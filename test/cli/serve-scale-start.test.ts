@@ -1,6 +1,7 @@
 import { createServer } from 'node:net'
 import { describe, expect, inject, it } from 'vitest'
 import { startBerth, startServer } from '../helpers/berth-process.js'
+import { postgresUnavailableReason, sharedPostgres } from '../helpers/postgres.js'
 import { freshBucket, type Radosgw, radosgwUnavailableReason, sharedRadosgw } from '../helpers/radosgw.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
@@ -67,21 +68,31 @@ describe('berth serve refuses to start, naming the setting', { timeout: 120_000 
     expect(said).not.toContain('wrong-secret-5d0a')
   })
 
-  it.skipIf(Boolean(skip))('and starts on a bucket that is there: /readyz reports it', async () => {
-    const rgw = await sharedRadosgw(inject('radosgwRunDir'))
-    const root = await tempDir()
-    const server = await startServer({
-      cwd: root,
-      env: s3Env(rgw, await freshBucket(rgw, 'serve')),
-      args: ['--data-dir', root],
-    })
-    try {
-      const ready = await fetch(`${server.url}/readyz`)
-      const body = (await ready.json()) as Record<string, any>
-      expect(ready.status).toBe(200)
-      expect(body.workspaces).toMatchObject({ backend: 's3', reachable: true })
-    } finally {
-      expect(await server.stop()).toBe(0)
-    }
-  })
+  it.skipIf(Boolean(skip || postgresUnavailableReason()))(
+    'and starts on PostgreSQL and a bucket that is there: /readyz and /metrics report both',
+    async () => {
+      const rgw = await sharedRadosgw(inject('radosgwRunDir'))
+      const root = await tempDir()
+      const url = await (await sharedPostgres(inject('postgresRunDir'))).createDatabase()
+      const server = await startServer({
+        cwd: root,
+        env: { ...s3Env(rgw, await freshBucket(rgw, 'serve')), DATABASE_URL: url },
+        args: ['--data-dir', root],
+      })
+      try {
+        const ready = await fetch(`${server.url}/readyz`)
+        const body = (await ready.json()) as Record<string, any>
+        expect(ready.status).toBe(200)
+        expect(body.store).toMatchObject({ backend: 'postgres', writable: true })
+        expect(body.workspaces).toMatchObject({ backend: 's3', reachable: true })
+        const metrics = await (await fetch(`${server.url}/metrics`)).text()
+        expect(metrics).toMatch(/^berth_database_up 1$/m)
+        expect(metrics).toMatch(/^berth_database_pool_connections\{state="total"\} [1-9]/m)
+        // The /readyz above checked the bucket through the storage's client.
+        expect(metrics).toMatch(/^berth_s3_requests_total\{operation="HeadBucket"\} [1-9]/m)
+      } finally {
+        expect(await server.stop()).toBe(0)
+      }
+    },
+  )
 })
