@@ -409,7 +409,9 @@ async function copyUnits(
         report.files.bytes += result.bytes
         report.files.skipped.push(...result.skipped.map((p) => `${unit.key}/${p}`))
       } catch (error) {
-        if (!isBerthError(error, 'SOURCE_CHANGED')) {
+        // A source that keeps changing, or a path the target cannot hold (S3 keys end at 1,024 bytes), costs only
+        // its own workspace; anything else (the service down, credentials refused) stops the run.
+        if (!isBerthError(error, 'SOURCE_CHANGED') && !isBerthError(error, 'PATH_INVALID')) {
           stop ??= error
           return
         }

@@ -20,6 +20,7 @@ const unavailable = postgresUnavailableReason() ?? radosgwUnavailableReason()
 if (unavailable) console.warn(unavailable)
 
 const LINKED = '8d4b3f60-ac5e-4f1d-8b90-4e5f6a7b8c93'
+const LONG = '9e5c4a71-bd6f-4a2e-9ca1-5f6a7b8c9da4'
 
 describe.skipIf(unavailable !== null)('berth migrate --move between backends', () => {
   let base: string
@@ -81,4 +82,31 @@ describe.skipIf(unavailable !== null)('berth migrate --move between backends', (
     expect(Object.keys(await snapshotTree(join(back, 'workspace', LINKED)))).toEqual(['', 'real.txt'])
     expect(B_NOFOLDER).toBeTruthy()
   }, 120_000)
+  it('reports a workspace whose path S3 cannot hold (keys end at 1,024 bytes) and its session, copies the rest, and --move keeps both', async () => {
+    const source = join(base, 'source-long')
+    await buildBackendRoot(source, Buffer.from('small'))
+    const store = await SqliteStore.open({ file: join(source, 'events.db') })
+    await store.createSession({ id: LONG, workspaceDir: join(source, 'workspace', LONG), deviceId: 'device-a' })
+    await store.close()
+    const deep = join(source, 'workspace', LONG, ...Array.from({ length: 5 }, (_, i) => `${i}`.repeat(240)))
+    await mkdir(deep, { recursive: true })
+    await writeFile(join(deep, 'leaf.txt'), 'deep\n')
+    const url = await pg.createDatabase()
+    const bucket = await freshBucket(rgw, 'migrate-long')
+    const report = await runMigration({
+      from: source,
+      to: url,
+      workspaceTo: `s3://${bucket}/l`,
+      s3: s3Credentials(rgw),
+      move: true,
+    })
+    expect(report.status).toBe('incomplete')
+    expect(report.folders.failed.map((f) => f.name)).toEqual([`workspace/${LONG}`])
+    expect(report.folders.failed[0]?.reason).toMatch(/1024 bytes/)
+    expect(report.sessions.conflicts.map((c) => c.id)).toEqual([LONG])
+    expect(report.sessions.inserted).toBe(3)
+    expect(report.moved).toMatchObject({ folders: 2, database: false })
+    expect(await stat(join(deep, 'leaf.txt'))).toBeTruthy()
+    expect((await dumpPostgres(url)).length).toBe(3)
+  }, 60_000)
 })
