@@ -1,3 +1,4 @@
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js'
@@ -31,6 +32,15 @@ function s3Settings(rgw: Radosgw, bucket: string) {
     awsRegion: rgw.region,
     awsEndpointUrlS3: rgw.endpoint,
   }
+}
+
+/** A port of this machine where nothing listens. */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
 }
 
 async function scrape(url: string) {
@@ -107,6 +117,17 @@ describe.skipIf(Boolean(skip))('/metrics on PostgreSQL and S3', { timeout: 120_0
     })
     closers.push(() => missing.close())
     await expect(missing.check()).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' })
+    // And one on an endpoint where nothing listens: no answer, no status.
+    const port = await closedPort()
+    const unreachable = await openS3WorkspaceStorage({
+      settings: { ...s3Settings(rgw, 'berth-metrics'), awsEndpointUrlS3: `http://127.0.0.1:${port}` },
+      index: new MemoryFileIndex(),
+      quotaBytes: null,
+      scratchDir: await tempDir(),
+      check: false,
+    })
+    closers.push(() => unreachable.close())
+    await expect(unreachable.check()).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' })
 
     const samples = await scrape(url)
     expect(sampleValue(samples, 'berth_s3_requests_total', { operation: 'PutObject' })).toBeGreaterThanOrEqual(1)
@@ -115,8 +136,9 @@ describe.skipIf(Boolean(skip))('/metrics on PostgreSQL and S3', { timeout: 120_0
     const seconds = sampleValue(samples, 'berth_s3_request_duration_seconds_sum', { operation: 'GetObject' }) as number
     expect(seconds).toBeGreaterThan(0)
     expect(seconds).toBeLessThan(10)
-    expect(sampleValue(samples, 'berth_s3_requests_total', { operation: 'HeadBucket' })).toBe(1)
+    expect(sampleValue(samples, 'berth_s3_requests_total', { operation: 'HeadBucket' })).toBe(2)
     expect(sampleValue(samples, 'berth_s3_request_errors_total', { operation: 'HeadBucket', status: '404' })).toBe(1)
+    expect(sampleValue(samples, 'berth_s3_request_errors_total', { operation: 'HeadBucket', status: 'none' })).toBe(1)
     expect(sampleValue(samples, 'berth_s3_request_errors_total', { operation: 'GetObject' })).toBeUndefined()
     expect(sampleValue(samples, 'berth_s3_read_cache_lookups_total', { result: 'hit' })).toBe(2)
     expect(sampleValue(samples, 'berth_s3_read_cache_lookups_total', { result: 'miss' })).toBe(1)
