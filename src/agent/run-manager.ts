@@ -334,8 +334,8 @@ export class AgentRunManager implements RunManager {
 
   /**
    * The door the tools resolve paths through: the local workspaces, or for a
-   * remote workspace the scratch folder it was copied into (found by its
-   * folder name under its parent, as `Workspaces.dirFor` finds stored folders).
+   * remote workspace the scratch folder it was copied into, which bears the
+   * workspace's name (src/workspace/s3/scratch-folder.ts) under its parent.
    */
   private toolWorkspaces(workspaceDir: string): Workspaces {
     const { workspaces } = this.options

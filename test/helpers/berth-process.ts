@@ -112,8 +112,10 @@ export async function startServer(options: {
   cwd: string
   env?: Record<string, string | undefined>
   args?: string[]
+  /** How long to wait for the listening line (default 20 s; several servers starting at once need more). */
+  readyTimeoutMs?: number
 }): Promise<BerthProcess & { url: string; port: number }> {
   const berth = startBerth(['serve', '--port', '0', '--host', '127.0.0.1', ...(options.args ?? [])], options)
-  const [, port] = await berth.waitFor(/listening on http:\/\/[^\s:]+:(\d+)/)
+  const [, port] = await berth.waitFor(/listening on http:\/\/[^\s:]+:(\d+)/, options.readyTimeoutMs)
   return Object.assign(berth, { port: Number(port), url: `http://127.0.0.1:${port}` })
 }

@@ -45,7 +45,11 @@ export async function materialize(
   scratchDir: string,
 ): Promise<LocalFolder & { symlinksSkipped(): string[] }> {
   await mkdir(scratchDir, { recursive: true })
-  const dir = await mkdtemp(path.join(scratchDir, `${key}-${process.pid}-`))
+  // `<scratch>/<key>-<pid>-<random>/<key>`: the folder carries the workspace's own name, so the tools' door
+  // (Workspaces, which finds a workspace as `<root>/<key>`) finds it under its parent.
+  const holder = await mkdtemp(path.join(scratchDir, `${key}-${process.pid}-`))
+  const dir = path.join(holder, key)
+  await mkdir(dir)
   const known = new Map<string, Known>()
   let knownFolders = new Set<string>()
   let skipped: string[] = []
@@ -68,7 +72,7 @@ export async function materialize(
       },
     )
   } catch (error) {
-    await rm(dir, { recursive: true, force: true })
+    await rm(holder, { recursive: true, force: true })
     throw error
   }
 
@@ -135,7 +139,7 @@ export async function materialize(
       // A failed sync keeps the copy (and throws): the changes in it are the only ones there are.
       await sync()
       released = true
-      await rm(dir, { recursive: true, force: true })
+      await rm(holder, { recursive: true, force: true })
     },
     symlinksSkipped: () => [...skipped],
   }
