@@ -31,7 +31,7 @@ describe('deploy/render-scale.yaml', () => {
     // The internal URL needs the service and the database in one region.
     expect(service?.region).toBe(database?.region)
 
-    const env = Object.fromEntries((service?.envVars as { key: string }[]).map((v) => [v.key, v]))
+    const env = Object.fromEntries(((service?.envVars ?? []) as { key: string }[]).map((v) => [v.key, v]))
     expect(env.DATABASE_URL).toEqual({
       key: 'DATABASE_URL',
       fromDatabase: { name: database?.name, property: 'connectionString' },
