@@ -117,9 +117,11 @@ export async function runBackendMigration(options: BackendMigrateOptions): Promi
   if (toRoot !== null && !options.dryRun) await ensureWritableRoot(toRoot)
   const workBase = toRoot ?? fromRoot
   const hashOf = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16)
-  const workDir =
-    options.dryRun || workBase === null
-      ? await mkdtemp(path.join(tmpdir(), 'berth-migrate-'))
+  // Named after the pair, so a second run finds the journal of the first (PostgreSQL to PostgreSQL: in the temporary folder).
+  const workDir = options.dryRun
+    ? await mkdtemp(path.join(tmpdir(), 'berth-migrate-'))
+    : workBase === null
+      ? path.join(tmpdir(), `berth-migrate-${hashOf(`${sourceId} to ${targetId}`)}`)
       : path.join(workBase, '.berth-migrate', hashOf(toRoot !== null ? sourceId : `to ${targetId}`))
   await mkdir(workDir, { recursive: true })
   const journal = options.dryRun ? Journal.inMemory() : await Journal.open(path.join(workDir, 'journal.jsonl'))
@@ -184,6 +186,10 @@ export async function runBackendMigration(options: BackendMigrateOptions): Promi
   let report: MigrationReport
   try {
     report = await execute()
+  } catch (error) {
+    // A stopped run keeps its journal to resume from; a dry run has nothing to keep.
+    if (options.dryRun) await rm(workDir, { recursive: true, force: true })
+    throw error
   } finally {
     await Promise.allSettled([
       sides.source?.store.close(),
