@@ -3,9 +3,9 @@ import { BerthError, isBerthError } from '../../core/errors.js'
 import { newEventId } from '../../core/ids.js'
 import { pythonJsonDumps } from '../../core/python-json.js'
 import { dbTimestamp } from '../../core/time.js'
+import { sessionNotFound } from '../rows.js'
 import type { NewEvent, StoredEvent } from '../types.js'
 import { mapPostgresError, pgCode } from './postgres-errors.js'
-import { sessionNotFound } from './rows.js'
 
 export interface AppendBatch {
   sessionId: string

@@ -8,6 +8,7 @@ import { decodeSessionCursor, encodeSessionCursor } from '../cursor.js'
 import { GroupCommitter } from '../group-commit.js'
 import { LiveFeed } from '../live-feed.js'
 import { migrateToLatest, readSchemaState, type SchemaState } from '../migrations.js'
+import { clamp, firstMessageText, sessionNotFound, toEvent, toSession, toShare } from '../rows.js'
 import type { Database, EventRow } from '../schema.js'
 import type { Store } from '../store.js'
 import type {
@@ -34,7 +35,6 @@ import { PostgresNotifyBus } from './notify-bus.js'
 import { type AppendBatch, createPostgresAppender, type PostgresAppender } from './postgres-append.js'
 import { FOREIGN_KEY_VIOLATION, mapPostgresError, pgCode, UNIQUE_VIOLATION } from './postgres-errors.js'
 import { mergeSessionPostgres } from './postgres-merge.js'
-import { clamp, firstMessageText, sessionNotFound, toEvent, toSession, toShare } from './rows.js'
 
 export interface PostgresStoreOptions extends PostgresSettings {
   /** Inspect only (doctor): no schema step runs. */

@@ -10,7 +10,8 @@ import { decodeSessionCursor, encodeSessionCursor } from '../cursor.js'
 import { GroupCommitter } from '../group-commit.js'
 import { LiveFeed } from '../live-feed.js'
 import { migrateToLatest, readSchemaState, type SchemaState } from '../migrations.js'
-import type { Database, EventRow, SessionRow, ShareLinkRow } from '../schema.js'
+import { clamp, firstMessageText, sessionNotFound, toEvent, toSession, toShare } from '../rows.js'
+import type { Database, EventRow } from '../schema.js'
 import type { Store } from '../store.js'
 import type {
   AppendOptions,
@@ -263,7 +264,7 @@ export class SqliteStore implements Store {
     } catch (error) {
       throw mapWriteError(error, this.file)
     }
-    if (!(await this.getSession(sessionId))) throw notFound(sessionId)
+    if (!(await this.getSession(sessionId))) throw sessionNotFound(sessionId)
     return null
   }
 
@@ -337,7 +338,7 @@ export class SqliteStore implements Store {
         const session = this.sqlite.prepare('DELETE FROM session WHERE id = ?').run(id)
         this.seqCache.delete(id)
         this.touchedAt.delete(id)
-        if (session.changes === 0) throw notFound(id)
+        if (session.changes === 0) throw sessionNotFound(id)
         return { eventsDeleted: events.changes }
       })()
     } catch (error) {
@@ -402,7 +403,7 @@ export class SqliteStore implements Store {
     try {
       await this.db.insertInto('share_link').values(row).execute()
     } catch (error) {
-      if (sqliteCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw notFound(input.sessionId)
+      if (sqliteCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw sessionNotFound(input.sessionId)
       throw mapWriteError(error, this.file)
     }
     return toShare(row)
@@ -509,7 +510,7 @@ export class SqliteStore implements Store {
         .set({ workspace_dir: workspaceDir })
         .where('id', '=', id)
         .executeTakeFirst()
-      if (result.numUpdatedRows === 0n) throw notFound(id)
+      if (result.numUpdatedRows === 0n) throw sessionNotFound(id)
     } catch (error) {
       if (String(sqliteCode(error)).startsWith('SQLITE_CONSTRAINT')) {
         throw new BerthError('SESSION_EXISTS', `Another session already uses the folder ${workspaceDir}.`, {
@@ -609,7 +610,7 @@ export class SqliteStore implements Store {
         .set({ ...changes, updated_at: dbTimestamp() })
         .where('id', '=', id)
         .executeTakeFirst()
-      if (result.numUpdatedRows === 0n) throw notFound(id)
+      if (result.numUpdatedRows === 0n) throw sessionNotFound(id)
     } catch (error) {
       throw mapWriteError(error, this.file)
     }
@@ -618,7 +619,7 @@ export class SqliteStore implements Store {
 
   private async requireSession(id: string): Promise<SessionRecord> {
     const session = await this.getSession(id)
-    if (!session) throw notFound(id)
+    if (!session) throw sessionNotFound(id)
     return session
   }
 
@@ -666,7 +667,7 @@ export class SqliteStore implements Store {
         if (batch.epoch !== undefined) assertEpoch(batch, leaseEpoch.get(batch.sessionId))
         let seq = next.get(batch.sessionId) ?? seqCache.get(batch.sessionId)
         if (seq === undefined) {
-          if (!sessionExists.get(batch.sessionId)) throw notFound(batch.sessionId)
+          if (!sessionExists.get(batch.sessionId)) throw sessionNotFound(batch.sessionId)
           seq = Number(lastSeq.get(batch.sessionId) ?? 0)
         }
         const stored = batch.events.map((event) => {
@@ -731,68 +732,13 @@ export class SqliteStore implements Store {
 
 type BetterSqlite3Statement = BetterSqlite3.Statement<unknown[], unknown>
 
-function toSession(row: SessionRow): SessionRecord {
-  return {
-    id: row.id,
-    workspaceDir: row.workspace_dir,
-    createdAt: row.created_at,
-    deviceId: row.device_id,
-    summary: row.summary,
-    name: row.name,
-    status: (row.status as SessionStatus) ?? 'idle',
-    updatedAt: row.updated_at,
-    label: row.label ?? null,
-    runOwner: row.run_owner ?? null,
-  }
-}
-
-function toShare(row: ShareLinkRow): ShareRecord {
-  return {
-    token: row.token,
-    sessionId: row.session_id,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    revokedAt: row.revoked_at,
-    createdBy: row.created_by,
-  }
-}
-
-function toEvent(row: EventRow): StoredEvent {
-  return {
-    id: row.id,
-    sessionId: row.session_id,
-    seq: row.seq,
-    timestamp: row.timestamp,
-    type: row.event_type,
-    payload: row.event_payload,
-  }
-}
-
-function firstMessageText(payload: string | null): string | null {
-  if (payload === null) return null
-  try {
-    const text = (JSON.parse(payload) as { content?: { text?: unknown } }).content?.text
-    return typeof text === 'string' ? text : null
-  } catch {
-    return null
-  }
-}
-
 /** Inside the commit: the writer's lease must still be the session's current one. */
 function assertEpoch(batch: AppendBatch, current: unknown): void {
-  if (current === undefined) throw notFound(batch.sessionId)
+  if (current === undefined) throw sessionNotFound(batch.sessionId)
   if (Number(current) === batch.epoch) return
   throw new BerthError(
     'RUN_LEASE_LOST',
     `The run of session ${batch.sessionId} lost its lease (epoch ${batch.epoch}, now ${Number(current)}); its events were not stored.`,
     { details: { sessionId: batch.sessionId, epoch: batch.epoch, currentEpoch: Number(current) } },
   )
-}
-
-function notFound(id: string): BerthError {
-  return new BerthError('SESSION_NOT_FOUND', `No session with id ${id}.`, { details: { sessionId: id } })
-}
-
-function clamp(value: number, min: number, max: number): number {
-  return Math.min(max, Math.max(min, Math.trunc(value)))
 }

@@ -1,8 +1,8 @@
-import { BerthError } from '../../core/errors.js'
-import type { EventRow, SessionRow, ShareLinkRow } from '../schema.js'
-import type { SessionRecord, SessionStatus, ShareRecord, StoredEvent } from '../types.js'
+import { BerthError } from '../core/errors.js'
+import type { EventRow, SessionRow, ShareLinkRow } from './schema.js'
+import type { SessionRecord, SessionStatus, ShareRecord, StoredEvent } from './types.js'
 
-/** Rows as the store hands them out: the same shapes SQLite's rows give (src/store/sqlite/sqlite-store.ts). */
+/** Rows as every store backend hands them out (bigint columns arrive as strings from pg, hence `Number`). */
 export function toSession(row: SessionRow): SessionRecord {
   return {
     id: row.id,
