@@ -27,6 +27,8 @@ export async function createBackendBackup(options: {
   /** `s3://bucket/prefix`, or the folder holding the workspaces; none: sessions only. */
   workspaceUrl?: string
   s3?: S3Credentials
+  /** BERTH_DATABASE_CA_FILE. */
+  databaseCaFile?: string | null
   out: string
   now?: Date
 }): Promise<BackupResult> {
@@ -40,6 +42,7 @@ export async function createBackendBackup(options: {
       workspaceFrom: options.workspaceUrl,
       to: root,
       s3: options.s3,
+      databaseCaFile: options.databaseCaFile,
     })
     const left = [
       ...report.sessions.conflicts.map((c) => `session ${c.id}: ${c.reasons.join('; ')}`),

@@ -66,10 +66,11 @@ export function s3Workspaces(
   databaseUrl: string,
   credentials: S3Credentials,
   scratchDir: string,
+  databaseCaFile: string | null = null,
 ): WorkspaceSide {
   const location = parseS3Url(url)
   const client = createS3Client(credentials)
-  const pool = new pg.Pool({ ...postgresPoolConfig({ url: databaseUrl, poolSize: 4 }) })
+  const pool = new pg.Pool(postgresPoolConfig({ url: databaseUrl, poolSize: 4, caFile: databaseCaFile }))
   pool.on('error', () => {})
   const db = new Kysely<WorkspaceFileTables>({ dialect: new PostgresDialect({ pool }) })
   const storage = new S3WorkspaceStorage({
@@ -133,8 +134,14 @@ export function isS3Url(value: string | undefined | null): value is string {
 }
 
 /** A PostgreSQL store, its schema brought up to date when it is a target. */
-export async function openPostgres(url: string): Promise<Store> {
-  return openStore({ kind: 'postgres', url, poolSize: 4 })
+export async function openPostgres(
+  url: string,
+  options: { caFile?: string | null; readonly?: boolean } = {},
+): Promise<Store> {
+  return openStore(
+    { kind: 'postgres', url, poolSize: 4, caFile: options.caFile ?? null },
+    { readonly: options.readonly },
+  )
 }
 
 /** The URL without its password, for messages and the journal's name. */

@@ -42,6 +42,8 @@ export interface BackendMigrateOptions {
   workspaceTo?: string
   /** AWS_* settings for the bucket(s). */
   s3?: S3Credentials
+  /** BERTH_DATABASE_CA_FILE: the CA of a PostgreSQL server with its own (see src/store/postgres/connection-config.ts). */
+  databaseCaFile?: string | null
   dryRun?: boolean
   move?: boolean
   onPlan?: (summary: MigrationSummary) => void
@@ -264,11 +266,11 @@ async function openSource(
     return { label: root, store, workspaces: (await exists(folder)) ? localWorkspaces(folder) : null, root }
   }
   // Inspect only: no schema step runs on a source.
-  const store = await openStore({ kind: 'postgres', url: options.from, poolSize: 4 }, { readonly: true })
+  const store = await openPostgres(options.from, { caFile: options.databaseCaFile, readonly: true })
   return {
     label: describeDatabase(options.from),
     store,
-    workspaces: workspaceSide(options.workspaceFrom, options.from, options.s3, workDir),
+    workspaces: workspaceSide(options.workspaceFrom, options.from, options, workDir),
     root: null,
   }
 }
@@ -295,11 +297,11 @@ async function openTarget(
     )
     return { label: root, store, workspaces: localWorkspaces(paths.workspaces), root }
   }
-  const store = await openPostgres(options.to)
+  const store = await openPostgres(options.to, { caFile: options.databaseCaFile })
   return {
     label: describeDatabase(options.to),
     store,
-    workspaces: workspaceSide(options.workspaceTo, options.to, options.s3, workDir),
+    workspaces: workspaceSide(options.workspaceTo, options.to, options, workDir),
     root: null,
   }
 }
@@ -307,11 +309,13 @@ async function openTarget(
 function workspaceSide(
   where: string | undefined,
   databaseUrl: string,
-  credentials: S3Credentials | undefined,
+  options: BackendMigrateOptions,
   workDir: string,
 ): WorkspaceSide | null {
   if (!where) return null
-  if (isS3Url(where)) return s3Workspaces(where, databaseUrl, credentials ?? {}, path.join(workDir, 'spool'))
+  if (isS3Url(where)) {
+    return s3Workspaces(where, databaseUrl, options.s3 ?? {}, path.join(workDir, 'spool'), options.databaseCaFile)
+  }
   return localWorkspaces(path.resolve(where))
 }
 

@@ -35,6 +35,8 @@ export interface MigrateOptions {
   workspaceTo?: string
   /** AWS_* settings for a bucket named by `workspaceFrom` / `workspaceTo`. */
   s3?: S3Credentials
+  /** BERTH_DATABASE_CA_FILE, for a postgres:// source or target. */
+  databaseCaFile?: string | null
   /** Stop after the plan: nothing is written to the target. */
   dryRun?: boolean
   /** Delete from the source what was verified at the target. */

@@ -81,7 +81,15 @@ describe.skipIf(unavailable !== null)('berth migrate between SQLite + disk and P
     expect(await indexedFiles(url, B_FILES)).toEqual({ files: 5, bytes: String(5 * 1024 * 1024 + 12 + 15 + 15000) })
 
     const back = join(base, 'back')
-    const down = await runMigration({ from: url, workspaceFrom: workspaceUrl, to: back, s3 })
+    // Down over TLS, the server's certificate checked against its own CA (BERTH_DATABASE_CA_FILE), as on managed providers.
+    const tlsUrl = `${url.replace('127.0.0.1', 'localhost')}?sslmode=verify-full`
+    const down = await runMigration({
+      from: tlsUrl,
+      workspaceFrom: workspaceUrl,
+      to: back,
+      s3,
+      databaseCaFile: pg.caFile,
+    })
     expect(down).toMatchObject({ status: 'done', sessions: { inserted: 3 }, folders: { copied: 2 } })
     expect(await dumpDatabase(join(back, 'events.db'))).toEqual(await dumpDatabase(join(source, 'events.db')))
     expect(await snapshotTree(join(back, 'workspace'))).toEqual(await snapshotTree(join(source, 'workspace')))

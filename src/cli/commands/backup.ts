@@ -58,6 +58,7 @@ export function registerBackup(program: Command): void {
                   awsRegion: config.awsRegion,
                   awsEndpointUrlS3: config.awsEndpointUrlS3,
                 },
+                databaseCaFile: location.caFile,
                 out: options.out ?? path.join(root, BACKUPS_DIR, defaultName(new Date())),
               })
             : await createBackup({ root, out: options.out })

@@ -88,6 +88,7 @@ async function migrateCommand(flags: MigrateFlags, command: Command): Promise<nu
         awsRegion: config.awsRegion,
         awsEndpointUrlS3: config.awsEndpointUrlS3,
       },
+      databaseCaFile: config.databaseCaFile,
       dryRun: flags.dryRun,
       move: flags.move,
       onStep: killHookFromEnv(process.env),
