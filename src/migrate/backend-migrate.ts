@@ -141,6 +141,11 @@ export async function runBackendMigration(options: BackendMigrateOptions): Promi
           '(or a folder) to bring them along.',
       )
     }
+    if (source.workspaces === null && fromRoot === null) {
+      warnings.push(
+        'No --workspace-from was given: only sessions and events were copied; the workspaces stay where they are.',
+      )
+    }
     if (fromRoot !== null) {
       const left = await leftInRoot(fromRoot)
       if (left.length > 0) warnings.push(`Not moved (only sessions and workspaces are): ${left.join(', ')}.`)
