@@ -85,6 +85,8 @@ describe('berth serve refuses to start, naming the setting', { timeout: 120_000 
         expect(ready.status).toBe(200)
         expect(body.store).toMatchObject({ backend: 'postgres', writable: true })
         expect(body.workspaces).toMatchObject({ backend: 's3', reachable: true })
+        // Nothing users keep is on this instance's folder: not 'ephemeral', whatever its disk is.
+        expect(body.storage).toMatchObject({ mode: 'external', persistent: true })
         const metrics = await (await fetch(`${server.url}/metrics`)).text()
         expect(metrics).toMatch(/^berth_database_up 1$/m)
         expect(metrics).toMatch(/^berth_database_pool_connections\{state="total"\} [1-9]/m)

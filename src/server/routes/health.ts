@@ -93,8 +93,9 @@ export const healthRoutes: FastifyPluginAsync<{ context: ServerContext }> = asyn
       ...(bucket ? { workspaces: bucket.report } : {}),
       disk: { freeBytes: space.freeBytes, totalBytes: space.totalBytes },
       storage: {
-        mode: storage.mode,
-        persistent: storage.mode !== 'ephemeral',
+        // Sessions in PostgreSQL and workspaces in a bucket: what the data root holds (logs) is not what users keep.
+        mode: store.dialect === 'postgres' && s3 !== null ? 'external' : storage.mode,
+        persistent: (store.dialect === 'postgres' && s3 !== null) || storage.mode !== 'ephemeral',
         source: storage.choice.source,
         warnings: storage.durability.warnings,
       },

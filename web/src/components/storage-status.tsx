@@ -6,6 +6,7 @@ const LABELS = {
   persistent: { label: 'Persistent storage', tone: 'ok' },
   local: { label: 'Local folder', tone: 'warn' },
   ephemeral: { label: 'Ephemeral storage', tone: 'bad' },
+  external: { label: 'Database and bucket', tone: 'ok' },
 } as const
 
 const EXPLAIN = {
@@ -16,6 +17,9 @@ const EXPLAIN = {
   ephemeral:
     'Data is on storage that will be wiped when the server is redeployed or restarted. Mount a persistent disk ' +
     'and point BERTH_DATA_DIR at it before relying on this server.',
+  external:
+    'Sessions are kept in PostgreSQL and files in an S3-compatible bucket, shared by every instance of this ' +
+    'server; they survive restarts, redeploys and lost instances.',
 } as const
 
 /**

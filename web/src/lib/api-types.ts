@@ -83,7 +83,12 @@ export interface ReadyReport {
   ready: boolean
   store: { writable: boolean; error?: string }
   disk: { freeBytes: number; totalBytes: number }
-  storage: { mode: 'persistent' | 'local' | 'ephemeral'; persistent: boolean; source: string; warnings: string[] }
+  storage: {
+    mode: 'persistent' | 'local' | 'ephemeral' | 'external'
+    persistent: boolean
+    source: string
+    warnings: string[]
+  }
 }
 
 /**
