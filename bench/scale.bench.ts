@@ -12,8 +12,16 @@
  * The server is a throwaway PostgreSQL 15 cluster (test/helpers/postgres.ts)
  * with fsync and synchronous_commit ON, as in production.
  *
- *   npm run bench:scale          (BENCH_ROUNDS=5, BENCH_WRITERS=50, BENCH_APPENDS=200 per writer)
+ * Then, on the same server, real `berth serve` processes (bench/scale-instances.ts):
+ * fan-out of one session to 50 viewers over 3 instances at 1,000 events/s,
+ * takeover after SIGKILL of the instance running a session (3 rounds), and
+ * requests/s for a workspace file on S3 (Ceph radosgw) against local disk.
+ *
+ *   npm run bench:scale          (BENCH_ROUNDS=5, BENCH_WRITERS=50, BENCH_APPENDS=200 per writer;
+ *                                 BENCH_VIEWERS=50, BENCH_RATE=1000, BENCH_FANOUT_SECONDS=10,
+ *                                 BENCH_TAKEOVERS=3, BENCH_SECONDS=5 for wrk)
  */
+import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { newEventId } from '../src/core/ids.js'
 import { pythonJsonDumps } from '../src/core/python-json.js'
@@ -21,14 +29,29 @@ import { dbTimestamp } from '../src/core/time.js'
 import { GroupCommitter } from '../src/store/group-commit.js'
 import { PostgresStore } from '../src/store/postgres/postgres-store.js'
 import { startPostgresCluster } from '../test/helpers/postgres.js'
+import { freshBucket, radosgwUnavailableReason, startRadosgw } from '../test/helpers/radosgw.js'
 import { toolPayload as payload } from './large-db.js'
-import { fmt, median } from './stats.js'
+import {
+  fanOut,
+  Instances,
+  instanceEnv,
+  startScriptedOpenAi,
+  takeoverRound,
+  uploadSiteFile,
+  wrk,
+} from './scale-instances.js'
+import { fmt, median, percentile } from './stats.js'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const WRITERS = Number(process.env.BENCH_WRITERS ?? 50)
 const APPENDS = Number(process.env.BENCH_APPENDS ?? 200)
+const VIEWERS = Number(process.env.BENCH_VIEWERS ?? 50)
+const RATE = Number(process.env.BENCH_RATE ?? 1000)
+const FANOUT_SECONDS = Number(process.env.BENCH_FANOUT_SECONDS ?? 10)
+const TAKEOVERS = Number(process.env.BENCH_TAKEOVERS ?? 3)
+const WRK_SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 
-/** One row of the printed table; fan-out and takeover rows go here too when they are measured. */
+/** One row of the printed table. */
 interface Row {
   what: string
   value: string
@@ -74,9 +97,11 @@ try {
     { what: 'PostgresStore / raw pg (median of per-round ratios)', value: `${fmt(ratio, 2)}x`, target: '>= 0.8x' },
   )
 
-  console.log(`\nMedians of ${ROUNDS} rounds`)
+  await instanceRows(cluster.createDatabase.bind(cluster), rows)
+
+  console.log(`\nbench:scale results (appends: medians of ${ROUNDS} rounds)`)
   for (const row of rows) {
-    console.log(`  ${row.what.padEnd(52)} ${row.value.padStart(16)}   ${row.target ? `(target ${row.target})` : ''}`)
+    console.log(`  ${row.what.padEnd(60)} ${row.value.padStart(22)}   ${row.target ? `(target ${row.target})` : ''}`)
   }
 } finally {
   await cluster.stop()
@@ -166,5 +191,110 @@ async function rawAppends(url: string): Promise<number> {
     return (WRITERS * APPENDS) / ((performance.now() - start) / 1000)
   } finally {
     await client.end()
+  }
+}
+
+/** Fan-out, takeover and static-file rows: real `berth serve` processes on databases of the same cluster. */
+async function instanceRows(createDatabase: () => Promise<string>, rows: Row[]): Promise<void> {
+  const llm = await startScriptedOpenAi()
+  const databaseUrl = await createDatabase()
+  const instances = new Instances(instanceEnv(databaseUrl, llm))
+  try {
+    const servers = await Promise.all([instances.start(), instances.start(), instances.start()])
+
+    // 1. Fan-out: one session, viewers round-robin over the three instances, the writer in this process.
+    console.log(
+      `\nFan-out: ${VIEWERS} viewers over ${servers.length} instances, ${RATE} events/s for ${FANOUT_SECONDS} s`,
+    )
+    const fan = await fanOut({
+      servers,
+      databaseUrl,
+      sessionId: randomUUID(),
+      viewers: VIEWERS,
+      rate: RATE,
+      seconds: FANOUT_SECONDS,
+    })
+    const p = (q: number) => `${fmt(percentile(fan.latenciesMs, q), 1)} ms`
+    console.log(
+      `  delivered ${fan.delivered} of ${fan.expected} (viewer x event); viewers with a gap, duplicate or reorder: ${fan.badViewers.length}`,
+    )
+    for (const bad of fan.badViewers.slice(0, 5)) console.log(`    ${bad}`)
+    console.log(`  writer: ${fmt(fan.writerRate, 0)} events/s committed (asked ${RATE})`)
+    console.log(`  latency commit -> viewer: p50 ${p(50)}, p99 ${p(99)}, max ${p(100)}`)
+    rows.push(
+      { what: `Fan-out, 3 instances, ${VIEWERS} viewers, ${RATE} ev/s: p50`, value: p(50), target: '' },
+      { what: '  p99', value: p(99), target: '< 50 ms' },
+      { what: '  max', value: p(100), target: '' },
+      {
+        what: '  delivered / expected (no gap, no duplicate per viewer)',
+        value: `${fan.delivered}/${fan.expected} ${fan.badViewers.length === 0 ? 'ok' : `${fan.badViewers.length} BAD`}`,
+        target: 'all, ok',
+      },
+    )
+
+    // 2. Takeover after SIGKILL, watched from instance A.
+    console.log(`\nTakeover after SIGKILL (${TAKEOVERS} rounds, viewer on another instance)`)
+    const takeovers: number[] = []
+    for (let round = 1; round <= TAKEOVERS; round++) {
+      const ms = await takeoverRound(instances, servers[0] as (typeof servers)[0], llm)
+      takeovers.push(ms)
+      console.log(`  round ${round}: ${fmt(ms / 1000, 2)} s`)
+    }
+    rows.push({
+      what: `Takeover after SIGKILL (median of ${TAKEOVERS}: ${takeovers.map((ms) => fmt(ms / 1000, 1)).join(', ')} s)`,
+      value: `${fmt(median(takeovers) / 1000, 2)} s`,
+      target: '<= 15 s',
+    })
+    await instances.stopAll()
+
+    // 3. A workspace file from S3 against local disk.
+    const skip = radosgwUnavailableReason()
+    if (skip !== null) {
+      console.log(`\nStatic file from S3: skipped (${skip})`)
+      rows.push({ what: 'Static file req/s, S3 / local disk', value: 'skipped', target: '' })
+      return
+    }
+    // The SDK's warning about Node 20 support from 2027 is noise in a bench's output.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
+    const rgw = await startRadosgw()
+    try {
+      const bucket = await freshBucket(rgw, 'bench')
+      const s3Env = {
+        BERTH_WORKSPACE_URL: `s3://${bucket}/berth`,
+        AWS_ACCESS_KEY_ID: rgw.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey,
+        AWS_REGION: rgw.region,
+        AWS_ENDPOINT_URL_S3: rgw.endpoint,
+      }
+      // Each on its own database, both on PostgreSQL: only where the workspace lives differs.
+      const onS3 = await instances.start({ ...s3Env, DATABASE_URL: await createDatabase() })
+      const onDisk = await instances.start({ DATABASE_URL: await createDatabase() })
+      const body = Buffer.from('<!doctype html><title>bench</title>\n'.padEnd(20 * 1024, '<p>berth</p>\n'))
+      const urls = {
+        s3: await uploadSiteFile(onS3, randomUUID(), 'page.html', body),
+        disk: await uploadSiteFile(onDisk, randomUUID(), 'page.html', body),
+      }
+      console.log(`\nStatic file (${body.length} B) from S3 (radosgw) and local disk: wrk -t2 -c50 -d${WRK_SECONDS}s`)
+      const rps = { s3: 0, disk: 0 }
+      for (let round = 1; round <= 3; round++) {
+        for (const which of round % 2 === 1 ? (['s3', 'disk'] as const) : (['disk', 's3'] as const)) {
+          await wrk(urls[which], 1, 50) // warm-up
+          const got = await wrk(urls[which], WRK_SECONDS, 50)
+          rps[which] = Math.max(rps[which], got)
+          console.log(`  round ${round}: ${which === 's3' ? 'S3        ' : 'local disk'} ${fmt(got, 0)} req/s`)
+        }
+      }
+      rows.push(
+        { what: 'Static file, workspace on S3 (radosgw), best of 3', value: `${fmt(rps.s3, 0)} req/s`, target: '' },
+        { what: 'Static file, workspace on local disk, best of 3', value: `${fmt(rps.disk, 0)} req/s`, target: '' },
+        { what: '  S3 / local disk', value: `${fmt(rps.s3 / rps.disk, 2)}x`, target: '' },
+      )
+    } finally {
+      await instances.stopAll()
+      await rgw.stop()
+    }
+  } finally {
+    await instances.stopAll()
+    await llm.close()
   }
 }
