@@ -16,6 +16,7 @@ import { Workspaces } from '../workspace/workspaces.js'
 import { type ContextPreparer, describeError, type LoopEnd, type RunProgress, runAgentLoop } from './agent-loop.js'
 import { feedStored, HistoryBuilder, readAllEvents } from './history.js'
 import { ImageAttachments } from './image-attachments.js'
+import { LiveRelay } from './live-relay.js'
 import { resolvePublicUrl } from './public-url.js'
 import { closingEvents, newRunOwner, recoverInterruptedRuns, type StopReason, toOutcome } from './run-endings.js'
 import { RunEventSink, unstoredEnd } from './run-events.js'
@@ -105,13 +106,25 @@ export class AgentRunManager implements RunManager {
     this.live = new TransientFanOut(options.logger)
     this.timing = options.leaseTiming ?? RUN_LEASE_TIMING
     // A cancel asked on another instance (or through the store) for a run of this manager.
-    this.stopListening = options.store.onCancelRequest((sessionId) => {
+    const stopCancels = options.store.onCancelRequest((sessionId) => {
       const run = this.runs.get(sessionId)
       if (run !== undefined) void this.stop(run, 'cancelled')
     })
+    // Streamed tokens of runs on other instances, for this instance's viewers.
+    const stopLive = options.store.onLive((sessionId, events) => {
+      if (this.runs.has(sessionId)) return
+      for (const event of events) this.live.publish(sessionId, event)
+    })
+    this.relay = new LiveRelay((sessionId, events) => options.store.broadcastLive(sessionId, events))
+    this.stopListening = () => {
+      stopCancels()
+      stopLive()
+    }
   }
 
   private readonly stopListening: () => void
+  /** This manager's runs' streamed tokens, batched for the other instances. */
+  private readonly relay: LiveRelay
   /** Runs until their last step (the workspace folder's release) is done. */
   private readonly executing = new Set<Promise<void>>()
 
@@ -231,6 +244,7 @@ export class AgentRunManager implements RunManager {
   async shutdown(): Promise<void> {
     this.closed = true
     this.stopListening()
+    this.relay.flush()
     if (this.lapseWatch !== null) clearInterval(this.lapseWatch)
     await Promise.all([...this.runs.values()].map((run) => this.stop(run, 'shutdown')))
     // Their folders go back to the storage; a tool that ignores the abort does not hold the shutdown.
@@ -311,12 +325,12 @@ export class AgentRunManager implements RunManager {
           ...context,
           toolCallId,
           emitTransient: (text) =>
-            this.live.publish(run.sessionId, {
+            this.publishLive(run.sessionId, {
               type: 'tool_output_delta',
               content: { tool_call_id: toolCallId, text },
             }),
         }),
-        onTransient: (event) => this.live.publish(run.sessionId, event),
+        onTransient: (event) => this.publishLive(run.sessionId, event),
         progress: run.progress,
       })
     } catch (error) {
@@ -330,6 +344,12 @@ export class AgentRunManager implements RunManager {
     const outcome = await this.finish(run, end)
     await this.releaseWorkspace(workspace, runLogger)
     runLogger.info({ status: outcome.status, turns: outcome.turns, error: outcome.error }, 'run ended')
+  }
+
+  /** A live-only event of a run here: to this instance's viewers now, to the other instances' batched. */
+  private publishLive(sessionId: string, event: TransientEvent): void {
+    this.live.publish(sessionId, event)
+    this.relay.push(sessionId, event)
   }
 
   /**
@@ -387,7 +407,7 @@ export class AgentRunManager implements RunManager {
           // Followers of the log get nothing of this end, so live viewers are told, marked as not stored;
           // before logging, which can fail as well when the log file is on the same full disk.
           if (!endStored) {
-            for (const event of unstoredEnd(end, run.progress, error)) this.live.publish(run.sessionId, event)
+            for (const event of unstoredEnd(end, run.progress, error)) this.publishLive(run.sessionId, event)
           }
           // The session stays `running` in the store; its lease lapses and the run is closed then.
           logger.error({ err: error, session: run.sessionId }, 'could not store the end of a run')

@@ -1,3 +1,4 @@
+import type { TransientEvent } from '../core/events.js'
 import type { WorkspaceFileIndex } from '../workspace/s3/file-index.js'
 import type { SchemaState } from './migrations.js'
 import type {
@@ -100,6 +101,17 @@ export interface RunLeases {
   onCancelRequest(listener: (sessionId: string) => void): () => void
 }
 
+/**
+ * Live-only events (streamed tokens, shell output) of runs on other
+ * instances, for their viewers here. Nothing is stored; a single-process
+ * backend (SQLite) has no other instance and sends nothing.
+ */
+export interface LiveSignals {
+  broadcastLive(sessionId: string, events: readonly TransientEvent[]): void
+  /** Returns a function that stops listening. */
+  onLive(listener: (sessionId: string, events: readonly TransientEvent[]) => void): () => void
+}
+
 /** Read-only share links of sessions. */
 export interface ShareStore {
   createShare(input: {
@@ -154,4 +166,4 @@ export interface StoreMaintenance {
  *   const stored = await store.append(session.id, { type: 'user_message', content: { text: 'hi' } })
  *   const sub = store.follow(session.id, 0, (event) => send(event))
  */
-export interface Store extends SessionStore, EventLog, RunLeases, ShareStore, StoreMaintenance {}
+export interface Store extends SessionStore, EventLog, RunLeases, LiveSignals, ShareStore, StoreMaintenance {}

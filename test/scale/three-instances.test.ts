@@ -117,6 +117,10 @@ describe.skipIf(Boolean(skip))('three berth instances on one PostgreSQL and one 
     expect(stored.map((e) => e.type)).toContain('tool_result')
     expect(seqsOf(onB.frames)).toEqual(stored.map((e) => e.seq))
     expect(seqsOf(onC.frames)).toEqual(stored.map((e) => e.seq))
+    // Streamed tokens of A's run reached the viewers on B, batched, adding up to the answer.
+    const streamed = onB.frames.filter((f) => f.type === 'agent_response_delta').map((f) => f.content.text as string)
+    expect(streamed.length).toBeGreaterThan(0)
+    expect(streamed.join('')).toBe('Done on A.')
     // The file went to S3: C serves it without A.
     expect(await download(c, sessionId, 'notes/a.txt')).toBe('written on A')
 

@@ -109,17 +109,26 @@ describe.skipIf(Boolean(skip))('PostgresStore: opening', () => {
     b.follow('s', 0, (event) => seen.push(event.seq))
     const cancels: string[] = []
     b.onCancelRequest((sessionId) => cancels.push(sessionId))
+    const live: string[] = []
+    b.onLive((sessionId, events) => {
+      for (const event of events) live.push(`${sessionId}:${(event.content as { text: string }).text}`)
+    })
     await new Promise((resolve) => setTimeout(resolve, 100))
     for (let round = 0; round < 10; round++) {
       await Promise.all([1, 2, 3].map((n) => a.append('s', { type: 'system', content: { round, n } })))
     }
     await a.requestCancel('s')
+    // A delta too long for one notification arrives in pieces that add up to it.
+    const long = 'é'.repeat(20_000)
+    a.broadcastLive('s', [{ type: 'agent_response_delta', content: { text: long } }])
     const deadline = Date.now() + 5_000
-    while ((seen.length < 31 || cancels.length === 0) && Date.now() < deadline) {
+    while ((seen.length < 31 || cancels.length === 0 || live.map((piece) => piece.slice(2)).join('').length < long.length) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
     expect(seen).toEqual(Array.from({ length: 31 }, (_, i) => i + 1))
     expect(cancels).toEqual(['s'])
+    expect(live.map((piece) => piece.slice(2)).join('')).toBe(long)
+    expect(live.every((piece) => piece.startsWith('s:'))).toBe(true)
     expect(b.busStats()).toMatchObject({ listening: true })
     expect(b.busStats().lagMs).toBeGreaterThanOrEqual(0)
     await a.close()

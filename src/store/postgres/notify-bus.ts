@@ -1,10 +1,20 @@
 import pg from 'pg'
+import type { TransientEvent } from '../../core/events.js'
 import type { StoredEvent } from '../types.js'
 
 /** Channel of commit pointers: `<session> <last seq> <sent at, ms>`. */
 const EVENTS_CHANNEL = 'berth_events'
 /** Channel of cancel requests: `<session>`. */
 const CANCEL_CHANNEL = 'berth_cancel'
+/**
+ * Channel of live-only events of a run: `{"s": session, "n": counter, "e": [events]}`. The counter keeps
+ * payloads distinct: PostgreSQL delivers identical payloads sent in one transaction only once.
+ */
+const LIVE_CHANNEL = 'berth_live'
+/** PostgreSQL refuses a notification payload of 8,000 bytes or more; leave room. */
+const MAX_PAYLOAD_BYTES = 7_000
+/** A longer text is cut into pieces of this many characters (4 bytes each at most, JSON escapes aside). */
+const TEXT_PIECE = 1_000
 const RECONNECT_MIN_MS = 250
 const RECONNECT_MAX_MS = 5_000
 
@@ -12,6 +22,8 @@ export interface NotifyBusHandlers {
   /** Another instance (or this one) committed a session's events up to `lastSeq`. */
   onPointer(sessionId: string, lastSeq: number): void
   onCancel(sessionId: string): void
+  /** Live-only events (streamed tokens, shell output) of a run on another instance. */
+  onLive(sessionId: string, events: TransientEvent[]): void
   /** Listening again after the connection was lost: pointers sent meanwhile are gone. */
   onReconnect(): void
   onError(error: unknown): void
@@ -40,6 +52,7 @@ export class PostgresNotifyBus {
   private closed = false
   private retryMs = RECONNECT_MIN_MS
   private reconnectTimer: NodeJS.Timeout | null = null
+  private liveCounter = 0
   /** How late the newest pointer arrived (ms between its sending and its arrival), for /metrics. */
   lastLagMs: number | null = null
   /** Whether the LISTEN connection is up right now. */
@@ -76,6 +89,31 @@ export class PostgresNotifyBus {
       .catch((error: unknown) => this.handlers.onError(error))
   }
 
+  /** Streamed deltas of a run here, for viewers on the other instances; each notification under the size limit. */
+  broadcastLive(sessionId: string, events: readonly TransientEvent[]): void {
+    if (this.closed || events.length === 0) return
+    const payloads: string[] = []
+    let batch: TransientEvent[] = []
+    let size = 0
+    for (const event of events.flatMap(pieces)) {
+      const bytes = Buffer.byteLength(JSON.stringify(event))
+      if (batch.length > 0 && size + bytes > MAX_PAYLOAD_BYTES) {
+        payloads.push(JSON.stringify({ s: sessionId, n: this.liveCounter++, e: batch }))
+        batch = []
+        size = 0
+      }
+      batch.push(event)
+      size += bytes
+    }
+    if (batch.length > 0) payloads.push(JSON.stringify({ s: sessionId, n: this.liveCounter++, e: batch }))
+    // One statement: the notifications go out in order.
+    this.pool
+      .query(`SELECT pg_notify('${LIVE_CHANNEL}', p) FROM unnest($1::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n`, [
+        payloads,
+      ])
+      .catch((error: unknown) => this.handlers.onError(error))
+  }
+
   /** Ask whichever instance runs the session to cancel it. */
   async requestCancel(sessionId: string): Promise<void> {
     await this.pool.query(`SELECT pg_notify('${CANCEL_CHANNEL}', $1)`, [sessionId])
@@ -96,7 +134,7 @@ export class PostgresNotifyBus {
     client.on('end', () => this.lost(client, null))
     try {
       await client.connect()
-      await client.query(`LISTEN ${EVENTS_CHANNEL}; LISTEN ${CANCEL_CHANNEL}`)
+      await client.query(`LISTEN ${EVENTS_CHANNEL}; LISTEN ${CANCEL_CHANNEL}; LISTEN ${LIVE_CHANNEL}`)
     } catch (error) {
       await client.end().catch(() => undefined)
       throw error
@@ -113,6 +151,11 @@ export class PostgresNotifyBus {
     const payload = message.payload ?? ''
     if (message.channel === CANCEL_CHANNEL) {
       if (payload) this.handlers.onCancel(payload)
+      return
+    }
+    if (message.channel === LIVE_CHANNEL) {
+      const live = parseLive(payload)
+      if (live) this.handlers.onLive(live.s, live.e)
       return
     }
     const [sessionId, seq, sentAt] = payload.split(' ')
@@ -148,5 +191,30 @@ export class PostgresNotifyBus {
       )
     }, this.retryMs)
     this.reconnectTimer.unref()
+  }
+}
+
+/** An event whose text would not fit one notification, as several (a long shell output, say). */
+function pieces(event: TransientEvent): TransientEvent[] {
+  const content = event.content as { text?: unknown }
+  if (typeof content.text !== 'string' || Buffer.byteLength(JSON.stringify(event)) <= MAX_PAYLOAD_BYTES) return [event]
+  const out: TransientEvent[] = []
+  const chars = [...content.text]
+  for (let i = 0; i < chars.length; i += TEXT_PIECE) {
+    out.push({
+      ...event,
+      content: { ...event.content, text: chars.slice(i, i + TEXT_PIECE).join('') },
+    } as TransientEvent)
+  }
+  return out
+}
+
+function parseLive(payload: string): { s: string; e: TransientEvent[] } | null {
+  try {
+    const value = JSON.parse(payload) as { s?: unknown; e?: unknown }
+    if (typeof value.s !== 'string' || !Array.isArray(value.e)) return null
+    return { s: value.s, e: value.e as TransientEvent[] }
+  } catch {
+    return null
   }
 }

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import { BerthError } from '../../core/errors.js'
+import type { TransientEvent } from '../../core/events.js'
 import { dbTimestamp } from '../../core/time.js'
 import type { WorkspaceFileIndex } from '../../workspace/s3/file-index.js'
 import { KyselyFileIndex, type WorkspaceFileTables } from '../../workspace/s3/kysely-file-index.js'
@@ -138,6 +139,7 @@ export class PostgresStore implements Store {
       options.onListenerError ?? (() => {}),
     )
     const cancels = new Set<(sessionId: string) => void>()
+    const lives = new Set<(sessionId: string, events: readonly TransientEvent[]) => void>()
     let bus: PostgresNotifyBus | null = null
     if (!options.readonly) {
       try {
@@ -145,6 +147,9 @@ export class PostgresStore implements Store {
           onPointer: (sessionId, lastSeq) => feed.notify(sessionId, lastSeq),
           onCancel: (sessionId) => {
             for (const listener of cancels) listener(sessionId)
+          },
+          onLive: (sessionId, events) => {
+            for (const listener of lives) listener(sessionId, events)
           },
           onReconnect: () => feed.catchUpAll(),
           onError: options.onBusError ?? (() => {}),
@@ -156,10 +161,21 @@ export class PostgresStore implements Store {
     }
     const store = new PostgresStore(pool, db, where, config.max ?? 10, options, feed, bus)
     store.cancelListeners = cancels
+    store.liveListeners = lives
     return store
   }
 
   private cancelListeners = new Set<(sessionId: string) => void>()
+  private liveListeners = new Set<(sessionId: string, events: readonly TransientEvent[]) => void>()
+
+  broadcastLive(sessionId: string, events: readonly TransientEvent[]): void {
+    this.bus?.broadcastLive(sessionId, events)
+  }
+
+  onLive(listener: (sessionId: string, events: readonly TransientEvent[]) => void): () => void {
+    this.liveListeners.add(listener)
+    return () => this.liveListeners.delete(listener)
+  }
 
   async requestCancel(sessionId: string): Promise<void> {
     if (this.bus === null) throw new BerthError('STORE_CLOSED', `The store at ${this.where} is open read-only.`)

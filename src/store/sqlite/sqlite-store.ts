@@ -301,6 +301,13 @@ export class SqliteStore implements Store {
     for (const listener of this.cancelListeners) listener(sessionId)
   }
 
+  /** One process serves a SQLite root: its viewers get live events from its own runs directly. */
+  broadcastLive(): void {}
+
+  onLive(): () => void {
+    return () => {}
+  }
+
   onCancelRequest(listener: (sessionId: string) => void): () => void {
     this.cancelListeners.add(listener)
     return () => this.cancelListeners.delete(listener)
