@@ -85,6 +85,8 @@ export async function newSession(server: Instance): Promise<{ socket: TestSocket
   return { socket, sessionId: hello.content.session_uuid as string }
 }
 
+const SEQ = /"seq":\s*(\d+)/
+
 export interface FanOutResult {
   latenciesMs: number[]
   delivered: number
@@ -132,9 +134,13 @@ export async function fanOut(options: {
       sockets.push(ws)
       ws.on('message', (data) => {
         const at = performance.now()
-        const frame = JSON.parse(data.toString()) as { type: string; seq?: number; content?: { bench_n?: number } }
-        if (typeof frame.seq !== 'number' || frame.content?.bench_n === undefined) return
-        mine.push([frame.seq, at])
+        // 50 viewers at 1,000 events/s are 50,000 frames/s into this one process: read the two fields
+        // with a regex rather than parsing each frame, so the measuring side adds less delay of its own.
+        const text = data.toString()
+        if (!text.includes('"bench_n"')) return
+        const seq = SEQ.exec(text)
+        if (seq === null) return
+        mine.push([Number(seq[1]), at])
         if (mine.length === total) {
           allIn.add(v)
           if (allIn.size === viewers) doneResolve()

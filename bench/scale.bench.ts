@@ -22,6 +22,7 @@
  *                                 BENCH_TAKEOVERS=3, BENCH_SECONDS=5 for wrk)
  */
 import { randomUUID } from 'node:crypto'
+import { cpus, loadavg } from 'node:os'
 import pg from 'pg'
 import { newEventId } from '../src/core/ids.js'
 import { pythonJsonDumps } from '../src/core/python-json.js'
@@ -204,7 +205,8 @@ async function instanceRows(createDatabase: () => Promise<string>, rows: Row[]):
 
     // 1. Fan-out: one session, viewers round-robin over the three instances, the writer in this process.
     console.log(
-      `\nFan-out: ${VIEWERS} viewers over ${servers.length} instances, ${RATE} events/s for ${FANOUT_SECONDS} s`,
+      `\nFan-out: ${VIEWERS} viewers over ${servers.length} instances, ${RATE} events/s for ${FANOUT_SECONDS} s` +
+        ` (${cpus().length} cores, load average ${loadavg()[0]?.toFixed(1)} before)`,
     )
     const fan = await fanOut({
       servers,
