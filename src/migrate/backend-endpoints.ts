@@ -1,15 +1,13 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
-import { Kysely, PostgresDialect } from 'kysely'
-import pg from 'pg'
 import { BerthError } from '../core/errors.js'
 import { openStore } from '../store/open-store.js'
-import { postgresPoolConfig, redactDatabaseUrl } from '../store/postgres/connection-config.js'
+import { redactDatabaseUrl } from '../store/postgres/connection-config.js'
 import type { Store } from '../store/store.js'
 import { isValidSessionId, normalizeRelativePath } from '../workspace/containment.js'
 import { LocalWorkspaceStorage } from '../workspace/local-storage.js'
-import { KyselyFileIndex, type WorkspaceFileTables } from '../workspace/s3/kysely-file-index.js'
+import type { WorkspaceFileIndex } from '../workspace/s3/file-index.js'
 import { createS3Client, type S3Settings } from '../workspace/s3/open-s3-storage.js'
 import { storageFailure } from '../workspace/s3/s3-errors.js'
 import { ObjectKeys, parseS3Url } from '../workspace/s3/s3-location.js'
@@ -56,28 +54,24 @@ export function localWorkspaces(root: string): WorkspaceSide {
 }
 
 /**
- * Workspaces in a bucket (`s3://bucket/prefix`), indexed in the PostgreSQL
- * database at `databaseUrl` as a berth instance indexes them (the
- * `workspace_file` table), so the instance that serves them afterwards finds
+ * Workspaces in a bucket (`s3://bucket/prefix`), indexed in the store's own
+ * database (`store.workspaceFiles()`, the `workspace_file` table) as a berth
+ * instance indexes them, so the instance that serves them afterwards finds
  * every file's size, SHA-256 and ETag. `scratchDir` takes spooled uploads.
  */
 export function s3Workspaces(
   url: string,
-  databaseUrl: string,
+  index: WorkspaceFileIndex,
   credentials: S3Credentials,
   scratchDir: string,
-  databaseCaFile: string | null = null,
 ): WorkspaceSide {
   const location = parseS3Url(url)
   const client = createS3Client(credentials)
-  const pool = new pg.Pool(postgresPoolConfig({ url: databaseUrl, poolSize: 4, caFile: databaseCaFile }))
-  pool.on('error', () => {})
-  const db = new Kysely<WorkspaceFileTables>({ dialect: new PostgresDialect({ pool }) })
   const storage = new S3WorkspaceStorage({
     client,
     location,
     endpoint: credentials.awsEndpointUrlS3,
-    index: new KyselyFileIndex(db),
+    index,
     quotaBytes: null,
     scratchDir,
   })
@@ -102,7 +96,6 @@ export function s3Workspaces(
     makeFolder: (key, relative) => storage.makeFolder(key, relative),
     close: async () => {
       storage.close()
-      await db.destroy()
     },
   }
 }

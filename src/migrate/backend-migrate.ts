@@ -275,7 +275,7 @@ async function openSource(
   return {
     label: describeDatabase(options.from),
     store,
-    workspaces: workspaceSide(options.workspaceFrom, options.from, options, workDir),
+    workspaces: workspaceSide(options.workspaceFrom, store, options, workDir),
     root: null,
   }
 }
@@ -306,21 +306,20 @@ async function openTarget(
   return {
     label: describeDatabase(options.to),
     store,
-    workspaces: workspaceSide(options.workspaceTo, options.to, options, workDir),
+    workspaces: workspaceSide(options.workspaceTo, store, options, workDir),
     root: null,
   }
 }
 
+/** The workspaces beside a PostgreSQL store: in a bucket indexed in that very database, or in a folder. */
 function workspaceSide(
   where: string | undefined,
-  databaseUrl: string,
+  store: Store,
   options: BackendMigrateOptions,
   workDir: string,
 ): WorkspaceSide | null {
   if (!where) return null
-  if (isS3Url(where)) {
-    return s3Workspaces(where, databaseUrl, options.s3 ?? {}, path.join(workDir, 'spool'), options.databaseCaFile)
-  }
+  if (isS3Url(where)) return s3Workspaces(where, store.workspaceFiles(), options.s3 ?? {}, path.join(workDir, 'spool'))
   return localWorkspaces(path.resolve(where))
 }
 
