@@ -95,7 +95,12 @@ export interface FanOutResult {
   badViewers: string[]
   /** Events/s the writer reached: all appends over the time until the last one committed. */
   writerRate: number
+  /** Events some viewer got later than SLOW_MS after commit, and when (s into the run) they were committed. */
+  slow: { events: number; fromS: number; toS: number }
 }
+
+/** The fan-out target's p99. */
+export const SLOW_MS = 50
 
 /**
  * `viewers` raw sockets on `session`, spread round-robin over `servers`,
@@ -181,6 +186,10 @@ export async function fanOut(options: {
 
     const latenciesMs: number[] = []
     const badViewers: string[] = []
+    // Where in the run the slow deliveries were: one stall, or spread over the whole run.
+    const slowSeqs = new Set<number>()
+    let slowFrom = Number.POSITIVE_INFINITY
+    let slowTo = 0
     let delivered = 0
     arrivals.forEach((mine, v) => {
       delivered += mine.length
@@ -192,10 +201,17 @@ export async function fanOut(options: {
       }
       for (const [seq, at] of mine) {
         const committed = committedAt.get(seq)
-        if (committed !== undefined) latenciesMs.push(at - committed)
+        if (committed === undefined) continue
+        latenciesMs.push(at - committed)
+        if (at - committed > SLOW_MS) {
+          slowSeqs.add(seq)
+          slowFrom = Math.min(slowFrom, (committed - start) / 1000)
+          slowTo = Math.max(slowTo, (committed - start) / 1000)
+        }
       }
     })
-    return { latenciesMs, delivered, expected: total * viewers, badViewers, writerRate }
+    const slow = { events: slowSeqs.size, fromS: slowFrom, toS: slowTo }
+    return { latenciesMs, delivered, expected: total * viewers, badViewers, writerRate, slow }
   } finally {
     for (const ws of sockets) ws.terminate()
     await writer.close()

@@ -36,6 +36,7 @@ import {
   fanOut,
   Instances,
   instanceEnv,
+  SLOW_MS,
   startScriptedOpenAi,
   takeoverRound,
   uploadSiteFile,
@@ -223,6 +224,12 @@ async function instanceRows(createDatabase: () => Promise<string>, rows: Row[]):
     for (const bad of fan.badViewers.slice(0, 5)) console.log(`    ${bad}`)
     console.log(`  writer: ${fmt(fan.writerRate, 0)} events/s committed (asked ${RATE})`)
     console.log(`  latency commit -> viewer: p50 ${p(50)}, p99 ${p(99)}, max ${p(100)}`)
+    console.log(
+      fan.slow.events === 0
+        ? `  no event reached a viewer later than ${SLOW_MS} ms`
+        : `  events some viewer got > ${SLOW_MS} ms after commit: ${fan.slow.events} of ${RATE * FANOUT_SECONDS},` +
+            ` committed between ${fmt(fan.slow.fromS, 1)} s and ${fmt(fan.slow.toS, 1)} s into the run`,
+    )
     rows.push(
       { what: `Fan-out, 3 instances, ${VIEWERS} viewers, ${RATE} ev/s: p50`, value: p(50), target: '' },
       { what: '  p99', value: p(99), target: '< 50 ms' },
