@@ -1,7 +1,8 @@
+import { ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { type BerthProcess, startServer } from '../helpers/berth-process.js'
 import { postgresUnavailableReason, sharedPostgres } from '../helpers/postgres.js'
-import { freshBucket, radosgwUnavailableReason, sharedRadosgw } from '../helpers/radosgw.js'
+import { freshBucket, radosgwClient, radosgwUnavailableReason, sharedRadosgw } from '../helpers/radosgw.js'
 import { startScriptedOpenAi } from '../helpers/scripted-llm/scripted-openai.js'
 import type { ScriptedLlm } from '../helpers/scripted-llm/scripted-server.js'
 import { tempDir } from '../helpers/temp-dir.js'
@@ -196,6 +197,24 @@ describe.skipIf(Boolean(skip))('three berth instances on one PostgreSQL and one 
     expect(outcomes.find((f) => f.type === 'error')?.content.error_code).toBe('QUERY_IN_PROGRESS')
     const userMessages = (await storedSeqs(b, sessionId)).filter((e) => e.type === 'user_message')
     expect(userMessages).toHaveLength(5)
+
+    // 6. Deleting the session (an explicit request) is refused while it runs anywhere, then removes its files from S3.
+    const remove = () =>
+      fetch(`${c.url}/api/sessions/${sessionId}`, { method: 'DELETE', headers: { 'x-device-id': DEVICE } })
+    expect((await remove()).status).toBe(409)
+    raceC.send({ type: 'cancel', content: {} })
+    await raceB.next((f) => f.type === 'stream_complete' && f.content.status === 'interrupted', 30_000)
+    // The end is stored just before the status is set: allow the owner that moment.
+    let deleted = await remove()
+    for (let i = 0; deleted.status === 409 && i < 50; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      deleted = await remove()
+    }
+    expect(deleted.status, await deleted.clone().text()).toBe(200)
+    const left = await radosgwClient(rgw).send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: `berth/workspace/${sessionId}/` }),
+    )
+    expect(left.KeyCount ?? 0).toBe(0)
     console.log(`three instances: takeover after SIGKILL ${takeoverMs} ms`)
   })
 })

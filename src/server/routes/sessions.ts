@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { BerthError } from '../../core/errors.js'
 import type { Store } from '../../store/store.js'
 import type { EventPage, StoredEvent } from '../../store/types.js'
+import { workspaceKey } from '../../workspace/workspace-storage.js'
 import { sessionForRead, sessionForWrite } from '../access.js'
 import type { ServerContext } from '../context.js'
 import { presentEvent, presentSession } from '../presenters.js'
@@ -124,12 +125,14 @@ export const sessionRoutes: FastifyPluginAsync<{ context: ServerContext }> = asy
   app.delete('/api/sessions/:id', { schema: { params: SessionParams, tags: ['sessions'] } }, async (request) => {
     const { id } = request.params
     const session = await sessionForWrite(context, request.requester, id)
-    if (context.runs.isRunning(id)) {
+    // Running here or on another instance.
+    if (context.runs.isRunning(id) || session.status === 'running') {
       throw new BerthError('QUERY_IN_PROGRESS', 'The session is running; cancel it before deleting it.')
     }
-    // An explicit user request: the events and the workspace go with the session.
+    // An explicit user request: the events and the workspace go with the session, wherever it is kept.
+    const key = await workspaceKey(context.workspaceStorage, session)
     const { eventsDeleted } = await store.deleteSession(id)
-    await workspaces.remove(id, session.workspaceDir).catch((error: unknown) => {
+    await context.workspaceStorage.remove(key, '').catch((error: unknown) => {
       context.logger.warn({ err: error, session: id }, 'session deleted but its workspace could not be removed')
     })
     context.logger.info({ session: id, eventsDeleted }, 'session deleted on request')
