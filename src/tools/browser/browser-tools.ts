@@ -7,7 +7,7 @@ import type { AnyTool } from '../run-tool.js'
 import { defineTool, type ToolContext, type ToolResult } from '../tool.js'
 import { resolveToolPath } from '../workspace-path.js'
 import { BrowserSession, type BrowserSessionOptions } from './browser-session.js'
-import { selectOptionScript, selectOptionsScript } from './page-scripts.js'
+import { opensNewWindowScript, selectOptionScript, selectOptionsScript } from './page-scripts.js'
 
 const RESOURCE_KEY = 'browser.session'
 
@@ -40,9 +40,10 @@ export function createBrowserTools(options: BrowserSessionOptions): AnyTool[] {
     return s.step(context, (page) => action(s, page))
   }
   /** Before an action that may open a tab (a link with target=_blank, window.open): what is open now. */
-  const watchTabs = (s: BrowserSession, page: Page): TabWatch => ({
+  const watchTabs = (s: BrowserSession, page: Page, expectTab = false): TabWatch => ({
     before: s.tabs(),
     popup: page.waitForEvent('popup', { timeout: 5_000 }).catch(() => null),
+    expectTab,
   })
   /** After it: switch to the tab it opened, as the reference does. */
   const followNewTab = async (
@@ -55,8 +56,10 @@ export function createBrowserTools(options: BrowserSessionOptions): AnyTool[] {
       .tabs()
       .filter((tab) => !watch.before.includes(tab))
       .at(-1)
-    // A popup can take a moment longer than the opener's settle to be attached.
-    newest ??= (await Promise.race([watch.popup, sleep(250).then(() => null)])) ?? undefined
+    // A popup can take a moment longer than the opener's settle to be attached; a link that names another
+    // window (target=_blank) is given the popup's whole timeout, anything else a short grace.
+    newest ??=
+      (await (watch.expectTab ? watch.popup : Promise.race([watch.popup, sleep(250).then(() => null)]))) ?? undefined
     if (newest === undefined || newest.isClosed()) return { page, note: '' }
     s.setCurrent(newest)
     await newest.bringToFront().catch(() => {})
@@ -100,7 +103,7 @@ export function createBrowserTools(options: BrowserSessionOptions): AnyTool[] {
       }),
       execute: (input, context) =>
         step(context, async (s, page) => {
-          const watch = watchTabs(s, page)
+          const watch = watchTabs(s, page, await opensNewWindow(page, input.coordinate_x, input.coordinate_y))
           await page.mouse.click(input.coordinate_x, input.coordinate_y)
           const next = await followNewTab(s, watch, page)
           return s.capture(
@@ -268,6 +271,13 @@ export function createBrowserTools(options: BrowserSessionOptions): AnyTool[] {
 interface TabWatch {
   before: Page[]
   popup: Promise<Page | null>
+  /** The action is known to open a tab (a link with a target window), so its popup is waited for. */
+  expectTab: boolean
+}
+
+/** Whether the element at a point is a link (or in a form) that opens another window. */
+async function opensNewWindow(page: Page, x: number, y: number): Promise<boolean> {
+  return (await page.evaluate(opensNewWindowScript(x, y)).catch(() => false)) === true
 }
 
 type Step = (

@@ -227,3 +227,12 @@ export function selectOptionScript(index: number, option: string): string {
   return { ok: true, value: match.value, index: match.index };
 })()`
 }
+
+/** Whether the element at a point is a link, area or form that names another window (`target=_blank`). */
+export function opensNewWindowScript(x: number, y: number): string {
+  return `(() => {
+  const holder = document.elementFromPoint(${Number(x)}, ${Number(y)})?.closest('a[target], area[target], form[target]')
+  const target = (holder?.getAttribute('target') ?? '').toLowerCase()
+  return target !== '' && !['_self', '_parent', '_top'].includes(target)
+})()`
+}
