@@ -152,7 +152,7 @@ function migrations(dialect: SqlDialect, progress: StepProgress = () => {}): Rec
     },
     '0007_workspace_files': {
       async up(db) {
-        // The file index of workspaces kept in S3 (src/workspace/s3/kysely-file-index.ts): the quota is summed
+        // The file index of workspaces kept in S3 (src/store/workspace-file-index.ts): the quota is summed
         // from it, and `epoch` refuses writes from a run owner whose lease a newer owner took.
         await db.schema
           .createTable('workspace_file')

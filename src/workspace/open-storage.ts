@@ -28,7 +28,7 @@ export function openWorkspaceStorage(
   >,
   options: {
     localRoot: string
-    /** The store's file index (src/workspace/s3/kysely-file-index.ts); required for S3. */
+    /** The store's file index (src/store/workspace-file-index.ts); required for S3. */
     fileIndex?: WorkspaceFileIndex
     /** The lease epoch this process holds for a workspace, fencing its writes (S3). */
     epochOf?: (key: WorkspaceKey) => number | undefined

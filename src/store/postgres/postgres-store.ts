@@ -4,7 +4,6 @@ import { BerthError } from '../../core/errors.js'
 import type { TransientEvent } from '../../core/events.js'
 import { dbTimestamp } from '../../core/time.js'
 import type { WorkspaceFileIndex } from '../../workspace/s3/file-index.js'
-import { KyselyFileIndex, type WorkspaceFileTables } from '../../workspace/s3/kysely-file-index.js'
 import { decodeSessionCursor, encodeSessionCursor } from '../cursor.js'
 import { GroupCommitter } from '../group-commit.js'
 import { LiveFeed } from '../live-feed.js'
@@ -30,6 +29,7 @@ import type {
   StoredEvent,
   Subscription,
 } from '../types.js'
+import { KyselyFileIndex, type WorkspaceFileTables } from '../workspace-file-index.js'
 import { APPEND_FUNCTION } from './append-function.js'
 import { type PostgresSettings, postgresPoolConfig, redactDatabaseUrl } from './connection-config.js'
 import { PostgresNotifyBus } from './notify-bus.js'

@@ -5,7 +5,6 @@ import { newEventId } from '../../core/ids.js'
 import { pythonJsonDumps } from '../../core/python-json.js'
 import { dbTimestamp } from '../../core/time.js'
 import type { WorkspaceFileIndex } from '../../workspace/s3/file-index.js'
-import { KyselyFileIndex, type WorkspaceFileTables } from '../../workspace/s3/kysely-file-index.js'
 import { decodeSessionCursor, encodeSessionCursor } from '../cursor.js'
 import { GroupCommitter } from '../group-commit.js'
 import { LiveFeed } from '../live-feed.js'
@@ -31,6 +30,7 @@ import type {
   StoredEvent,
   Subscription,
 } from '../types.js'
+import { KyselyFileIndex, type WorkspaceFileTables } from '../workspace-file-index.js'
 import { BackgroundCheckpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from './background-checkpointer.js'
 import type { UpgradeProgress } from './schema-upgrade.js'
 import { backupSqlite, mapWriteError, openSqlite, type SqliteHandle, sqliteCode } from './sqlite-database.js'

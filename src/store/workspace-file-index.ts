@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely'
-import type { WorkspaceKey } from '../workspace-storage.js'
-import type { IndexedFile, WorkspaceFileIndex } from './file-index.js'
+import type { IndexedFile, WorkspaceFileIndex } from '../workspace/s3/file-index.js'
+import type { WorkspaceKey } from '../workspace/workspace-storage.js'
 
 /** The `workspace_file` table (schema step `0007_workspace_files` in src/store/migrations.ts). */
 export interface WorkspaceFileTable {
