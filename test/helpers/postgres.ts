@@ -8,7 +8,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs'
@@ -19,6 +18,7 @@ import { promisify } from 'node:util'
 import pg from 'pg'
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js'
 import type { StoreUnderTest } from '../store/store-contract.js'
+import { oncePerRun } from './once-per-run.js'
 
 /**
  * A throwaway PostgreSQL cluster for tests and benchmarks: initdb into a
@@ -264,9 +264,6 @@ export async function emptyDatabase(url: string): Promise<void> {
   }
 }
 
-const READY_FILE = 'ready.json'
-const FAILED_FILE = 'failed.txt'
-
 /**
  * The run's shared cluster, started by the first caller in the run folder
  * the global setup provides (a `mkdir` decides who starts it; the others
@@ -275,38 +272,17 @@ const FAILED_FILE = 'failed.txt'
  */
 export async function sharedPostgres(runDir: string | undefined): Promise<PostgresCluster> {
   if (runDir === undefined) return ownCluster()
-  const ready = join(runDir, READY_FILE)
-  const failed = join(runDir, FAILED_FILE)
-  let starter = false
-  try {
-    mkdirSync(join(runDir, 'starting'))
-    starter = true
-  } catch {
-    // another test file is starting it
-  }
-  if (starter) {
-    try {
-      const cluster = await startPostgresCluster(join(runDir, 'cluster'))
-      const temp = `${ready}.tmp`
-      writeFileSync(temp, JSON.stringify({ port: cluster.port }))
-      renameSync(temp, ready)
-      return cluster
-    } catch (error) {
-      writeFileSync(failed, String(error))
-      throw error
-    }
-  }
-  const deadline = Date.now() + 90_000
-  while (Date.now() < deadline) {
-    if (existsSync(ready)) {
-      const { port } = JSON.parse(readFileSync(ready, 'utf8')) as { port: number }
-      return clusterHandle(join(runDir, 'cluster'), port)
-    }
-    if (existsSync(failed))
-      throw new Error(`the shared PostgreSQL cluster failed to start: ${readFileSync(failed, 'utf8')}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error('timed out waiting for the shared PostgreSQL cluster to start')
+  const dir = join(runDir, 'cluster')
+  return oncePerRun({
+    runDir,
+    what: 'PostgreSQL cluster',
+    timeoutMs: 90_000,
+    start: async () => {
+      const cluster = await startPostgresCluster(dir)
+      return { handle: cluster, info: { port: cluster.port } }
+    },
+    attach: (info: { port: number }) => clusterHandle(dir, info.port),
+  })
 }
 
 let own: Promise<PostgresCluster> | undefined

@@ -1,20 +1,12 @@
 import { execFile, spawnSync } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
+import { oncePerRun } from './once-per-run.js'
 
 /**
  * A real S3 server for tests: Debian's Ceph radosgw over one monitor and one
@@ -278,9 +270,6 @@ export async function freshBucket(rgw: Radosgw, label = 'test'): Promise<string>
   return name
 }
 
-const READY_FILE = 'ready.json'
-const FAILED_FILE = 'failed.txt'
-
 /**
  * The run's shared cluster, started by the first caller in the run folder
  * the global setup provides (a `mkdir` decides who starts it; the others
@@ -289,40 +278,18 @@ const FAILED_FILE = 'failed.txt'
  */
 export async function sharedRadosgw(runDir: string | undefined): Promise<Radosgw> {
   if (runDir === undefined) return ownCluster()
-  const ready = join(runDir, READY_FILE)
-  const failed = join(runDir, FAILED_FILE)
   const clusterDir = join(runDir, 'cluster')
-  let starter = false
-  try {
-    mkdirSync(join(runDir, 'starting'))
-    starter = true
-  } catch {
-    // another test file is starting it
-  }
-  if (starter) {
-    try {
+  return oncePerRun({
+    runDir,
+    what: 'radosgw cluster',
+    timeoutMs: 120_000,
+    start: async () => {
       const started = Date.now()
       const rgw = await startRadosgw(clusterDir)
-      const temp = `${ready}.tmp`
-      writeFileSync(temp, JSON.stringify({ ...rgw, stop: undefined, startMs: Date.now() - started }))
-      renameSync(temp, ready)
-      return rgw
-    } catch (error) {
-      writeFileSync(failed, String(error))
-      throw error
-    }
-  }
-  const deadline = Date.now() + 120_000
-  while (Date.now() < deadline) {
-    if (existsSync(ready)) {
-      const user = JSON.parse(readFileSync(ready, 'utf8')) as Parameters<typeof handle>[1]
-      return handle(clusterDir, user)
-    }
-    if (existsSync(failed))
-      throw new Error(`the shared radosgw cluster failed to start: ${readFileSync(failed, 'utf8')}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error('timed out waiting for the shared radosgw cluster to start')
+      return { handle: rgw, info: { ...rgw, stop: undefined, startMs: Date.now() - started } }
+    },
+    attach: (user: Parameters<typeof handle>[1]) => handle(clusterDir, user),
+  })
 }
 
 let own: Promise<Radosgw> | undefined
