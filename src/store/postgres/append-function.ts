@@ -10,7 +10,8 @@
  * `seq` is read after the session rows are locked and sees whatever another
  * instance committed before.
  *
- * Failures are raised with berth's own SQLSTATEs (postgres-append.ts maps
+ * It also sends the commit's pointers (`pg_notify` on `berth_events`), so they
+ * leave with the commit. Failures are raised with berth's own SQLSTATEs (postgres-append.ts maps
  * them): BRT01 a session is missing (message: its id), BRT02 a lease epoch
  * moved on (message: the session id, detail: the current epoch).
  */
@@ -64,5 +65,11 @@ BEGIN
   IF cardinality(p_touch) > 0 THEN
     UPDATE session SET updated_at = p_now WHERE id = ANY(p_touch);
   END IF;
+  -- Other instances learn of the commit from a pointer per session (src/store/postgres/notify-bus.ts), sent
+  -- with the commit itself: delivered only if it commits, in commit order, and in this same round trip.
+  PERFORM pg_notify('berth_events',
+      w.sid || ' ' || (SELECT max(e.seq) FROM event e WHERE e.session_id = w.sid) || ' ' ||
+      floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+    FROM unnest(p_sessions) AS w(sid);
 END
 $fn$`

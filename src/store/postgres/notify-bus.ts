@@ -1,6 +1,5 @@
 import pg from 'pg'
 import type { TransientEvent } from '../../core/events.js'
-import type { StoredEvent } from '../types.js'
 
 /** Channel of commit pointers: `<session> <last seq> <sent at, ms>`. */
 const EVENTS_CHANNEL = 'berth_events'
@@ -30,9 +29,10 @@ export interface NotifyBusHandlers {
 }
 
 /**
- * Live events across berth instances on one PostgreSQL: after each commit an
- * instance sends a pointer per session (`pg_notify`: the session and its last
- * `seq`, never the events); every instance LISTENs on a dedicated connection
+ * Live events across berth instances on one PostgreSQL: each commit carries a
+ * pointer per session (`pg_notify` inside the append function,
+ * append-function.ts: the session and its last `seq`, never the events; a
+ * merge sends its own with `announce`); every instance LISTENs on a dedicated connection
  * (not a pooled one: a pooled connection is handed to other queries) and its
  * live feed reads the rows itself (LiveFeed.notify). Cancel requests travel the
  * same way to the instance that owns the run.
@@ -45,7 +45,7 @@ export interface NotifyBusHandlers {
  *
  * @example
  *   const bus = await PostgresNotifyBus.start(pool, clientConfig, { onPointer: (s, q) => feed.notify(s, q), ... })
- *   bus.announce(committedEvents)
+ *   await bus.announce(new Map([[sessionId, lastSeq]]))
  */
 export class PostgresNotifyBus {
   private client: pg.Client | null = null
@@ -77,16 +77,16 @@ export class PostgresNotifyBus {
     return bus
   }
 
-  /** Tell every instance how far the sessions of a commit now reach (one statement for the whole commit). */
-  announce(events: readonly StoredEvent[]): void {
-    if (this.closed || events.length === 0) return
-    const last = new Map<string, number>()
-    for (const event of events) last.set(event.sessionId, Math.max(last.get(event.sessionId) ?? 0, event.seq))
+  /**
+   * Tell every instance how far sessions now reach, for events written
+   * outside the append path (a merge); appends send their pointers with the
+   * commit itself.
+   */
+  async announce(last: ReadonlyMap<string, number>): Promise<void> {
+    if (this.closed || last.size === 0) return
     const sentAt = Date.now()
     const payloads = [...last].map(([sessionId, seq]) => `${sessionId} ${seq} ${sentAt}`)
-    this.pool
-      .query(`SELECT pg_notify('${EVENTS_CHANNEL}', p) FROM unnest($1::text[]) AS p`, [payloads])
-      .catch((error: unknown) => this.handlers.onError(error))
+    await this.pool.query(`SELECT pg_notify('${EVENTS_CHANNEL}', p) FROM unnest($1::text[]) AS p`, [payloads])
   }
 
   /** Streamed deltas of a run here, for viewers on the other instances; each notification under the size limit. */

@@ -100,8 +100,8 @@ export class PostgresStore implements Store {
       },
       (batches) => {
         const events = batches.flat()
+        // Other instances got the pointers with the commit (append-function.ts).
         this.feed.publish(events)
-        this.bus?.announce(events)
       },
       reportError,
     )
@@ -552,7 +552,13 @@ export class PostgresStore implements Store {
   async mergeSession(input: SessionTransfer, options: { dryRun?: boolean } = {}): Promise<SessionMergeResult> {
     this.assertOpen()
     await this.committer.drain()
-    return mergeSessionPostgres(this.pool, this.where, input, options.dryRun ?? false)
+    const result = await mergeSessionPostgres(this.pool, this.where, input, options.dryRun ?? false)
+    if (!options.dryRun && result.eventsInserted > 0) {
+      // Followers on other instances read what the merge added.
+      const lastSeq = input.events.reduce((highest, event) => Math.max(highest, event.seq), 0)
+      await this.bus?.announce(new Map([[input.session.id, lastSeq]])).catch(() => undefined)
+    }
+    return result
   }
 
   async setWorkspaceDir(id: string, workspaceDir: string): Promise<void> {
