@@ -36,7 +36,11 @@ export class LiveRelay {
     } else {
       queue.push(structuredClone(event))
     }
-    this.timer ??= setTimeout(() => this.flush(), this.intervalMs)
+    if (this.timer === null) {
+      this.timer = setTimeout(() => this.flush(), this.intervalMs)
+      // Live tokens never keep a stopping process alive.
+      this.timer.unref()
+    }
   }
 
   /** Send what is gathered now (a run's end, a shutdown). */

@@ -244,9 +244,10 @@ export class AgentRunManager implements RunManager {
   async shutdown(): Promise<void> {
     this.closed = true
     this.stopListening()
-    this.relay.flush()
     if (this.lapseWatch !== null) clearInterval(this.lapseWatch)
     await Promise.all([...this.runs.values()].map((run) => this.stop(run, 'shutdown')))
+    // The stopped runs' last tokens, before the store closes.
+    this.relay.flush()
     // Their folders go back to the storage; a tool that ignores the abort does not hold the shutdown.
     await Promise.race([
       Promise.allSettled([...this.executing]),
