@@ -116,6 +116,12 @@ export async function startServer(options: {
   readyTimeoutMs?: number
 }): Promise<BerthProcess & { url: string; port: number }> {
   const berth = startBerth(['serve', '--port', '0', '--host', '127.0.0.1', ...(options.args ?? [])], options)
-  const [, port] = await berth.waitFor(/listening on http:\/\/[^\s:]+:(\d+)/, options.readyTimeoutMs)
+  // A server that never says it listens is killed, not left running after the test.
+  const [, port] = await berth
+    .waitFor(/listening on http:\/\/[^\s:]+:(\d+)/, options.readyTimeoutMs)
+    .catch(async (error: unknown) => {
+      await berth.stop('SIGKILL').catch(() => undefined)
+      throw error
+    })
   return Object.assign(berth, { port: Number(port), url: `http://127.0.0.1:${port}` })
 }
