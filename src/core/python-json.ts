@@ -14,8 +14,12 @@ export function pythonJsonDumps(value: unknown): string {
 }
 
 const NON_ASCII = /[\u007f-\uffff]/g
+/** Printable ASCII but the quote and the backslash: written as it is by both languages. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
 
 function escapeString(text: string): string {
+  // The common case, checked natively: nothing to escape (an append writes several strings per event).
+  if (PLAIN.test(text)) return `"${text}"`
   // JSON.stringify escapes quotes, backslashes, control characters and lone
   // surrogates; Python additionally escapes everything outside printable
   // ASCII (' ' to '~'), DEL (0x7f) included.

@@ -9,6 +9,9 @@ const SAMPLES: unknown[] = [
   { nested: [[], {}, [1, -2, 2.5, 1e21, null, true, false]], '': '', 'key: "with", marks': 'x' },
   ['a', { b: { c: { d: ['e'] } } }],
   'just a string',
+  // Every printable ASCII character but the two JSON escapes: written as it is (the unescaped fast path).
+  ' !#$%&()*+,-./0189:;<=>?@AZ[]^_`az{|}~',
+  '~\u007f',
   42,
   null,
 ]
