@@ -116,13 +116,16 @@ export class PostgresStore implements Store {
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const config = postgresPoolConfig(options)
     const where = redactDatabaseUrl(options.url)
-    const pool = new pg.Pool(config)
+    const pool = new pg.Pool({
+      ...config,
+      // Every connection gets the append function before it is handed out. A server that refuses it (a
+      // read-only replica) still serves reads; appends then fail on the missing function.
+      onConnect: async (client) => {
+        await client.query(APPEND_FUNCTION).catch(() => undefined)
+      },
+    })
     // An idle pooled connection the server drops (restart, failover) must not crash the process.
     pool.on('error', () => {})
-    // Every connection gets the append function first (queued before any other query on it).
-    pool.on('connect', (client) => {
-      client.query(APPEND_FUNCTION).catch(() => undefined)
-    })
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
     try {
       await sql`SELECT 1`.execute(db)
