@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
 import { BerthError } from '../core/errors.js'
+import { APPEND_FENCE_LOCK } from './postgres/append-fence.js'
 
 /**
  * Versioned schema migrations, in order. A database records the names it has
@@ -165,6 +166,45 @@ function migrations(dialect: SqlDialect, progress: StepProgress = () => {}): Rec
           .addColumn('mtime_ms', 'bigint', (col) => col.notNull())
           .addPrimaryKeyConstraint('workspace_file_pk', ['workspace_key', 'path'])
           .execute()
+      },
+    },
+    '0008_append_fence': {
+      async up(db) {
+        // PostgreSQL only (src/store/postgres/append-fence.ts): a generation that moves, under an exclusive
+        // advisory lock appends share, whenever events are deleted or renumbered or a run lease is claimed, so an
+        // instance may number a session's events from the last seq it wrote while the generation stands still.
+        // Triggers move it, so no writer (another berth version, an operator's SQL) can forget to.
+        if (!postgres) return
+        await sql`
+        CREATE TABLE append_fence (
+          singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+          generation bigint NOT NULL
+        )`.execute(db)
+        await sql`INSERT INTO append_fence (generation) VALUES (0)`.execute(db)
+        await sql`
+        CREATE FUNCTION berth_fence_appends() RETURNS void LANGUAGE plpgsql AS $fn$
+        BEGIN
+          PERFORM pg_advisory_xact_lock(${sql.lit(APPEND_FENCE_LOCK[0])}, ${sql.lit(APPEND_FENCE_LOCK[1])});
+          UPDATE append_fence SET generation = generation + 1;
+          IF NOT FOUND THEN
+            -- The row was deleted (a TRUNCATE): start again where no instance's remembered generation can be.
+            INSERT INTO append_fence (generation) VALUES (floor(extract(epoch FROM clock_timestamp()) * 1000000));
+          END IF;
+        END
+        $fn$`.execute(db)
+        await sql`
+        CREATE FUNCTION berth_fence_appends_trigger() RETURNS trigger LANGUAGE plpgsql AS $fn$
+        BEGIN
+          PERFORM berth_fence_appends();
+          RETURN NULL;
+        END
+        $fn$`.execute(db)
+        await sql`
+        CREATE TRIGGER event_fence_appends BEFORE DELETE OR TRUNCATE OR UPDATE OF session_id, seq ON event
+          FOR EACH STATEMENT EXECUTE FUNCTION berth_fence_appends_trigger()`.execute(db)
+        await sql`
+        CREATE TRIGGER session_fence_appends BEFORE DELETE OR TRUNCATE OR UPDATE OF id, run_epoch ON session
+          FOR EACH STATEMENT EXECUTE FUNCTION berth_fence_appends_trigger()`.execute(db)
       },
     },
   }

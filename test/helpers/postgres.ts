@@ -248,15 +248,15 @@ export async function stopPostgresCluster(dir: string): Promise<void> {
 }
 
 /**
- * Empty every table of a test database except the migration bookkeeping: a
- * clean store in milliseconds, where CREATE DATABASE takes a few hundred.
+ * Empty every table of a test database except the migration bookkeeping and the append fence (schema state:
+ * src/store/postgres/append-fence.ts): a clean store in milliseconds, where CREATE DATABASE takes a few hundred.
  */
 export async function emptyDatabase(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
     const tables = await client.query<{ name: string }>(
-      "SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'kysely_%'",
+      "SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'kysely_%' AND tablename <> 'append_fence'",
     )
     if (tables.rows.length > 0) await client.query(`TRUNCATE ${tables.rows.map((row) => row.name).join(', ')} CASCADE`)
   } finally {

@@ -247,13 +247,17 @@ export function describeStore(
       it('stores the payload as Python-style JSON text and gives it back byte for byte', async () => {
         const { store, session } = await fresh()
         await session('u')
-        const text = 'é 日本語 🚀 "quoted" \\ \n tab\t \u0001 \u2028'
-        const stored = await store.append('u', { type: 'user_message', content: { text, files: [] } })
-        expect(stored.payload).toBe(
-          '{"type": "user_message", "content": {"text": "\\u00e9 \\u65e5\\u672c\\u8a9e \\ud83d\\ude80 \\"quoted\\" \\\\ \\n tab\\t \\u0001 \\u2028", "files": []}}',
-        )
+        const text = 'é 日本語 🚀 "quoted" \\ \n tab\t \u0001 \u001f \u2028'
         const content = { n: [1, 2.5, -0.125, 1e21, null, true, false], nested: { ключ: '値', empty: {} } }
-        const second = await store.append('u', { type: 'tool_result', content })
+        // Both in one commit: payloads that travel together stay apart, whatever control characters they hold.
+        const [stored, second] = await store.appendMany('u', [
+          { type: 'user_message', content: { text, files: [] } },
+          { type: 'tool_result', content },
+        ])
+        if (stored === undefined || second === undefined) throw new Error('appendMany returned too few events')
+        expect(stored.payload).toBe(
+          '{"type": "user_message", "content": {"text": "\\u00e9 \\u65e5\\u672c\\u8a9e \\ud83d\\ude80 \\"quoted\\" \\\\ \\n tab\\t \\u0001 \\u001f \\u2028", "files": []}}',
+        )
         expect(second.payload).toBe(pythonJsonDumps({ type: 'tool_result', content }))
         const [first, again] = (await store.readEvents('u')).events
         expect(first?.payload).toBe(stored.payload)

@@ -1,7 +1,7 @@
 import pg from 'pg'
 import type { TransientEvent } from '../../core/events.js'
 
-/** Channel of commit pointers: `<session> <last seq> <sent at, ms>`. */
+/** Channel of commit pointers: `<session> <last seq> <sent at, ms>`, several in one notification joined by `,`. */
 const EVENTS_CHANNEL = 'berth_events'
 /** Channel of cancel requests: `<session>`. */
 const CANCEL_CHANNEL = 'berth_cancel'
@@ -10,6 +10,8 @@ const CANCEL_CHANNEL = 'berth_cancel'
  * payloads distinct: PostgreSQL delivers identical payloads sent in one transaction only once.
  */
 const LIVE_CHANNEL = 'berth_live'
+/** Pointers per notification (as the append function sends them): at most 62 bytes each, well under the limit. */
+const POINTERS_PER_NOTIFICATION = 100
 /** PostgreSQL refuses a notification payload of 8,000 bytes or more; leave room. */
 const MAX_PAYLOAD_BYTES = 7_000
 /** A longer text is cut into pieces of this many characters (4 bytes each at most, JSON escapes aside). */
@@ -85,7 +87,11 @@ export class PostgresNotifyBus {
   async announce(last: ReadonlyMap<string, number>): Promise<void> {
     if (this.closed || last.size === 0) return
     const sentAt = Date.now()
-    const payloads = [...last].map(([sessionId, seq]) => `${sessionId} ${seq} ${sentAt}`)
+    const pointers = [...last].map(([sessionId, seq]) => `${sessionId} ${seq} ${sentAt}`)
+    const payloads: string[] = []
+    for (let i = 0; i < pointers.length; i += POINTERS_PER_NOTIFICATION) {
+      payloads.push(pointers.slice(i, i + POINTERS_PER_NOTIFICATION).join(','))
+    }
     await this.pool.query(`SELECT pg_notify('${EVENTS_CHANNEL}', p) FROM unnest($1::text[]) AS p`, [payloads])
   }
 
@@ -158,12 +164,14 @@ export class PostgresNotifyBus {
       if (live) this.handlers.onLive(live.s, live.e)
       return
     }
-    const [sessionId, seq, sentAt] = payload.split(' ')
-    const lastSeq = Number(seq)
-    if (!sessionId || !Number.isSafeInteger(lastSeq)) return
-    if (sentAt !== undefined && Number.isFinite(Number(sentAt)))
-      this.lastLagMs = Math.max(0, Date.now() - Number(sentAt))
-    this.handlers.onPointer(sessionId, lastSeq)
+    for (const pointer of payload.split(',')) {
+      const [sessionId, seq, sentAt] = pointer.split(' ')
+      const lastSeq = Number(seq)
+      if (!sessionId || !Number.isSafeInteger(lastSeq)) continue
+      if (sentAt !== undefined && Number.isFinite(Number(sentAt)))
+        this.lastLagMs = Math.max(0, Date.now() - Number(sentAt))
+      this.handlers.onPointer(sessionId, lastSeq)
+    }
   }
 
   /** The LISTEN connection dropped (a restart, a failover): reconnect with backoff, then have everything re-read. */

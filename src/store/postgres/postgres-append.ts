@@ -5,12 +5,13 @@ import { pythonJsonDumps } from '../../core/python-json.js'
 import { dbTimestamp } from '../../core/time.js'
 import { sessionNotFound } from '../rows.js'
 import type { NewEvent, StoredEvent } from '../types.js'
-import { mapPostgresError, pgCode } from './postgres-errors.js'
+import { PAYLOAD_SEPARATOR } from './append-function.js'
+import { mapPostgresError, pgCode, UNIQUE_VIOLATION } from './postgres-errors.js'
 
 export interface AppendBatch {
   sessionId: string
   events: NewEvent[]
-  /** The run lease epoch the writer holds, checked under the same lock that numbers the events. */
+  /** The run lease epoch the writer holds, checked in the transaction that writes the events (append-fence.ts). */
   epoch?: number
 }
 
@@ -22,7 +23,19 @@ const TOUCH_INTERVAL_MS = 1000
 
 const APPEND = {
   name: 'berth_append',
-  text: 'SELECT out_session, out_base FROM pg_temp.berth_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+  text:
+    'SELECT out_session, out_base, out_generation ' +
+    'FROM pg_temp.berth_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)',
+}
+
+/** How often a batch is tried again after colliding on a `seq` another writer took meanwhile. */
+const MAX_SEQ_COLLISIONS = 5
+
+/** What this instance knows of a session it wrote, valid while the fence generation stands (append-fence.ts). */
+interface KnownSession {
+  lastSeq: number
+  /** The lease epoch the function last checked for it, if any. */
+  epoch: number | undefined
 }
 
 /**
@@ -30,21 +43,24 @@ const APPEND = {
  * one statement, `pg_temp.berth_append` (append-function.ts): one
  * transaction with one multi-row INSERT, so one WAL flush and one round trip.
  *
- * `seq` is numbered under a lock on the batch's session rows, taken in id
- * order (so two instances appending to the same sessions queue instead of
- * deadlocking), and the last `seq` is read after the lock is held, so it
- * sees what any other instance committed before. Lease epochs are checked
- * under the same lock. The unique (session_id, seq) index stays the backstop.
+ * Each session's events are numbered after the last `seq` this instance
+ * wrote, while nothing fenced appends since (append-fence.ts); otherwise the
+ * function reads the last `seq` and checks lease epochs. A batch that
+ * collides with another writer's `seq` on the unique (session_id, seq) index
+ * is rolled back whole and tried again with fresh numbers.
  */
 export interface PostgresAppender {
   write(batches: AppendBatch[]): Promise<StoredEvent[][]>
-  /** The session was deleted: its next append writes `updated_at` again. */
+  /** The session was deleted: its next append reads its numbers and writes `updated_at` again. */
   forget(sessionId: string): void
 }
 
 export function createPostgresAppender(pool: pg.Pool, where: string): PostgresAppender {
   /** When this process last wrote each session's `updated_at` (ms). */
   const touchedAt = new Map<string, number>()
+  /** Sessions whose last `seq` (and checked epoch) this instance knows, under `generation`. */
+  const known = new Map<string, KnownSession>()
+  let generation = -1
   /**
    * Items of a batch that failed because the server failed as a whole (down,
    * unreachable). The group commit retries a failed batch item by item, and
@@ -67,8 +83,6 @@ export function createPostgresAppender(pool: pg.Pool, where: string): PostgresAp
   }
 
   const writeBatches = async (batches: AppendBatch[]): Promise<StoredEvent[][]> => {
-    const sessionIds = [...new Set(batches.map((batch) => batch.sessionId))].sort()
-    const checked = batches.filter((batch) => batch.epoch !== undefined)
     const nowMs = Date.now()
     const now = dbTimestamp()
     const results = batches.map((batch) =>
@@ -84,45 +98,81 @@ export function createPostgresAppender(pool: pg.Pool, where: string): PostgresAp
       ),
     )
     const rows = results.flat()
+    const counts = new Map<string, number>()
+    for (const row of rows) counts.set(row.sessionId, (counts.get(row.sessionId) ?? 0) + 1)
+    const sessionIds = [...counts.keys()].sort()
+    const checked = batches.filter((batch) => batch.epoch !== undefined)
     const touched = sessionIds.filter((id) => nowMs - (touchedAt.get(id) ?? 0) >= TOUCH_INTERVAL_MS)
-    let bases: { out_session: string; out_base: number }[]
-    try {
-      const answer = await pool.query<{ out_session: string; out_base: number }>({
+
+    let bases: Map<string, number> | undefined
+    for (let attempt = 1; bases === undefined; attempt++) {
+      try {
+        bases = await commit()
+      } catch (error) {
+        // Another writer took a `seq` this instance counted on: forget what it knew of these sessions, read afresh.
+        if (!isSeqCollision(error) || attempt >= MAX_SEQ_COLLISIONS) throw appendError(error, batches, where)
+        for (const id of sessionIds) known.delete(id)
+      }
+    }
+
+    for (const id of touched) touchedAt.set(id, nowMs)
+    // The server numbered each session's events after its base, in array order: the same numbers here.
+    for (const row of rows) {
+      const seq = (bases.get(row.sessionId) ?? 0) + 1
+      bases.set(row.sessionId, seq)
+      row.seq = seq
+    }
+    const epochs = new Map(checked.map((batch) => [batch.sessionId, batch.epoch]))
+    for (const id of sessionIds) {
+      const epoch = epochs.has(id) ? epochs.get(id) : known.get(id)?.epoch
+      known.set(id, { lastSeq: bases.get(id) ?? 0, epoch })
+    }
+    return results
+
+    /** One try: the function's answer, each session's base, after taking up the generation it ran under. */
+    async function commit(): Promise<Map<string, number>> {
+      const answer = await pool.query<{ out_session: string; out_base: number; out_generation: string | null }>({
         ...APPEND,
         values: [
+          generation,
           sessionIds,
+          sessionIds.map((id) => known.get(id)?.lastSeq ?? -1),
+          sessionIds.map((id) => counts.get(id)),
           checked.map((batch) => batch.sessionId),
           checked.map((batch) => batch.epoch),
+          checked.map((batch) => known.get(batch.sessionId)?.epoch === batch.epoch),
           rows.map((row) => row.id),
           rows.map((row) => row.sessionId),
           rows.map((row) => row.timestamp),
           rows.map((row) => row.type),
-          rows.map((row) => row.payload),
+          rows.map((row) => row.payload).join(PAYLOAD_SEPARATOR),
           touched,
           now,
         ],
       })
-      bases = answer.rows
-    } catch (error) {
-      throw appendError(error, batches, where)
+      const [first] = answer.rows
+      const answered = first === undefined ? generation : first.out_generation === null ? -1 : Number(first.out_generation)
+      if (answered !== generation) {
+        // Something fenced appends since: nothing known under the old generation holds.
+        known.clear()
+        generation = answered
+      }
+      return new Map(answer.rows.map((row) => [row.out_session, Number(row.out_base)]))
     }
-    for (const id of touched) touchedAt.set(id, nowMs)
-    // The server numbered each session's events after its last seq, in array order: the same numbers here.
-    const next = new Map(bases.map((row) => [row.out_session, Number(row.out_base)]))
-    for (const row of rows) {
-      const seq = (next.get(row.sessionId) ?? 0) + 1
-      next.set(row.sessionId, seq)
-      row.seq = seq
-    }
-    return results
   }
 
   return {
     write,
     forget: (sessionId) => {
       touchedAt.delete(sessionId)
+      known.delete(sessionId)
     },
   }
+}
+
+/** The commit numbered a `seq` that another writer's committed row holds (not a repeated event id). */
+function isSeqCollision(error: unknown): boolean {
+  return pgCode(error) === UNIQUE_VIOLATION && (error as { constraint?: string }).constraint === 'event_session_seq'
 }
 
 function leaseLost(batch: AppendBatch, current: number): BerthError {

@@ -1,6 +1,7 @@
 import type pg from 'pg'
 import type { EventRow } from '../schema.js'
 import type { SessionMergeResult, SessionTransfer, ShareRecord, StoredEvent } from '../types.js'
+import { FENCE_APPENDS } from './append-fence.js'
 import { mapPostgresError, pgCode, UNIQUE_VIOLATION } from './postgres-errors.js'
 
 /** Shown in full; further conflicts of a session are only counted (as on SQLite, sqlite-transfer.ts). */
@@ -17,7 +18,8 @@ interface ExistingSession {
  * `Store.mergeSession` on PostgreSQL: the same plan as SQLite's merger
  * (src/store/sqlite/sqlite-transfer.ts), with set-based reads (one query per
  * kind of row, not one per event) inside the transaction that writes, under
- * a lock on the session row so an append or another merge cannot interleave.
+ * a lock on the session row so another merge cannot interleave, after fencing
+ * appends (append-fence.ts) so none interleaves either.
  */
 export async function mergeSessionPostgres(
   pool: pg.Pool,
@@ -40,6 +42,8 @@ export async function mergeSessionPostgres(
   let broken: Error | undefined
   try {
     await client.query(dryRun ? 'BEGIN READ ONLY' : 'BEGIN')
+    // Before the session row is locked (append-fence.ts): appenders everywhere read this session's numbers afresh.
+    if (!dryRun) await client.query(FENCE_APPENDS)
     const planned = await plan(client, input, dryRun)
     const result: SessionMergeResult = {
       outcome: 'identical',

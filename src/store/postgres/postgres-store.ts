@@ -314,11 +314,11 @@ export class PostgresStore implements Store {
     await this.committer.drain()
     return this.run(() =>
       this.db.transaction().execute(async (trx) => {
-        // The session row is locked first, as appends lock it: none is half-way while its events go.
-        const locked = await trx.selectFrom('session').select('id').where('id', '=', id).forUpdate().executeTakeFirst()
-        if (locked === undefined) throw sessionNotFound(id)
+        // Deleting events fences appends first (a trigger, append-fence.ts): none is half-way while they go,
+        // and every instance reads this session's numbers afresh should it come back.
         const events = await trx.deleteFrom('event').where('session_id', '=', id).executeTakeFirst()
-        await trx.deleteFrom('session').where('id', '=', id).execute()
+        const session = await trx.deleteFrom('session').where('id', '=', id).executeTakeFirst()
+        if (session.numDeletedRows === 0n) throw sessionNotFound(id)
         this.appender.forget(id)
         return { eventsDeleted: Number(events.numDeletedRows) }
       }),
