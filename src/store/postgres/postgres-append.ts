@@ -151,7 +151,8 @@ export function createPostgresAppender(pool: pg.Pool, where: string): PostgresAp
         ],
       })
       const [first] = answer.rows
-      const answered = first === undefined ? generation : first.out_generation === null ? -1 : Number(first.out_generation)
+      const answered =
+        first === undefined ? generation : first.out_generation === null ? -1 : Number(first.out_generation)
       if (answered !== generation) {
         // Something fenced appends since: nothing known under the old generation holds.
         known.clear()
