@@ -5,9 +5,11 @@
  * waiting for it, through PostgresStore, against raw `pg` doing the same
  * commits (the same group commit: whatever was queued while the previous
  * batch was in flight, one transaction and one multi-row INSERT per batch)
- * without berth's work (seq under a row lock, lease epochs, updated_at,
- * Python-style JSON). Both run in each round on the same server, in
- * alternating order; medians of the rounds are printed, and the ratio.
+ * without berth's work (numbering seq under the append fence, updated_at,
+ * commit pointers, Python-style JSON). Both run in each round on the same
+ * server, in alternating order; medians of the rounds are printed, and the
+ * ratio. A third run, for the record, appends as agent runs do: each writer
+ * holds a run lease and every append carries its epoch.
  *
  * The server is a throwaway PostgreSQL 15 cluster (test/helpers/postgres.ts)
  * with fsync and synchronous_commit ON, as in production.
@@ -75,6 +77,7 @@ try {
 
   const store: number[] = []
   const raw: number[] = []
+  const fenced: number[] = []
   for (let round = 1; round <= ROUNDS; round++) {
     const url = await cluster.createDatabase()
     // Alternate which goes first, so neither always gets the warmer server.
@@ -83,8 +86,10 @@ try {
     for (const which of order) result[which] = which === 'store' ? await storeAppends(url) : await rawAppends(url)
     store.push(result.store as number)
     raw.push(result.raw as number)
+    fenced.push(await storeAppends(await cluster.createDatabase(), { fenced: true }))
     console.log(
-      `  round ${round}: PostgresStore ${fmt(result.store as number, 0)} events/s, raw pg ${fmt(result.raw as number, 0)} rows/s`,
+      `  round ${round}: PostgresStore ${fmt(result.store as number, 0)} events/s, raw pg ${fmt(result.raw as number, 0)} rows/s,` +
+        ` PostgresStore with lease epochs ${fmt(fenced[fenced.length - 1] as number, 0)} events/s`,
     )
   }
   // Each round's two numbers were taken side by side: the ratio is taken per round, then its median.
@@ -96,6 +101,11 @@ try {
       target: '',
     },
     { what: `Durable appends, ${WRITERS} writers, raw pg`, value: `${fmt(median(raw), 0)} rows/s`, target: '' },
+    {
+      what: `Durable appends, ${WRITERS} writers, PostgresStore with lease epochs`,
+      value: `${fmt(median(fenced), 0)} events/s`,
+      target: '',
+    },
     { what: 'PostgresStore / raw pg (median of per-round ratios)', value: `${fmt(ratio, 2)}x`, target: '>= 0.8x' },
   )
 
@@ -109,17 +119,29 @@ try {
   await cluster.stop()
 }
 
-/** 50 writers, each on its own session, each append awaited before the next. Returns events/s. */
-async function storeAppends(url: string): Promise<number> {
+/**
+ * 50 writers, each on its own session, each append awaited before the next;
+ * `fenced`: each holds a run lease and appends under its epoch. Returns events/s.
+ */
+async function storeAppends(url: string, options: { fenced?: boolean } = {}): Promise<number> {
   const store = await PostgresStore.open({ url, poolSize: 4 })
   try {
+    const epochs: (number | undefined)[] = []
     for (let w = 0; w < WRITERS; w++) {
       await store.createSession({ id: `w${w}`, workspaceDir: `/w/w${w}`, deviceId: 'bench' })
+      epochs.push(options.fenced ? (await store.claimRun(`w${w}`, 'bench', 600_000))?.epoch : undefined)
     }
     const start = performance.now()
     await Promise.all(
       Array.from({ length: WRITERS }, async (_, w) => {
-        for (let i = 0; i < APPENDS; i++) await store.append(`w${w}`, { type: 'tool_result', content: payload(i) })
+        const epoch = epochs[w]
+        for (let i = 0; i < APPENDS; i++) {
+          await store.append(
+            `w${w}`,
+            { type: 'tool_result', content: payload(i) },
+            epoch === undefined ? {} : { epoch },
+          )
+        }
       }),
     )
     const rate = (WRITERS * APPENDS) / ((performance.now() - start) / 1000)
