@@ -243,18 +243,25 @@ export async function runDoctor(config: BerthConfig): Promise<DoctorReport> {
         } else {
           add('schema', 'ok', `${report.database.schema} (latest of ${MIGRATION_NAMES.length})`)
         }
-        const integrity = await store.checkIntegrity()
-        report.database.integrity = integrity
-        add(
-          'integrity',
-          integrity.length === 1 && integrity[0] === 'ok' ? 'ok' : 'fail',
-          integrity.slice(0, 5).join('; '),
-        )
-        const counts = await store.counts()
-        report.database.sessions = counts.sessions
-        report.database.events = counts.events
-        add('contents', 'ok', `${counts.sessions} sessions, ${counts.events} events`)
-        sessionRefs = await store.sessionRefs()
+        if (state.applied.length === 0) {
+          // A database berth never started on (a new managed PostgreSQL): nothing to count or check yet.
+          report.database.sessions = 0
+          report.database.events = 0
+          add('contents', 'ok', 'no tables yet; the first start creates them')
+        } else {
+          const integrity = await store.checkIntegrity()
+          report.database.integrity = integrity
+          add(
+            'integrity',
+            integrity.length === 1 && integrity[0] === 'ok' ? 'ok' : 'fail',
+            integrity.slice(0, 5).join('; '),
+          )
+          const counts = await store.counts()
+          report.database.sessions = counts.sessions
+          report.database.events = counts.events
+          add('contents', 'ok', `${counts.sessions} sessions, ${counts.events} events`)
+          sessionRefs = await store.sessionRefs()
+        }
       } finally {
         await store.close()
       }

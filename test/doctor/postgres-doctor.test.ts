@@ -1,4 +1,5 @@
 import { describe, expect, inject, it } from 'vitest'
+import { MIGRATION_NAMES } from '../../src/store/migrations.js'
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js'
 import { runBerth } from '../helpers/berth-process.js'
 import { postgresUnavailableReason, sharedPostgres, TEST_PASSWORD } from '../helpers/postgres.js'
@@ -39,6 +40,21 @@ describe.skipIf(Boolean(skip))('berth doctor with DATABASE_URL', { timeout: 120_
     expect(report.database.location).toContain('***')
     expect(JSON.stringify(report)).not.toContain(TEST_PASSWORD)
     expect(report.checks.find((check: { name: string }) => check.name === 'postgres')?.status).toBe('ok')
+  })
+
+  it('reports a database berth never started on as empty with every schema step pending, not as a failure', async () => {
+    const url = await (await sharedPostgres(inject('postgresRunDir'))).createDatabase()
+    const { code, report } = await doctor(await tempDir(), url)
+    expect(code).toBe(0)
+    expect(report.database).toMatchObject({ backend: 'postgres', sessions: 0, events: 0 })
+    expect(report.database.pendingMigrations).toEqual([...MIGRATION_NAMES])
+    const status = (name: string) => report.checks.find((check: { name: string }) => check.name === name)?.status
+    expect([status('postgres'), status('schema'), status('contents'), status('database')]).toEqual([
+      'ok',
+      'warn',
+      'ok',
+      undefined,
+    ])
   })
 
   it('fails the database check, naming DATABASE_URL, when PostgreSQL refuses the credentials', async () => {
