@@ -12,7 +12,9 @@ import type { SessionRecord, StoredEvent } from '../store/types.js'
 import { applyModesAndTimes } from '../transfer/apply-modes.js'
 import { type ExtractedEntry, extractEntry } from '../transfer/extract-entry.js'
 import { readTarEntries } from '../transfer/tar-reader.js'
+import { walkTree } from '../transfer/tree-walk.js'
 import { normalizeRelativePath } from '../workspace/containment.js'
+import type { WorkspaceStorage } from '../workspace/workspace-storage.js'
 import type { Workspaces } from '../workspace/workspaces.js'
 import {
   BUNDLE_FORMAT,
@@ -50,8 +52,9 @@ const MAX_SMALL_ENTRY = 64 * 1024 * 1024
  * SHA-256. Ids are kept when free here and remapped when taken: a taken
  * session id gets a new one (and the folder is named after it), taken event
  * ids get new ones; payloads stay byte for byte. The folder is moved into
- * place first, then the session and its events are inserted in one
- * transaction, so the session lists, replays and continues like the original.
+ * place first (on a remote storage, its files uploaded), then the session and
+ * its events are inserted in one transaction, so the session lists, replays
+ * and continues like the original.
  *
  * @example
  *   const result = await importSessionBundle(store, workspaces, createReadStream('s.tar.gz'), { deviceId })
@@ -61,16 +64,21 @@ export async function importSessionBundle(
   store: Store,
   workspaces: Workspaces,
   input: Readable,
-  options: { deviceId?: string | null; stagingDir?: string } = {},
+  options: {
+    deviceId?: string | null
+    stagingDir?: string
+    /** Where sessions' workspaces live (`Runtime.workspaceStorage`); the local folders of `workspaces` by default. */
+    storage?: WorkspaceStorage
+  } = {},
 ): Promise<BundleImport> {
+  const storage = options.storage ?? workspaces.storage
   const stagingParent = options.stagingDir ?? path.dirname(workspaces.root)
   const staging = path.join(stagingParent, `.berth-import-${randomBytes(6).toString('hex')}`)
   await mkdir(staging, { recursive: true })
   try {
     const { manifest, bytes, files } = await unpack(input, staging, workspaces.quotaBytes)
     const events = await readEvents(path.join(staging, EVENTS), manifest)
-    const taken =
-      (await store.getSession(manifest.session.id)) !== null || (await workspaces.storage.exists(manifest.session.id))
+    const taken = (await store.getSession(manifest.session.id)) !== null || (await storage.exists(manifest.session.id))
     const sessionId = taken ? newId() : manifest.session.id
     const takenEvents = await store.existingEventIds(events.map((event) => event.id))
     const stored: StoredEvent[] = events.map((event) => ({
@@ -78,7 +86,6 @@ export async function importSessionBundle(
       id: takenEvents.has(event.id) ? newId() : event.id,
       sessionId,
     }))
-    // The unpacked tree is renamed into place: a local-disk step (a remote storage would upload it file by file).
     const folder = workspaces.storage.folderOf(sessionId)
     const session: SessionRecord = {
       ...manifest.session,
@@ -89,19 +96,34 @@ export async function importSessionBundle(
       status: manifest.session.status === 'running' ? 'interrupted' : manifest.session.status,
       runOwner: null,
     }
-    await mkdir(workspaces.root, { recursive: true })
-    if (await exists(path.join(staging, WORKSPACE))) {
-      await rename(path.join(staging, WORKSPACE), folder)
-      await syncDirectory(workspaces.root)
+    const unpacked = path.join(staging, WORKSPACE)
+    // The files go in first, then the session: a failure in between leaves a folder doctor reports, never a
+    // session without its files. What this import put in place is taken away again if the session is refused.
+    const undo =
+      storage.kind === 'local'
+        ? () => rm(folder, { recursive: true, force: true })
+        : () => storage.remove(sessionId, '')
+    if (storage.kind === 'local') {
+      // Renamed into place: one step on the same disk.
+      await mkdir(workspaces.root, { recursive: true })
+      if (await exists(unpacked)) {
+        await rename(unpacked, folder)
+        await syncDirectory(workspaces.root)
+      } else {
+        await workspaces.create(sessionId)
+      }
     } else {
-      await workspaces.create(sessionId)
+      await uploadWorkspace(storage, sessionId, unpacked).catch(async (error: unknown) => {
+        await undo().catch(() => undefined)
+        throw error
+      })
     }
     const result = await store.mergeSession({ session, events: stored }).catch(async (error: unknown) => {
-      await rm(folder, { recursive: true, force: true })
+      await undo()
       throw error
     })
     if (result.outcome !== 'inserted') {
-      await rm(folder, { recursive: true, force: true })
+      await undo()
       throw new BerthError('SESSION_EXISTS', `Could not import the session: ${result.conflicts.join('; ')}`, {
         details: { sessionId, conflicts: result.conflicts },
       })
@@ -117,6 +139,21 @@ export async function importSessionBundle(
     }
   } finally {
     await rm(staging, { recursive: true, force: true })
+  }
+}
+
+/**
+ * A remote storage (S3) gets the unpacked files one by one. It keeps no
+ * symlinks (the scratch copies of s3/scratch-folder.ts never upload one
+ * either), nor modes and times; empty folders other than the standard ones
+ * are not kept.
+ */
+async function uploadWorkspace(storage: WorkspaceStorage, sessionId: string, unpacked: string): Promise<void> {
+  await storage.create(sessionId)
+  if (!(await exists(unpacked))) return
+  for (const entry of await walkTree(unpacked)) {
+    if (entry.type !== 'file') continue
+    await storage.write(sessionId, entry.path, createReadStream(path.join(unpacked, ...entry.path.split('/'))))
   }
 }
 

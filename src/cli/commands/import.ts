@@ -24,6 +24,7 @@ export function registerImport(program: Command): void {
         try {
           const result = await importSessionBundle(runtime.store, runtime.workspaces, createReadStream(file), {
             deviceId: options.device,
+            storage: runtime.workspaceStorage,
           })
           const remap = result.remapped ? ` (its id ${result.originalId} was taken here)` : ''
           process.stdout.write(

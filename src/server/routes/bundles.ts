@@ -58,6 +58,7 @@ export const bundleRoutes: FastifyPluginAsync<{ context: ServerContext }> = asyn
       }
       const result = await importSessionBundle(store, workspaces, request.body as Readable, {
         deviceId: requester.deviceId,
+        storage: context.workspaceStorage,
       })
       return {
         session_id: result.sessionId,
