@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
+import { openRunWorkspace } from '../../agent/run-workspace.js'
 import { BerthError, isBerthError } from '../../core/errors.js'
 import type { TransientEvent } from '../../core/events.js'
 import type { Logger } from '../../logging/logger.js'
@@ -208,13 +209,20 @@ export class SessionConnection {
     }
     if (!command.trim()) throw new BerthError('MISSING_COMMAND', 'terminal_command needs a command.')
     const session = await this.ensureSession()
-    const cwd = this.context.workspaces.dirFor(session.id, session.workspaceDir)
-    const result = await runTerminalCommand(
-      command,
-      cwd,
-      shellEnv(process.env, configuredSecrets(this.context.config)),
-      this.context.sandbox,
-    )
+    // The workspace's real folder: the folder itself on local disk; on S3 a scratch copy, synced back after
+    // the command (what it wrote reaches the bucket, where every instance reads it) and then removed.
+    const workspace = await openRunWorkspace(this.context.workspaceStorage, session)
+    let result: { output: string; success: boolean }
+    try {
+      result = await runTerminalCommand(
+        command,
+        workspace.folder.dir,
+        shellEnv(process.env, configuredSecrets(this.context.config)),
+        this.context.sandbox,
+      )
+    } finally {
+      await workspace.folder.release()
+    }
     this.send({ type: 'terminal_output', content: { command, output: result.output, success: result.success } })
   }
 
@@ -242,7 +250,7 @@ export class SessionConnection {
     if (!canWrite(this.context, requester, session)) {
       throw new BerthError('ACCESS_DENIED', 'This session belongs to another device.')
     }
-    await workspaces.create(sessionId)
+    await this.context.workspaceStorage.create(sessionId)
     return session
   }
 
