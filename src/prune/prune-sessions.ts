@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises'
 import { dbTimestamp } from '../core/time.js'
 import type { Store } from '../store/store.js'
 import { diskUsage } from '../workspace/disk-usage.js'
+import { type WorkspaceStorage, workspaceKey } from '../workspace/workspace-storage.js'
 import type { Workspaces } from '../workspace/workspaces.js'
 
 /** A session retention would delete, and what it holds. */
@@ -12,7 +13,7 @@ export interface PruneCandidate {
   /** Last change, stored form. */
   lastActive: string | null
   events: number
-  /** Its folder, when it has one. */
+  /** Its folder when it has one: a path on local disk, the workspace key on a remote storage (S3). */
   folder: string | null
   bytes: number
 }
@@ -46,8 +47,11 @@ export async function planPrune(
     maxSessions?: number
     /** A run going on in this process (the server's `RunManager`): kept like a session marked running. */
     isRunning?: (sessionId: string) => boolean
+    /** Where workspaces live (`Runtime.workspaceStorage`); the local folders of `workspaces` by default. */
+    storage?: WorkspaceStorage
   },
 ): Promise<PrunePlan> {
+  const remote = remoteStorage(options.storage)
   const now = options.now ?? new Date()
   const cutoff = dbTimestamp(BigInt(now.getTime() - options.olderThanMs) * 1000n)
   const candidates: PruneCandidate[] = []
@@ -61,9 +65,17 @@ export async function planPrune(
       running.push(session.id)
       continue
     }
-    const dir = workspaces.dirFor(session.id, session.workspaceDir)
-    const folder = (await isDirectory(dir)) ? dir : null
-    const size = folder === null ? 0 : await diskUsage(folder)
+    let folder: string | null
+    let size: number
+    if (remote !== null) {
+      const key = await workspaceKey(remote, session)
+      folder = (await remote.exists(key)) ? key : null
+      size = folder === null ? 0 : await remote.usage(key)
+    } else {
+      const dir = workspaces.dirFor(session.id, session.workspaceDir)
+      folder = (await isDirectory(dir)) ? dir : null
+      size = folder === null ? 0 : await diskUsage(folder)
+    }
     bytes += size
     candidates.push({
       id: session.id,
@@ -91,12 +103,16 @@ export async function pruneSessions(
   workspaces: Workspaces,
   candidates: readonly PruneCandidate[],
   onDeleted?: (candidate: PruneCandidate) => void,
+  /** Where workspaces live, as given to `planPrune`. */
+  storage?: WorkspaceStorage,
 ): Promise<{ sessions: number; events: number; bytes: number }> {
+  const remote = remoteStorage(storage)
   const freed = { sessions: 0, events: 0, bytes: 0 }
   for (const candidate of candidates) {
     const session = await store.getSession(candidate.id)
     if (session === null) continue
-    await workspaces.remove(candidate.id, session.workspaceDir)
+    if (remote !== null) await remote.remove(await workspaceKey(remote, session), '')
+    else await workspaces.remove(candidate.id, session.workspaceDir)
     const { eventsDeleted } = await store.deleteSession(candidate.id)
     freed.sessions++
     freed.events += eventsDeleted
@@ -104,6 +120,11 @@ export async function pruneSessions(
     onDeleted?.(candidate)
   }
   return freed
+}
+
+/** A storage other than the local folders (S3): sized and emptied through its interface, not by walking a disk. */
+function remoteStorage(storage: WorkspaceStorage | undefined): WorkspaceStorage | null {
+  return storage !== undefined && storage.kind !== 'local' ? storage : null
 }
 
 async function isDirectory(dir: string): Promise<boolean> {

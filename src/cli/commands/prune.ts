@@ -28,7 +28,8 @@ export function registerPrune(program: Command): void {
         })
         const out = (text: string) => process.stdout.write(text)
         try {
-          const plan = await planPrune(runtime.store, runtime.workspaces, { olderThanMs })
+          const storage = runtime.workspaceStorage
+          const plan = await planPrune(runtime.store, runtime.workspaces, { olderThanMs, storage })
           const totals = {
             sessions: plan.candidates.length,
             events: plan.candidates.reduce((sum, c) => sum + c.events, 0),
@@ -44,11 +45,16 @@ export function registerPrune(program: Command): void {
           }
           const freed = options.dryRun
             ? null
-            : await pruneSessions(runtime.store, runtime.workspaces, plan.candidates, (c) =>
-                runtime.logger.info(
-                  { session: c.id, events: c.events, bytes: c.bytes },
-                  'berth prune deleted a session',
-                ),
+            : await pruneSessions(
+                runtime.store,
+                runtime.workspaces,
+                plan.candidates,
+                (c) =>
+                  runtime.logger.info(
+                    { session: c.id, events: c.events, bytes: c.bytes },
+                    'berth prune deleted a session',
+                  ),
+                storage,
               )
           if (options.json) out(`${JSON.stringify({ ...plan, dryRun: options.dryRun === true, freed }, null, 2)}\n`)
           else if (freed) {

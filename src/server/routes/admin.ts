@@ -279,6 +279,7 @@ async function cleanup(context: ServerContext, options: CleanupOptions) {
     targetBytes: options.targetBytes,
     maxSessions: options.maxSessions,
     isRunning: (id) => context.runs.isRunning(id),
+    storage: context.workspaceStorage,
   })
   const report = {
     dry_run: options.dryRun,
@@ -302,8 +303,12 @@ async function cleanup(context: ServerContext, options: CleanupOptions) {
       continue
     }
     try {
-      const freed = await pruneSessions(store, workspaces, [candidate], (c) =>
-        logger.info({ session: c.id, events: c.events, bytes: c.bytes }, 'admin cleanup deleted a session'),
+      const freed = await pruneSessions(
+        store,
+        workspaces,
+        [candidate],
+        (c) => logger.info({ session: c.id, events: c.events, bytes: c.bytes }, 'admin cleanup deleted a session'),
+        context.workspaceStorage,
       )
       if (freed.sessions === 0) continue
       report.sessions_deleted.push(candidate.id)
