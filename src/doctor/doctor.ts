@@ -286,7 +286,16 @@ export async function runDoctor(config: BerthConfig): Promise<DoctorReport> {
     }
   }
 
-  if (await exists(paths.workspaces)) {
+  if (config.workspaceUrl) {
+    // The local folder holds no workspaces in this mode (scratch copies live elsewhere): pairing folders with
+    // sessions there would report every session as missing its folder.
+    report.workspaces.count = null
+    add(
+      'workspaces',
+      'ok',
+      'kept in S3 (BERTH_WORKSPACE_URL); folders are paired with sessions for local workspaces only',
+    )
+  } else if (await exists(paths.workspaces)) {
     const workspaces = new Workspaces({ root: paths.workspaces, quotaBytes: null })
     const folders = await workspaces.list()
     report.workspaces.count = folders.length

@@ -1,6 +1,8 @@
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, inject, it } from 'vitest'
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js'
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import { runBerth } from '../helpers/berth-process.js'
 import { tryMount, unmount } from '../helpers/mount.js'
 import { postgresUnavailableReason, sharedPostgres } from '../helpers/postgres.js'
@@ -10,8 +12,8 @@ import { tempDir } from '../helpers/temp-dir.js'
 const skip = radosgwUnavailableReason()
 if (skip) console.warn(`berth doctor on S3 skipped: ${skip}`)
 
-async function doctor(rgw: Radosgw, bucket: string, secret = rgw.secretAccessKey) {
-  const root = await tempDir()
+async function doctor(rgw: Radosgw, bucket: string, secret = rgw.secretAccessKey, root?: string) {
+  root ??= await tempDir()
   const result = await runBerth(['doctor', '--json', '--data-dir', root], {
     cwd: root,
     env: {
@@ -36,6 +38,20 @@ describe.skipIf(Boolean(skip))('berth doctor with BERTH_WORKSPACE_URL', { timeou
     expect(report.bucket).toMatchObject({ url: `s3://${bucket}/berth`, endpoint: rgw.endpoint })
     expect(report.bucket.bucketMs).toBeGreaterThan(0)
     expect(report.bucket.canaryMs).toBeGreaterThan(0)
+    expect(code).toBe(0)
+  })
+
+  it('does not report sessions as missing their folders when the folders are in the bucket', async () => {
+    const rgw = await sharedRadosgw(inject('radosgwRunDir'))
+    const root = await tempDir()
+    const store = await SqliteStore.open({ file: join(root, 'events.db') })
+    await store.createSession({ id: 'c0ffee00-0000-4000-8000-000000000001', workspaceDir: '/w/x', deviceId: 'd' })
+    await store.close()
+    // A local workspace folder as an older berth (or a local-disk past) left it.
+    await mkdir(join(root, 'workspace', 'stray'), { recursive: true })
+    const { code, report } = await doctor(rgw, await freshBucket(rgw, 'doctor'), undefined, root)
+    expect(report.checks.find((c: { name: string }) => c.name === 'workspaces')).toMatchObject({ status: 'ok' })
+    expect(report.workspaces).toMatchObject({ withoutSession: [], sessionsWithoutWorkspace: [] })
     expect(code).toBe(0)
   })
 
