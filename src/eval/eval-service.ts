@@ -5,6 +5,7 @@ import type { BerthConfig } from '../config/config.js'
 import { BerthError, isBerthError } from '../core/errors.js'
 import type { Logger } from '../logging/logger.js'
 import type { Store } from '../store/store.js'
+import type { WorkspaceStorage } from '../workspace/workspace-storage.js'
 import type { Workspaces } from '../workspace/workspaces.js'
 import { type EvalRunPaths, evalRunPaths, loadRunState, type RunState } from './eval-run-files.js'
 import { type RunSummary, summarizeRun } from './eval-summary.js'
@@ -20,6 +21,8 @@ export interface EvalServiceDeps {
   root: string
   store: Store
   workspaces: Workspaces
+  /** Where sessions' workspaces live (`ServerContext.workspaceStorage`). */
+  workspaceStorage?: WorkspaceStorage
   /** The server's own run manager, so task sessions are watched live like any session. */
   runs: RunManager
   logger: Logger
@@ -152,9 +155,9 @@ export class EvalService {
       this.active.set(paths.runName, run)
       this.endedHere.delete(paths.runName)
       this.deps.logger.info({ run: paths.runName, tasks: tasks.length, model }, 'GAIA run started')
-      const { store, workspaces, runs, logger } = this.deps
+      const { store, workspaces, workspaceStorage, runs, logger } = this.deps
       run.done = runGaia(
-        { store, workspaces, runs, logger },
+        { store, workspaces, workspaceStorage, runs, logger },
         {
           paths,
           dataset,

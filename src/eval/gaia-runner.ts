@@ -1,4 +1,4 @@
-import { copyFile, stat } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
 import path from 'node:path'
 import { recoverInterruptedRuns } from '../agent/run-endings.js'
 import type { RunManager, RunOutcome } from '../agent/runs.js'
@@ -6,6 +6,7 @@ import { isBerthError } from '../core/errors.js'
 import { newId } from '../core/ids.js'
 import type { Logger } from '../logging/logger.js'
 import type { Store } from '../store/store.js'
+import type { WorkspaceStorage } from '../workspace/workspace-storage.js'
 import type { Workspaces } from '../workspace/workspaces.js'
 import { type EvalRunPaths, loadRunState, type RunState, runLabel } from './eval-run-files.js'
 import { attachmentPath, type GaiaDataset, type GaiaTask } from './gaia-dataset.js'
@@ -20,6 +21,8 @@ export const EVAL_DEVICE_ID = 'gaia-eval'
 export interface GaiaRunnerDeps {
   store: Store
   workspaces: Workspaces
+  /** Where sessions' workspaces live (`Runtime.workspaceStorage`); the local folders of `workspaces` by default. */
+  workspaceStorage?: WorkspaceStorage
   runs: RunManager
   logger: Logger
 }
@@ -195,7 +198,7 @@ class TaskRunner {
       name: `GAIA ${task.taskId}`,
       label: runLabel(this.options.paths.runName),
     })
-    await workspaces.create(sessionId)
+    await (this.deps.workspaceStorage ?? workspaces.storage).create(sessionId)
     const upload = await this.copyAttachment(task, sessionId)
     if (signal?.aborted) return null
     await runs.start({
@@ -223,9 +226,9 @@ class TaskRunner {
     const source = await attachmentPath(this.options.dataset, task)
     if (source === null) return null
     const relative = `uploaded_files/${path.basename(source)}`
-    const { workspaces } = this.deps
-    await workspaces.assertQuota(sessionId, (await stat(source)).size)
-    await copyFile(source, await workspaces.resolve(sessionId, relative))
+    // Through the storage the run reads from (on S3, the bucket), with the quota checked as it is written.
+    const storage = this.deps.workspaceStorage ?? this.deps.workspaces.storage
+    await storage.write(sessionId, relative, createReadStream(source))
     return relative
   }
 

@@ -139,7 +139,13 @@ async function execute(
   process.on('SIGTERM', handlers.SIGTERM)
   try {
     const report = await runGaia(
-      { store: runtime.store, workspaces: runtime.workspaces, runs, logger: runtime.logger },
+      {
+        store: runtime.store,
+        workspaces: runtime.workspaces,
+        workspaceStorage: runtime.workspaceStorage,
+        runs,
+        logger: runtime.logger,
+      },
       {
         paths,
         dataset: input.dataset,

@@ -57,6 +57,7 @@ export const evalRoutes: FastifyPluginAsync<{ context: ServerContext }> = async 
     root: context.storage.paths.root,
     store,
     workspaces: context.workspaces,
+    workspaceStorage: context.workspaceStorage,
     runs: context.runs,
     logger: context.logger.child({ part: 'eval' }),
   })
