@@ -4,13 +4,13 @@ import { BerthError } from '../../core/errors.js'
 import type { TransientEvent } from '../../core/events.js'
 import { dbTimestamp } from '../../core/time.js'
 import type { WorkspaceFileIndex } from '../../workspace/s3/file-index.js'
-import { decodeSessionCursor, encodeSessionCursor } from '../cursor.js'
 import { GroupCommitter } from '../group-commit.js'
 import { LiveFeed } from '../live-feed.js'
 import { migrateToLatest, readSchemaState, type SchemaState } from '../migrations.js'
-import { clamp, firstMessageText, sessionNotFound, toEvent, toSession, toShare } from '../rows.js'
+import { sessionNotFound, toEvent } from '../rows.js'
 import type { Database, EventRow } from '../schema.js'
 import type { Store } from '../store.js'
+import * as queries from '../store-queries.js'
 import type {
   AppendOptions,
   EventListener,
@@ -55,11 +55,6 @@ export interface PoolStats {
   waiting: number
   max: number
 }
-
-const DEFAULT_EVENT_PAGE = 1000
-const MAX_EVENT_PAGE = 10_000
-const DEFAULT_SESSION_PAGE = 50
-const MAX_SESSION_PAGE = 200
 
 /**
  * The store on PostgreSQL (`DATABASE_URL=postgres://…`), for several berth
@@ -205,23 +200,9 @@ export class PostgresStore implements Store {
   }
 
   async createSession(input: NewSession): Promise<SessionRecord> {
-    const createdAt = input.createdAt ?? dbTimestamp()
     await this.run(async () => {
       try {
-        await this.db
-          .insertInto('session')
-          .values({
-            id: input.id,
-            workspace_dir: input.workspaceDir,
-            created_at: createdAt,
-            device_id: input.deviceId,
-            summary: null,
-            name: input.name ?? null,
-            status: 'idle',
-            updated_at: createdAt,
-            label: input.label ?? null,
-          })
-          .execute()
+        await queries.insertSession(this.db, input)
       } catch (error) {
         if (pgCode(error) === UNIQUE_VIOLATION) {
           throw new BerthError(
@@ -237,57 +218,14 @@ export class PostgresStore implements Store {
   }
 
   async getSession(id: string): Promise<SessionRecord | null> {
-    return this.run(async () => {
-      const row = await this.db.selectFrom('session').selectAll().where('id', '=', id).executeTakeFirst()
-      return row ? toSession(row) : null
-    })
+    return this.run(() => queries.selectSession(this.db, id))
   }
 
   async listSessions(
     deviceId: string,
     options: { limit?: number; cursor?: string | null; label?: string | null } = {},
   ): Promise<Page<SessionListItem>> {
-    this.assertOpen()
-    const limit = clamp(options.limit ?? DEFAULT_SESSION_PAGE, 1, MAX_SESSION_PAGE)
-    let query = this.db
-      .selectFrom('session as s')
-      .selectAll('s')
-      .select((eb) =>
-        eb
-          .selectFrom('event as e')
-          .select('e.event_payload')
-          .whereRef('e.session_id', '=', 's.id')
-          .where('e.event_type', '=', 'user_message')
-          .orderBy('e.seq')
-          .limit(1)
-          .as('first_payload'),
-      )
-      .where('s.device_id', '=', deviceId)
-    if (options.label) query = query.where('s.label', '=', options.label)
-    if (options.cursor) {
-      const after = decodeSessionCursor(options.cursor)
-      query = query.where((eb) =>
-        eb.or([
-          eb('s.created_at', '<', after.createdAt),
-          eb.and([eb('s.created_at', '=', after.createdAt), eb('s.id', '<', after.id)]),
-        ]),
-      )
-    }
-    const rows = await this.run(() =>
-      query
-        .orderBy('s.created_at', 'desc')
-        .orderBy('s.id', 'desc')
-        .limit(limit + 1)
-        .execute(),
-    )
-    const items = rows.slice(0, limit).map((row) => ({
-      ...toSession(row),
-      firstMessage: firstMessageText(row.first_payload ?? null),
-    }))
-    const last = items[items.length - 1]
-    const nextCursor =
-      rows.length > limit && last ? encodeSessionCursor({ createdAt: last.createdAt ?? '', id: last.id }) : null
-    return { items, nextCursor }
+    return this.run(() => queries.selectSessionPage(this.db, deviceId, options))
   }
 
   async renameSession(id: string, name: string): Promise<SessionRecord> {
@@ -303,10 +241,7 @@ export class PostgresStore implements Store {
   }
 
   async listSessionsWithStatus(status: SessionStatus): Promise<SessionRecord[]> {
-    return this.run(async () => {
-      const rows = await this.db.selectFrom('session').selectAll().where('status', '=', status).execute()
-      return rows.map(toSession)
-    })
+    return this.run(() => queries.selectSessionsWithStatus(this.db, status))
   }
 
   async deleteSession(id: string): Promise<{ eventsDeleted: number }> {
@@ -405,11 +340,7 @@ export class PostgresStore implements Store {
 
   async readEvents(sessionId: string, options: { after?: number; limit?: number } = {}): Promise<EventPage> {
     this.assertOpen()
-    const limit = clamp(options.limit ?? DEFAULT_EVENT_PAGE, 1, MAX_EVENT_PAGE)
-    const events = await this.readEventsAfter(sessionId, options.after ?? 0, limit + 1)
-    const page = events.slice(0, limit)
-    const last = page[page.length - 1]
-    return { events: page, nextAfter: events.length > limit && last ? last.seq : null }
+    return queries.readEventPage(options, (after, limit) => this.readEventsAfter(sessionId, after, limit))
   }
 
   follow(sessionId: string, after: number, listener: EventListener, onError?: (error: unknown) => void): Subscription {
@@ -418,14 +349,7 @@ export class PostgresStore implements Store {
   }
 
   async countEvents(sessionId: string): Promise<number> {
-    return this.run(async () => {
-      const row = await this.db
-        .selectFrom('event')
-        .select(sql<string>`count(*)`.as('n'))
-        .where('session_id', '=', sessionId)
-        .executeTakeFirstOrThrow()
-      return Number(row.n)
-    })
+    return this.run(() => queries.countSessionEvents(this.db, sessionId))
   }
 
   async existingEventIds(ids: readonly string[]): Promise<Set<string>> {
@@ -439,68 +363,32 @@ export class PostgresStore implements Store {
     return found
   }
 
-  async createShare(input: {
-    token: string
-    sessionId: string
-    expiresAt: string | null
-    createdBy: string | null
-  }): Promise<ShareRecord> {
-    const row = {
-      token: input.token,
-      session_id: input.sessionId,
-      created_at: dbTimestamp(),
-      expires_at: input.expiresAt,
-      revoked_at: null,
-      created_by: input.createdBy,
-    }
-    await this.run(async () => {
+  async createShare(input: queries.NewShare): Promise<ShareRecord> {
+    return this.run(async () => {
       try {
-        await this.db.insertInto('share_link').values(row).execute()
+        return await queries.insertShare(this.db, input)
       } catch (error) {
         if (pgCode(error) === FOREIGN_KEY_VIOLATION) throw sessionNotFound(input.sessionId)
         throw error
       }
     })
-    return toShare(row)
   }
 
   async getShare(token: string): Promise<ShareRecord | null> {
-    return this.run(async () => {
-      const row = await this.db.selectFrom('share_link').selectAll().where('token', '=', token).executeTakeFirst()
-      return row ? toShare(row) : null
-    })
+    return this.run(() => queries.selectShare(this.db, token))
   }
 
   async listShares(sessionId: string): Promise<ShareRecord[]> {
-    return this.run(async () => {
-      const rows = await this.db
-        .selectFrom('share_link')
-        .selectAll()
-        .where('session_id', '=', sessionId)
-        .orderBy('created_at', 'desc')
-        .execute()
-      return rows.map(toShare)
-    })
+    return this.run(() => queries.selectShares(this.db, sessionId))
   }
 
   async revokeShare(token: string): Promise<ShareRecord | null> {
-    await this.run(() =>
-      this.db
-        .updateTable('share_link')
-        .set({ revoked_at: dbTimestamp() })
-        .where('token', '=', token)
-        .where('revoked_at', 'is', null)
-        .execute(),
-    )
+    await this.run(() => queries.markShareRevoked(this.db, token))
     return this.getShare(token)
   }
 
   async counts(): Promise<StoreCounts> {
-    return this.run(async () => {
-      const row = await sql<{ sessions: string; events: string }>`
-        SELECT (SELECT count(*) FROM session) AS sessions, (SELECT count(*) FROM event) AS events`.execute(this.db)
-      return { sessions: Number(row.rows[0]?.sessions ?? 0), events: Number(row.rows[0]?.events ?? 0) }
-    })
+    return this.run(() => queries.countRows(this.db))
   }
 
   /**
@@ -521,35 +409,15 @@ export class PostgresStore implements Store {
   }
 
   async sessionRefs(): Promise<{ id: string; workspaceDir: string }[]> {
-    return this.run(async () => {
-      const rows = await this.db.selectFrom('session').select(['id', 'workspace_dir']).execute()
-      return rows.map((row) => ({ id: row.id, workspaceDir: row.workspace_dir }))
-    })
+    return this.run(() => queries.selectSessionRefs(this.db))
   }
 
   async scanSessions(options: { after?: string | null; limit?: number } = {}): Promise<SessionRecord[]> {
-    return this.run(async () => {
-      let query = this.db.selectFrom('session').selectAll()
-      if (options.after) query = query.where('id', '>', options.after)
-      const rows = await query
-        .orderBy('id')
-        .limit(clamp(options.limit ?? MAX_SESSION_PAGE, 1, MAX_EVENT_PAGE))
-        .execute()
-      return rows.map(toSession)
-    })
+    return this.run(() => queries.scanSessionRows(this.db, options))
   }
 
   async sessionsUpdatedBefore(before: string): Promise<SessionRecord[]> {
-    return this.run(async () => {
-      const rows = await this.db
-        .selectFrom('session')
-        .selectAll()
-        .where(sql<string>`coalesce(updated_at, created_at)`, '<', before)
-        .orderBy(sql`coalesce(updated_at, created_at)`)
-        .orderBy('id')
-        .execute()
-      return rows.map(toSession)
-    })
+    return this.run(() => queries.selectSessionsUpdatedBefore(this.db, before))
   }
 
   async mergeSession(input: SessionTransfer, options: { dryRun?: boolean } = {}): Promise<SessionMergeResult> {
@@ -567,12 +435,7 @@ export class PostgresStore implements Store {
   async setWorkspaceDir(id: string, workspaceDir: string): Promise<void> {
     await this.run(async () => {
       try {
-        const result = await this.db
-          .updateTable('session')
-          .set({ workspace_dir: workspaceDir })
-          .where('id', '=', id)
-          .executeTakeFirst()
-        if (result.numUpdatedRows === 0n) throw sessionNotFound(id)
+        await queries.updateWorkspaceDir(this.db, id, workspaceDir)
       } catch (error) {
         if (pgCode(error) === UNIQUE_VIOLATION) {
           throw new BerthError('SESSION_EXISTS', `Another session already uses the folder ${workspaceDir}.`, {
@@ -626,18 +489,8 @@ export class PostgresStore implements Store {
     return readEventsAfter(this.db, this.where, sessionId, after, limit)
   }
 
-  private async updateSession(
-    id: string,
-    changes: { name?: string; summary?: string; status?: SessionStatus; run_owner?: string | null },
-  ): Promise<SessionRecord> {
-    await this.run(async () => {
-      const result = await this.db
-        .updateTable('session')
-        .set({ ...changes, updated_at: dbTimestamp() })
-        .where('id', '=', id)
-        .executeTakeFirst()
-      if (result.numUpdatedRows === 0n) throw sessionNotFound(id)
-    })
+  private async updateSession(id: string, changes: queries.SessionChanges): Promise<SessionRecord> {
+    await this.run(() => queries.updateSessionRow(this.db, id, changes))
     return this.requireSession(id)
   }
 

@@ -1,17 +1,17 @@
 import type BetterSqlite3 from 'better-sqlite3'
-import { Kysely, SqliteDialect, sql } from 'kysely'
+import { Kysely, SqliteDialect } from 'kysely'
 import { BerthError } from '../../core/errors.js'
 import { newEventId } from '../../core/ids.js'
 import { pythonJsonDumps } from '../../core/python-json.js'
 import { dbTimestamp } from '../../core/time.js'
 import type { WorkspaceFileIndex } from '../../workspace/s3/file-index.js'
-import { decodeSessionCursor, encodeSessionCursor } from '../cursor.js'
 import { GroupCommitter } from '../group-commit.js'
 import { LiveFeed } from '../live-feed.js'
 import { migrateToLatest, readSchemaState, type SchemaState } from '../migrations.js'
-import { clamp, firstMessageText, sessionNotFound, toEvent, toSession, toShare } from '../rows.js'
+import { sessionNotFound, toEvent } from '../rows.js'
 import type { Database, EventRow } from '../schema.js'
 import type { Store } from '../store.js'
+import * as queries from '../store-queries.js'
 import type {
   AppendOptions,
   EventListener,
@@ -67,10 +67,6 @@ interface AppendBatch {
  * session-row update per session per commit.
  */
 const TOUCH_INTERVAL_MS = 1000
-const DEFAULT_EVENT_PAGE = 1000
-const MAX_EVENT_PAGE = 10_000
-const DEFAULT_SESSION_PAGE = 50
-const MAX_SESSION_PAGE = 200
 
 /**
  * The embedded store: one SQLite file (`events.db`) in WAL mode.
@@ -143,22 +139,8 @@ export class SqliteStore implements Store {
 
   async createSession(input: NewSession): Promise<SessionRecord> {
     this.assertOpen()
-    const createdAt = input.createdAt ?? dbTimestamp()
     try {
-      await this.db
-        .insertInto('session')
-        .values({
-          id: input.id,
-          workspace_dir: input.workspaceDir,
-          created_at: createdAt,
-          device_id: input.deviceId,
-          summary: null,
-          name: input.name ?? null,
-          status: 'idle',
-          updated_at: createdAt,
-          label: input.label ?? null,
-        })
-        .execute()
+      await queries.insertSession(this.db, input)
     } catch (error) {
       if (String((error as { code?: string }).code).startsWith('SQLITE_CONSTRAINT')) {
         throw new BerthError(
@@ -176,8 +158,7 @@ export class SqliteStore implements Store {
 
   async getSession(id: string): Promise<SessionRecord | null> {
     this.assertOpen()
-    const row = await this.db.selectFrom('session').selectAll().where('id', '=', id).executeTakeFirst()
-    return row ? toSession(row) : null
+    return queries.selectSession(this.db, id)
   }
 
   async listSessions(
@@ -185,44 +166,7 @@ export class SqliteStore implements Store {
     options: { limit?: number; cursor?: string | null; label?: string | null } = {},
   ): Promise<Page<SessionListItem>> {
     this.assertOpen()
-    const limit = clamp(options.limit ?? DEFAULT_SESSION_PAGE, 1, MAX_SESSION_PAGE)
-    let query = this.db
-      .selectFrom('session as s')
-      .selectAll('s')
-      .select((eb) =>
-        eb
-          .selectFrom('event as e')
-          .select('e.event_payload')
-          .whereRef('e.session_id', '=', 's.id')
-          .where('e.event_type', '=', 'user_message')
-          .orderBy('e.seq')
-          .limit(1)
-          .as('first_payload'),
-      )
-      .where('s.device_id', '=', deviceId)
-    if (options.label) query = query.where('s.label', '=', options.label)
-    if (options.cursor) {
-      const after = decodeSessionCursor(options.cursor)
-      query = query.where((eb) =>
-        eb.or([
-          eb('s.created_at', '<', after.createdAt),
-          eb.and([eb('s.created_at', '=', after.createdAt), eb('s.id', '<', after.id)]),
-        ]),
-      )
-    }
-    const rows = await query
-      .orderBy('s.created_at', 'desc')
-      .orderBy('s.id', 'desc')
-      .limit(limit + 1)
-      .execute()
-    const items = rows.slice(0, limit).map((row) => ({
-      ...toSession(row),
-      firstMessage: firstMessageText(row.first_payload ?? null),
-    }))
-    const last = items[items.length - 1]
-    const nextCursor =
-      rows.length > limit && last ? encodeSessionCursor({ createdAt: last.createdAt ?? '', id: last.id }) : null
-    return { items, nextCursor }
+    return queries.selectSessionPage(this.db, deviceId, options)
   }
 
   async renameSession(id: string, name: string): Promise<SessionRecord> {
@@ -332,8 +276,7 @@ export class SqliteStore implements Store {
 
   async listSessionsWithStatus(status: SessionStatus): Promise<SessionRecord[]> {
     this.assertOpen()
-    const rows = await this.db.selectFrom('session').selectAll().where('status', '=', status).execute()
-    return rows.map(toSession)
+    return queries.selectSessionsWithStatus(this.db, status)
   }
 
   async deleteSession(id: string): Promise<{ eventsDeleted: number }> {
@@ -370,11 +313,7 @@ export class SqliteStore implements Store {
 
   async readEvents(sessionId: string, options: { after?: number; limit?: number } = {}): Promise<EventPage> {
     this.assertOpen()
-    const limit = clamp(options.limit ?? DEFAULT_EVENT_PAGE, 1, MAX_EVENT_PAGE)
-    const events = this.readEventsSync(sessionId, options.after ?? 0, limit + 1)
-    const page = events.slice(0, limit)
-    const last = page[page.length - 1]
-    return { events: page, nextAfter: events.length > limit && last ? last.seq : null }
+    return queries.readEventPage(options, (after, limit) => this.readEventsSync(sessionId, after, limit))
   }
 
   follow(sessionId: string, after: number, listener: EventListener, onError?: (error: unknown) => void): Subscription {
@@ -384,64 +323,33 @@ export class SqliteStore implements Store {
 
   async countEvents(sessionId: string): Promise<number> {
     this.assertOpen()
-    const row = await this.db
-      .selectFrom('event')
-      .select(sql<number>`count(*)`.as('n'))
-      .where('session_id', '=', sessionId)
-      .executeTakeFirstOrThrow()
-    return Number(row.n)
+    return queries.countSessionEvents(this.db, sessionId)
   }
 
-  async createShare(input: {
-    token: string
-    sessionId: string
-    expiresAt: string | null
-    createdBy: string | null
-  }): Promise<ShareRecord> {
+  async createShare(input: queries.NewShare): Promise<ShareRecord> {
     this.assertOpen()
-    const row = {
-      token: input.token,
-      session_id: input.sessionId,
-      created_at: dbTimestamp(),
-      expires_at: input.expiresAt,
-      revoked_at: null,
-      created_by: input.createdBy,
-    }
     try {
-      await this.db.insertInto('share_link').values(row).execute()
+      return await queries.insertShare(this.db, input)
     } catch (error) {
       if (sqliteCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw sessionNotFound(input.sessionId)
       throw mapWriteError(error, this.file)
     }
-    return toShare(row)
   }
 
   async getShare(token: string): Promise<ShareRecord | null> {
     this.assertOpen()
-    const row = await this.db.selectFrom('share_link').selectAll().where('token', '=', token).executeTakeFirst()
-    return row ? toShare(row) : null
+    return queries.selectShare(this.db, token)
   }
 
   async listShares(sessionId: string): Promise<ShareRecord[]> {
     this.assertOpen()
-    const rows = await this.db
-      .selectFrom('share_link')
-      .selectAll()
-      .where('session_id', '=', sessionId)
-      .orderBy('created_at', 'desc')
-      .execute()
-    return rows.map(toShare)
+    return queries.selectShares(this.db, sessionId)
   }
 
   async revokeShare(token: string): Promise<ShareRecord | null> {
     this.assertOpen()
     try {
-      await this.db
-        .updateTable('share_link')
-        .set({ revoked_at: dbTimestamp() })
-        .where('token', '=', token)
-        .where('revoked_at', 'is', null)
-        .execute()
+      await queries.markShareRevoked(this.db, token)
     } catch (error) {
       throw mapWriteError(error, this.file)
     }
@@ -450,38 +358,22 @@ export class SqliteStore implements Store {
 
   async counts(): Promise<StoreCounts> {
     this.assertOpen()
-    const sessions = await this.db.selectFrom('session').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()
-    const events = await this.db.selectFrom('event').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()
-    return { sessions: Number(sessions.n), events: Number(events.n) }
+    return queries.countRows(this.db)
   }
 
   async sessionRefs(): Promise<{ id: string; workspaceDir: string }[]> {
     this.assertOpen()
-    const rows = await this.db.selectFrom('session').select(['id', 'workspace_dir']).execute()
-    return rows.map((row) => ({ id: row.id, workspaceDir: row.workspace_dir }))
+    return queries.selectSessionRefs(this.db)
   }
 
   async scanSessions(options: { after?: string | null; limit?: number } = {}): Promise<SessionRecord[]> {
     this.assertOpen()
-    let query = this.db.selectFrom('session').selectAll()
-    if (options.after) query = query.where('id', '>', options.after)
-    const rows = await query
-      .orderBy('id')
-      .limit(clamp(options.limit ?? MAX_SESSION_PAGE, 1, MAX_EVENT_PAGE))
-      .execute()
-    return rows.map(toSession)
+    return queries.scanSessionRows(this.db, options)
   }
 
   async sessionsUpdatedBefore(before: string): Promise<SessionRecord[]> {
     this.assertOpen()
-    const rows = await this.db
-      .selectFrom('session')
-      .selectAll()
-      .where(sql<string>`coalesce(updated_at, created_at)`, '<', before)
-      .orderBy(sql`coalesce(updated_at, created_at)`)
-      .orderBy('id')
-      .execute()
-    return rows.map(toSession)
+    return queries.selectSessionsUpdatedBefore(this.db, before)
   }
 
   async existingEventIds(ids: readonly string[]): Promise<Set<string>> {
@@ -512,12 +404,7 @@ export class SqliteStore implements Store {
   async setWorkspaceDir(id: string, workspaceDir: string): Promise<void> {
     this.assertOpen()
     try {
-      const result = await this.db
-        .updateTable('session')
-        .set({ workspace_dir: workspaceDir })
-        .where('id', '=', id)
-        .executeTakeFirst()
-      if (result.numUpdatedRows === 0n) throw sessionNotFound(id)
+      await queries.updateWorkspaceDir(this.db, id, workspaceDir)
     } catch (error) {
       if (String(sqliteCode(error)).startsWith('SQLITE_CONSTRAINT')) {
         throw new BerthError('SESSION_EXISTS', `Another session already uses the folder ${workspaceDir}.`, {
@@ -600,24 +487,10 @@ export class SqliteStore implements Store {
     }
   }
 
-  private async updateSession(
-    id: string,
-    changes: {
-      name?: string
-      summary?: string
-      status?: SessionStatus
-      run_owner?: string | null
-      lease_expires_at?: number | null
-    },
-  ): Promise<SessionRecord> {
+  private async updateSession(id: string, changes: queries.SessionChanges): Promise<SessionRecord> {
     this.assertOpen()
     try {
-      const result = await this.db
-        .updateTable('session')
-        .set({ ...changes, updated_at: dbTimestamp() })
-        .where('id', '=', id)
-        .executeTakeFirst()
-      if (result.numUpdatedRows === 0n) throw sessionNotFound(id)
+      await queries.updateSessionRow(this.db, id, changes)
     } catch (error) {
       throw mapWriteError(error, this.file)
     }
