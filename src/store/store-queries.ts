@@ -8,6 +8,7 @@ import type {
   EventPage,
   NewSession,
   Page,
+  RunLease,
   SessionListItem,
   SessionRecord,
   SessionStatus,
@@ -243,4 +244,21 @@ export async function markShareRevoked(db: Db, token: string): Promise<void> {
     .where('token', '=', token)
     .where('revoked_at', 'is', null)
     .execute()
+}
+
+/** Runs marked running whose lease is past its expiry (or never had one), in id order. */
+export async function selectLapsedRuns(db: Db, nowMs: number): Promise<RunLease[]> {
+  const rows = await db
+    .selectFrom('session')
+    .select(['id', 'run_owner', 'run_epoch', 'lease_expires_at'])
+    .where('status', '=', 'running')
+    .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', nowMs)]))
+    .orderBy('id')
+    .execute()
+  return rows.map((row) => ({
+    sessionId: row.id,
+    owner: row.run_owner ?? '',
+    epoch: Number(row.run_epoch),
+    expiresAt: Number(row.lease_expires_at ?? 0),
+  }))
 }

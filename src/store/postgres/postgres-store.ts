@@ -321,21 +321,7 @@ export class PostgresStore implements Store {
   }
 
   async lapsedRuns(nowMs: number = Date.now()): Promise<RunLease[]> {
-    return this.run(async () => {
-      const rows = await this.db
-        .selectFrom('session')
-        .select(['id', 'run_owner', 'run_epoch', 'lease_expires_at'])
-        .where('status', '=', 'running')
-        .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', nowMs)]))
-        .orderBy('id')
-        .execute()
-      return rows.map((row) => ({
-        sessionId: row.id,
-        owner: row.run_owner ?? '',
-        epoch: Number(row.run_epoch),
-        expiresAt: Number(row.lease_expires_at ?? 0),
-      }))
-    })
+    return this.run(() => queries.selectLapsedRuns(this.db, nowMs))
   }
 
   async readEvents(sessionId: string, options: { after?: number; limit?: number } = {}): Promise<EventPage> {
