@@ -13,10 +13,11 @@ export const RUN_LEASE_TIMING = { ttlMs: 10_000, renewMs: 3_000, checkMs: 2_000 
 export type RunLeaseTiming = typeof RUN_LEASE_TIMING
 
 /**
- * Keep a run's lease alive while it runs. When a renewal finds the lease
- * taken (another instance decided this one was dead) or the lease lapses
- * because renewals kept failing, `onLost` is called once: the run must stop,
- * and its appends are refused by the store from then on anyway.
+ * Keep a run's lease alive while it runs, one renewal at a time. When a
+ * renewal finds the lease taken (another instance decided this one was dead)
+ * or the lease lapses because renewals kept failing or never answered,
+ * `onLost` is called once: the run must stop, and its appends are refused by
+ * the store from then on anyway.
  *
  * @example
  *   const keeper = keepLease(store, lease, timing, () => controller.abort(), logger)
@@ -39,19 +40,29 @@ export function keepLease(
     logger.warn({ session: lease.sessionId, epoch: lease.epoch }, `the run lost its lease (${why}); stopping it`)
     onLost()
   }
+  let renewing = false
   const timer = setInterval(() => {
+    // A database that stopped answering (a network cut with no reset) fails no renewal: the clock decides.
+    if (Date.now() >= expiresAt) return lost('no renewal was answered before the lease expired')
+    if (renewing) return
+    renewing = true
     const asked = Date.now()
-    store.renewRun(lease, timing.ttlMs).then(
-      (held) => {
-        if (held) expiresAt = asked + timing.ttlMs
-        else lost('another owner took the session')
-      },
-      (error: unknown) => {
-        // The database is unreachable for now: the lease still holds until it expires; past that, another
-        // instance may take the run over, so this one stops.
-        if (Date.now() >= expiresAt) lost(`renewal failed: ${String((error as Error)?.message ?? error)}`)
-      },
-    )
+    store
+      .renewRun(lease, timing.ttlMs)
+      .then(
+        (held) => {
+          if (held) expiresAt = asked + timing.ttlMs
+          else lost('another owner took the session')
+        },
+        (error: unknown) => {
+          // The database is unreachable for now: the lease still holds until it expires; past that, another
+          // instance may take the run over, so this one stops.
+          if (Date.now() >= expiresAt) lost(`renewal failed: ${String((error as Error)?.message ?? error)}`)
+        },
+      )
+      .finally(() => {
+        renewing = false
+      })
   }, timing.renewMs)
   timer.unref()
   return {
