@@ -65,6 +65,35 @@ describe.skipIf(Boolean(skip))('PostgreSQL append fence', () => {
     expect(await seqs(a, 's')).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
   })
 
+  it('a merge extending a session fences: appends follow the merged events even past a hole', async () => {
+    const { a, b } = await twoInstances()
+    const session = await b.getSession('s')
+    if (session === null) throw new Error('no session')
+    const events = [7, 8].map((seq) => ({
+      id: `0000000${seq}-0000-4000-8000-00000000000${seq}`,
+      sessionId: 's',
+      seq,
+      timestamp: '2026-01-01 00:00:00.000000',
+      type: 'system',
+      payload: `{"type": "system", "content": {"merged": ${seq}}}`,
+    }))
+    expect((await b.mergeSession({ session, events })).outcome).toBe('extended')
+    expect((await a.append('s', { type: 'system', content: {} })).seq).toBe(9)
+  })
+
+  it('a merge that brings a new session (an import) leaves appends unfenced', async () => {
+    const { b, sql } = await twoInstances()
+    const generation = async () => (await sql.query('SELECT generation FROM append_fence')).rows[0]?.generation
+    const before = await generation()
+    const session = {
+      ...(await b.getSession('s')),
+      id: 'n',
+      workspaceDir: '/data/workspace/n',
+    } as Parameters<typeof b.mergeSession>[0]['session']
+    expect((await b.mergeSession({ session, events: [] })).outcome).toBe('inserted')
+    expect(await generation()).toBe(before)
+  })
+
   it('an epoch this instance had checked is refused after its own next claim of the session', async () => {
     const { a } = await twoInstances()
     const first = await a.claimRun('s', 'host-a/1', 10_000)

@@ -20,7 +20,8 @@
  *
  * Anything that deletes events must fence before it locks rows an append
  * waits for (a delete's first statement does, through the trigger; a merge
- * calls the function first), or the two would wait for each other.
+ * into an existing session calls the function first), or the two would wait
+ * for each other.
  */
 
 /**
@@ -29,5 +30,6 @@
  */
 export const APPEND_FENCE_LOCK = [1650815604, 1] as const
 
-/** Fence appends in the current transaction (as its first statement, before any row lock). */
-export const FENCE_APPENDS = 'SELECT berth_fence_appends()'
+/** Fence appends in the current transaction if session `$1` exists (as its first statement, before any row lock). */
+export const FENCE_APPENDS_IF_SESSION =
+  'SELECT berth_fence_appends() WHERE EXISTS (SELECT 1 FROM session WHERE id = $1)'

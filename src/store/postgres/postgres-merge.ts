@@ -1,7 +1,7 @@
 import type pg from 'pg'
 import type { EventRow } from '../schema.js'
 import type { SessionMergeResult, SessionTransfer, ShareRecord, StoredEvent } from '../types.js'
-import { FENCE_APPENDS } from './append-fence.js'
+import { FENCE_APPENDS_IF_SESSION } from './append-fence.js'
 import { mapPostgresError, pgCode, UNIQUE_VIOLATION } from './postgres-errors.js'
 
 /** Shown in full; further conflicts of a session are only counted (as on SQLite, sqlite-transfer.ts). */
@@ -19,7 +19,7 @@ interface ExistingSession {
  * (src/store/sqlite/sqlite-transfer.ts), with set-based reads (one query per
  * kind of row, not one per event) inside the transaction that writes, under
  * a lock on the session row so another merge cannot interleave, after fencing
- * appends (append-fence.ts) so none interleaves either.
+ * appends when the session exists (append-fence.ts) so none interleaves either.
  */
 export async function mergeSessionPostgres(
   pool: pg.Pool,
@@ -42,8 +42,9 @@ export async function mergeSessionPostgres(
   let broken: Error | undefined
   try {
     await client.query(dryRun ? 'BEGIN READ ONLY' : 'BEGIN')
-    // Before the session row is locked (append-fence.ts): appenders everywhere read this session's numbers afresh.
-    if (!dryRun) await client.query(FENCE_APPENDS)
+    // Extending a session: fence before its row is locked (append-fence.ts), so appenders everywhere read its
+    // numbers afresh. A new session (an import, most of a migration) needs no fence and stalls no append.
+    if (!dryRun) await client.query(FENCE_APPENDS_IF_SESSION, [session.id])
     const planned = await plan(client, input, dryRun)
     const result: SessionMergeResult = {
       outcome: 'identical',
