@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { isBerthError } from '../../src/core/errors.js'
@@ -92,6 +93,19 @@ describe.skipIf(Boolean(skip))('PostgreSQL append fence', () => {
     } as Parameters<typeof b.mergeSession>[0]['session']
     expect((await b.mergeSession({ session, events: [] })).outcome).toBe('inserted')
     expect(await generation()).toBe(before)
+  })
+
+  it('an append caught in a deadlock with a delete that locked rows before fencing is tried again and stored', async () => {
+    const { a, sql } = await twoInstances()
+    // As an older berth's deleteSession did: the session row first, then the event delete (which fences).
+    await sql.query('BEGIN')
+    await sql.query("SELECT 1 FROM session WHERE id = 's' FOR UPDATE")
+    const appended = a.append('s', { type: 'system', content: { caught: true } })
+    await sleep(200) // the append holds the fence shared and waits for the row
+    // Waits for the append's share of the fence: PostgreSQL sees the cycle and cancels the append's transaction.
+    await sql.query("DELETE FROM event WHERE session_id = 'nobody'")
+    await sql.query('COMMIT')
+    expect((await appended).seq).toBe(6)
   })
 
   it('an epoch this instance had checked is refused after its own next claim of the session', async () => {

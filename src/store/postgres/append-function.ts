@@ -85,6 +85,8 @@ BEGIN
            WITH ORDINALITY AS v(id, sid, ts, kind, payload, n)
     JOIN unnest(p_sessions, v_bases) AS last(sid, base) ON last.sid = v.sid;
   IF cardinality(p_touch) > 0 THEN
+    -- Locked in id order, as every appender does: two touching the same sessions queue instead of deadlocking.
+    PERFORM 1 FROM session s WHERE s.id = ANY(p_touch) ORDER BY s.id FOR NO KEY UPDATE;
     UPDATE session SET updated_at = p_now WHERE id = ANY(p_touch);
   END IF;
   -- Other instances learn of the commit from pointers (src/store/postgres/notify-bus.ts) sent with the commit

@@ -28,8 +28,13 @@ const APPEND = {
     'FROM pg_temp.berth_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)',
 }
 
-/** How often a batch is tried again after colliding on a `seq` another writer took meanwhile. */
-const MAX_SEQ_COLLISIONS = 5
+/**
+ * How often a batch is tried again after colliding on a `seq` another writer
+ * took meanwhile, or after PostgreSQL broke a deadlock by cancelling it (an
+ * older berth deleting a session during a rolling deploy locks in another order).
+ */
+const MAX_ATTEMPTS = 5
+const DEADLOCK_DETECTED = '40P01'
 
 /** What this instance knows of a session it wrote, valid while the fence generation stands (append-fence.ts). */
 interface KnownSession {
@@ -109,9 +114,12 @@ export function createPostgresAppender(pool: pg.Pool, where: string): PostgresAp
       try {
         bases = await commit()
       } catch (error) {
+        const collided = isSeqCollision(error)
+        if ((!collided && pgCode(error) !== DEADLOCK_DETECTED) || attempt >= MAX_ATTEMPTS) {
+          throw appendError(error, batches, where)
+        }
         // Another writer took a `seq` this instance counted on: forget what it knew of these sessions, read afresh.
-        if (!isSeqCollision(error) || attempt >= MAX_SEQ_COLLISIONS) throw appendError(error, batches, where)
-        for (const id of sessionIds) known.delete(id)
+        if (collided) for (const id of sessionIds) known.delete(id)
       }
     }
 
