@@ -87,6 +87,17 @@ export class KyselyFileIndex implements WorkspaceFileIndex {
       .executeTakeFirst()
     return Number(row?.total ?? 0)
   }
+
+  async totals(): Promise<{ workspaces: number; bytes: number }> {
+    const row = await this.db
+      .selectFrom('workspace_file')
+      .select([
+        sql<number | string>`COUNT(DISTINCT workspace_key)`.as('workspaces'),
+        sql<number | string>`COALESCE(SUM(size), 0)`.as('bytes'),
+      ])
+      .executeTakeFirst()
+    return { workspaces: Number(row?.workspaces ?? 0), bytes: Number(row?.bytes ?? 0) }
+  }
 }
 
 function below(path: string) {

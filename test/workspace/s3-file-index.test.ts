@@ -46,6 +46,17 @@ function describeIndex(name: string, make: () => Promise<WorkspaceFileIndex>, sk
       expect(await index.usage('ws-2')).toBe(7)
     })
 
+    it('totals every workspace that holds a file, and their bytes', async () => {
+      const index = await make()
+      expect(await index.totals()).toEqual({ workspaces: 0, bytes: 0 })
+      await index.put('ws-1', file('a.txt', 10))
+      await index.put('ws-1', file('site/index.html', 200))
+      await index.put('ws-2', file('a.txt', 7))
+      await index.put('ws-3', file('b.txt', 1))
+      await index.remove('ws-3', '')
+      expect(await index.totals()).toEqual({ workspaces: 2, bytes: 217 })
+    })
+
     it('replaces a file unless the index holds it from a newer epoch', async () => {
       const index = await make()
       expect(await index.put('ws', file('r.md', 1, 2))).toBe(true)

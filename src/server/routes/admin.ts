@@ -17,6 +17,7 @@ import { diskSpace } from '../../storage/checks.js'
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js'
 import { diskUsage } from '../../workspace/disk-usage.js'
 import { isGone, lstatOrNull } from '../../workspace/fs-errors.js'
+import { S3WorkspaceStorage } from '../../workspace/s3/s3-storage.js'
 import type { ServerContext } from '../context.js'
 import { contentDisposition } from '../files/content-disposition.js'
 
@@ -166,6 +167,17 @@ async function collectStats(context: ServerContext, workspaceWalk: () => Promise
       }
     }),
     section(context, 'workspace', async () => {
+      const storage = context.workspaceStorage
+      if (storage instanceof S3WorkspaceStorage) {
+        // The bucket, summed from the file index: the local folder holds no workspaces in this mode.
+        const totals = await storage.totals()
+        return {
+          path: context.config.workspaceUrl,
+          num_workspaces: totals.workspaces,
+          total_size: humanSize(totals.bytes),
+          total_size_bytes: totals.bytes,
+        }
+      }
       const root = context.workspaces.root
       const [folders, bytes] = await Promise.all([countFolders(root), workspaceWalk()])
       return {

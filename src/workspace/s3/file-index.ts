@@ -33,6 +33,8 @@ export interface WorkspaceFileIndex {
   list(key: WorkspaceKey, path?: string): Promise<IndexedFile[]>
   /** Sum of the sizes of the workspace's files. */
   usage(key: WorkspaceKey): Promise<number>
+  /** Across every workspace: how many hold at least one file, and their files' bytes. */
+  totals(): Promise<{ workspaces: number; bytes: number }>
 }
 
 /** True when `candidate` is `path` itself or lies below it ('' holds everything). */
@@ -74,5 +76,16 @@ export class MemoryFileIndex implements WorkspaceFileIndex {
     let total = 0
     for (const file of this.files.get(key)?.values() ?? []) total += file.size
     return total
+  }
+
+  async totals(): Promise<{ workspaces: number; bytes: number }> {
+    let workspaces = 0
+    let bytes = 0
+    for (const key of this.files.keys()) {
+      const used = await this.usage(key)
+      if ((this.files.get(key)?.size ?? 0) > 0) workspaces++
+      bytes += used
+    }
+    return { workspaces, bytes }
   }
 }

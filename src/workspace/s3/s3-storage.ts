@@ -351,6 +351,11 @@ export class S3WorkspaceStorage implements WorkspaceStorage {
     return materialize(this, key, this.options.scratchDir)
   }
 
+  /** Workspaces holding files and their bytes, from the index (no walk over the bucket): for /admin/stats. */
+  totals(): Promise<{ workspaces: number; bytes: number }> {
+    return this.options.index.totals()
+  }
+
   /** The indexed files of a workspace (for `localFolder`'s sync). */
   indexedFiles(key: WorkspaceKey) {
     return this.options.index.list(key)
