@@ -1,22 +1,20 @@
 import type pg from 'pg'
+import {
+  assertOneSession,
+  type ExistingSession,
+  type MergeFindings,
+  type MergePlan,
+  mergeResult,
+  planMerge,
+} from '../merge-plan.js'
 import type { EventRow } from '../schema.js'
-import type { SessionMergeResult, SessionTransfer, ShareRecord, StoredEvent } from '../types.js'
+import type { SessionMergeResult, SessionTransfer } from '../types.js'
 import { FENCE_APPENDS_IF_SESSION } from './append-fence.js'
 import { mapPostgresError, pgCode, UNIQUE_VIOLATION } from './postgres-errors.js'
 
-/** Shown in full; further conflicts of a session are only counted (as on SQLite, sqlite-transfer.ts). */
-const MAX_CONFLICT_LINES = 5
-
-interface ExistingSession {
-  id: string
-  workspace_dir: string
-  created_at: string | null
-  device_id: string | null
-}
-
 /**
  * `Store.mergeSession` on PostgreSQL: the same plan as SQLite's merger
- * (src/store/sqlite/sqlite-transfer.ts), with set-based reads (one query per
+ * (src/store/merge-plan.ts), with set-based reads (one query per
  * kind of row, not one per event) inside the transaction that writes, under
  * a lock on the session row so another merge cannot interleave, after fencing
  * appends when the session exists (append-fence.ts) so none interleaves either.
@@ -28,11 +26,7 @@ export async function mergeSessionPostgres(
   dryRun: boolean,
 ): Promise<SessionMergeResult> {
   const { session } = input
-  for (const event of input.events) {
-    if (event.sessionId !== session.id) {
-      throw new TypeError(`event ${event.id} belongs to session ${event.sessionId}, not ${session.id}`)
-    }
-  }
+  assertOneSession(input)
   let client: pg.PoolClient
   try {
     client = await pool.connect()
@@ -45,27 +39,10 @@ export async function mergeSessionPostgres(
     // Extending a session: fence before its row is locked (append-fence.ts), so appenders everywhere read its
     // numbers afresh. A new session (an import, most of a migration) needs no fence and stalls no append.
     if (!dryRun) await client.query(FENCE_APPENDS_IF_SESSION, [session.id])
-    const planned = await plan(client, input, dryRun)
-    const result: SessionMergeResult = {
-      outcome: 'identical',
-      eventsInserted: 0,
-      eventsIdentical: planned.identical,
-      sharesInserted: 0,
-      conflicts: summarize(planned.conflicts),
-    }
-    if (planned.conflicts.length > 0) {
-      await client.query('ROLLBACK')
-      return { ...result, outcome: 'conflict' }
-    }
-    if (!dryRun) await write(client, input, planned)
-    await client.query(dryRun ? 'ROLLBACK' : 'COMMIT')
-    const added = planned.events.length + planned.shares.length
-    return {
-      ...result,
-      outcome: planned.existing === undefined ? 'inserted' : added > 0 ? 'extended' : 'identical',
-      eventsInserted: planned.events.length,
-      sharesInserted: planned.shares.length,
-    }
+    const planned = planMerge(input, await findings(client, input, dryRun))
+    if (planned.conflicts.length === 0 && !dryRun) await write(client, input, planned)
+    await client.query(planned.conflicts.length === 0 && !dryRun ? 'COMMIT' : 'ROLLBACK')
+    return mergeResult(planned)
   } catch (error) {
     try {
       await client.query('ROLLBACK')
@@ -88,90 +65,54 @@ export async function mergeSessionPostgres(
   }
 }
 
-async function plan(client: pg.PoolClient, input: SessionTransfer, dryRun: boolean) {
+/** What the target holds that the merge is checked against: one query per kind of row; the session row locked. */
+async function findings(client: pg.PoolClient, input: SessionTransfer, dryRun: boolean): Promise<MergeFindings> {
   const { session } = input
-  const conflicts: string[] = []
   const existing = (
     await client.query<ExistingSession>(
-      `SELECT id, workspace_dir, created_at, device_id FROM session WHERE id = $1${dryRun ? '' : ' FOR UPDATE'}`,
+      `SELECT created_at, device_id FROM session WHERE id = $1${dryRun ? '' : ' FOR UPDATE'}`,
       [session.id],
     )
   ).rows[0]
-  if (existing === undefined) {
-    const owner = (
-      await client.query<{ id: string }>('SELECT id FROM session WHERE workspace_dir = $1', [session.workspaceDir])
-    ).rows[0]?.id
-    if (owner !== undefined) conflicts.push(`its folder ${session.workspaceDir} already belongs to session ${owner}`)
-  } else if (existing.created_at !== session.createdAt || existing.device_id !== session.deviceId) {
-    conflicts.push(
-      `a different session with this id exists (created ${existing.created_at ?? 'at an unknown time'} ` +
-        `on device ${existing.device_id ?? 'unknown'}, not ${session.createdAt ?? 'unknown'} on ${session.deviceId ?? 'unknown'})`,
-    )
-  }
+  const folderOwner =
+    existing === undefined
+      ? (await client.query<{ id: string }>('SELECT id FROM session WHERE workspace_dir = $1', [session.workspaceDir]))
+          .rows[0]?.id
+      : undefined
 
-  const stored = new Map<string, EventRow>()
+  const storedEvents = new Map<string, EventRow>()
   const ids = input.events.map((event) => event.id)
   if (ids.length > 0) {
     const rows = await client.query<EventRow>(
       'SELECT id, session_id, seq, timestamp, event_type, event_payload FROM event WHERE id = ANY($1::text[])',
       [ids],
     )
-    for (const row of rows.rows) stored.set(row.id, row)
+    for (const row of rows.rows) storedEvents.set(row.id, row)
   }
-  const holders = new Map<number, string>()
+  const seqHolders = new Map<number, string>()
   if (existing !== undefined && input.events.length > 0) {
     const rows = await client.query<{ seq: number; id: string }>(
       'SELECT seq, id FROM event WHERE session_id = $1 AND seq = ANY($2::int[])',
       [session.id, input.events.map((event) => event.seq)],
     )
-    for (const row of rows.rows) holders.set(Number(row.seq), row.id)
+    for (const row of rows.rows) seqHolders.set(Number(row.seq), row.id)
   }
 
-  const events: StoredEvent[] = []
-  let identical = 0
-  const seqs = new Set<number>()
-  for (const event of input.events) {
-    if (seqs.has(event.seq)) conflicts.push(`two events to merge hold position ${event.seq}`)
-    seqs.add(event.seq)
-    const row = stored.get(event.id)
-    if (row !== undefined) {
-      if (sameEvent(row, event)) identical++
-      else
-        conflicts.push(
-          `event ${event.id} exists with different content (session ${row.session_id}, position ${row.seq})`,
-        )
-      continue
-    }
-    const holder = holders.get(event.seq)
-    if (holder !== undefined) conflicts.push(`position ${event.seq} already holds another event (${holder})`)
-    else events.push(event)
-  }
-
-  const shares: ShareRecord[] = []
+  const shareOwners = new Map<string, string>()
   const tokens = (input.shares ?? []).map((share) => share.token)
-  const owners = new Map<string, string>()
   if (tokens.length > 0) {
     const rows = await client.query<{ token: string; session_id: string }>(
       'SELECT token, session_id FROM share_link WHERE token = ANY($1::text[])',
       [tokens],
     )
-    for (const row of rows.rows) owners.set(row.token, row.session_id)
+    for (const row of rows.rows) shareOwners.set(row.token, row.session_id)
   }
-  for (const share of input.shares ?? []) {
-    const owner = owners.get(share.token)
-    if (owner === undefined) shares.push(share)
-    else if (owner !== session.id) conflicts.push(`share token ${share.token.slice(0, 8)}… belongs to session ${owner}`)
-  }
-  return { existing, events, identical, shares, conflicts }
+  return { existing, folderOwner, storedEvents, seqHolders, shareOwners }
 }
 
-async function write(
-  client: pg.PoolClient,
-  input: SessionTransfer,
-  planned: Awaited<ReturnType<typeof plan>>,
-): Promise<void> {
+async function write(client: pg.PoolClient, input: SessionTransfer, planned: MergePlan): Promise<void> {
   const { session } = input
-  if (planned.existing === undefined) {
+  if (!planned.sessionExists) {
     await client.query(
       `INSERT INTO session (id, workspace_dir, created_at, device_id, summary, name, status, updated_at, label)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -212,19 +153,4 @@ async function write(
       [share.token, session.id, share.createdAt, share.expiresAt, share.revokedAt, share.createdBy],
     )
   }
-}
-
-function sameEvent(row: EventRow, event: StoredEvent): boolean {
-  return (
-    row.session_id === event.sessionId &&
-    Number(row.seq) === event.seq &&
-    row.timestamp === event.timestamp &&
-    row.event_type === event.type &&
-    row.event_payload === event.payload
-  )
-}
-
-function summarize(conflicts: string[]): string[] {
-  if (conflicts.length <= MAX_CONFLICT_LINES) return conflicts
-  return [...conflicts.slice(0, MAX_CONFLICT_LINES), `and ${conflicts.length - MAX_CONFLICT_LINES} more conflicts`]
 }

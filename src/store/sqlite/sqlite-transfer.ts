@@ -1,7 +1,8 @@
 import { copyFile, open, rename, stat, unlink } from 'node:fs/promises'
 import BetterSqlite3 from 'better-sqlite3'
-import type { EventRow, SessionRow as FullSessionRow } from '../schema.js'
-import type { SessionMergeResult, SessionTransfer, ShareRecord, StoredEvent } from '../types.js'
+import { assertOneSession, type ExistingSession, type MergeFindings, mergeResult, planMerge } from '../merge-plan.js'
+import type { EventRow } from '../schema.js'
+import type { SessionMergeResult, SessionTransfer } from '../types.js'
 import { mapWriteError, type SqliteHandle } from './sqlite-database.js'
 
 /**
@@ -12,8 +13,6 @@ import { mapWriteError, type SqliteHandle } from './sqlite-database.js'
 
 /** Pages per backup step: large enough that a writer in another process cannot restart the copy forever. */
 const ALL_PAGES = 0x7fffffff
-/** Shown in full; further conflicts of a session are only counted. */
-const MAX_CONFLICT_LINES = 5
 
 /**
  * Write a consistent, self-contained copy of the SQLite database `source` to
@@ -111,8 +110,6 @@ async function fsyncFile(file: string): Promise<void> {
   }
 }
 
-type SessionRow = Pick<FullSessionRow, 'id' | 'workspace_dir' | 'created_at' | 'device_id'>
-
 /**
  * The merge behind `Store.mergeSession`, on prepared statements. Checks run
  * inside the same transaction as the writes, so what was checked is what is
@@ -138,64 +135,40 @@ export function createSessionMerger(db: SqliteHandle, file: string) {
      VALUES (?, ?, ?, ?, ?, ?)`,
   )
 
-  const plan = (input: SessionTransfer) => {
+  /** What the target holds that the merge is checked against, row by row on the prepared statements. */
+  const findings = (input: SessionTransfer): MergeFindings => {
     const { session } = input
-    const conflicts: string[] = []
-    const existing = getSession.get(session.id) as SessionRow | undefined
-    if (existing === undefined) {
-      const owner = folderOwner.get(session.workspaceDir) as string | undefined
-      if (owner !== undefined) conflicts.push(`its folder ${session.workspaceDir} already belongs to session ${owner}`)
-    } else if (existing.created_at !== session.createdAt || existing.device_id !== session.deviceId) {
-      conflicts.push(
-        `a different session with this id exists (created ${existing.created_at ?? 'at an unknown time'} ` +
-          `on device ${existing.device_id ?? 'unknown'}, not ${session.createdAt ?? 'unknown'} on ${session.deviceId ?? 'unknown'})`,
-      )
-    }
-    const events: StoredEvent[] = []
-    let identical = 0
-    const seqs = new Set<number>()
+    const existing = getSession.get(session.id) as ExistingSession | undefined
+    const storedEvents = new Map<string, EventRow>()
+    const seqHolders = new Map<number, string>()
     for (const event of input.events) {
-      if (event.sessionId !== session.id) {
-        throw new TypeError(`event ${event.id} belongs to session ${event.sessionId}, not ${session.id}`)
-      }
-      if (seqs.has(event.seq)) conflicts.push(`two events to merge hold position ${event.seq}`)
-      seqs.add(event.seq)
       const stored = getEvent.get(event.id) as EventRow | undefined
-      if (stored !== undefined) {
-        if (sameEvent(stored, event)) identical++
-        else
-          conflicts.push(
-            `event ${event.id} exists with different content (session ${stored.session_id}, position ${stored.seq})`,
-          )
-        continue
+      if (stored !== undefined) storedEvents.set(event.id, stored)
+      else if (existing !== undefined) {
+        const holder = seqHolder.get(session.id, event.seq) as string | undefined
+        if (holder !== undefined) seqHolders.set(event.seq, holder)
       }
-      const holder = existing === undefined ? undefined : (seqHolder.get(session.id, event.seq) as string | undefined)
-      if (holder !== undefined) conflicts.push(`position ${event.seq} already holds another event (${holder})`)
-      else events.push(event)
     }
-    const shares: ShareRecord[] = []
+    const shareOwners = new Map<string, string>()
     for (const share of input.shares ?? []) {
       const owner = getShareSession.get(share.token) as string | undefined
-      if (owner === undefined) shares.push(share)
-      else if (owner !== session.id)
-        conflicts.push(`share token ${share.token.slice(0, 8)}… belongs to session ${owner}`)
+      if (owner !== undefined) shareOwners.set(share.token, owner)
     }
-    return { existing, events, identical, shares, conflicts }
+    return {
+      existing,
+      folderOwner: existing === undefined ? (folderOwner.get(session.workspaceDir) as string | undefined) : undefined,
+      storedEvents,
+      seqHolders,
+      shareOwners,
+    }
   }
 
   const write = (input: SessionTransfer, dryRun: boolean): SessionMergeResult => {
-    const planned = plan(input)
-    const result: SessionMergeResult = {
-      outcome: 'identical',
-      eventsInserted: 0,
-      eventsIdentical: planned.identical,
-      sharesInserted: 0,
-      conflicts: summarize(planned.conflicts),
-    }
-    if (planned.conflicts.length > 0) return { ...result, outcome: 'conflict' }
-    const { session } = input
-    if (!dryRun) {
-      if (planned.existing === undefined) {
+    assertOneSession(input)
+    const planned = planMerge(input, findings(input))
+    if (planned.conflicts.length === 0 && !dryRun) {
+      const { session } = input
+      if (!planned.sessionExists) {
         insertSession.run(
           session.id,
           session.workspaceDir,
@@ -213,13 +186,7 @@ export function createSessionMerger(db: SqliteHandle, file: string) {
         insertShare.run(s.token, session.id, s.createdAt, s.expiresAt, s.revokedAt, s.createdBy)
       }
     }
-    const added = planned.events.length + planned.shares.length
-    return {
-      ...result,
-      outcome: planned.existing === undefined ? 'inserted' : added > 0 ? 'extended' : 'identical',
-      eventsInserted: planned.events.length,
-      sharesInserted: planned.shares.length,
-    }
+    return mergeResult(planned)
   }
   const writeTx = db.transaction((input: SessionTransfer) => write(input, false))
   const readTx = db.transaction((input: SessionTransfer) => write(input, true))
@@ -231,19 +198,4 @@ export function createSessionMerger(db: SqliteHandle, file: string) {
       throw mapWriteError(error, file)
     }
   }
-}
-
-function sameEvent(row: EventRow, event: StoredEvent): boolean {
-  return (
-    row.session_id === event.sessionId &&
-    row.seq === event.seq &&
-    row.timestamp === event.timestamp &&
-    row.event_type === event.type &&
-    row.event_payload === event.payload
-  )
-}
-
-function summarize(conflicts: string[]): string[] {
-  if (conflicts.length <= MAX_CONFLICT_LINES) return conflicts
-  return [...conflicts.slice(0, MAX_CONFLICT_LINES), `and ${conflicts.length - MAX_CONFLICT_LINES} more conflicts`]
 }
