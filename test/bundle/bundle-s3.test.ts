@@ -9,10 +9,9 @@ import { importSessionBundle } from '../../src/bundle/import-session-bundle.js'
 import { writeSessionBundle } from '../../src/bundle/write-session-bundle.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import { walkTree } from '../../src/transfer/tree-walk.js'
-import { S3WorkspaceStorage } from '../../src/workspace/s3/s3-storage.js'
 import type { WorkspaceEntry } from '../../src/workspace/workspace-storage.js'
 import { Workspaces } from '../../src/workspace/workspaces.js'
-import { freshBucket, radosgwClient, radosgwUnavailableReason, sharedRadosgw } from '../helpers/radosgw.js'
+import { radosgwClient, radosgwUnavailableReason, s3StorageForTest, sharedRadosgw } from '../helpers/radosgw.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { buildBerthRoot, S_FILES } from '../migrate/fixtures/data-trees.js'
 
@@ -55,13 +54,9 @@ describe.skipIf(unavailable !== null)('session bundles into S3 workspaces', () =
     const target = await tempDir()
     const store = await SqliteStore.open({ file: join(target, 'events.db') })
     const workspaces = new Workspaces({ root: join(target, 'workspace'), quotaBytes: null })
-    const s3 = new S3WorkspaceStorage({
-      client,
-      location: { bucket: await freshBucket(rgw, 'bundle-import'), prefix: 'berth' },
-      endpoint: rgw.endpoint,
+    const { storage: s3 } = await s3StorageForTest(rgw, client, {
+      label: 'bundle-import',
       index: store.workspaceFiles(),
-      quotaBytes: null,
-      scratchDir: join(target, 'scratch'),
     })
     try {
       const result = await importSessionBundle(store, workspaces, createReadStream(bundle), { storage: s3 })

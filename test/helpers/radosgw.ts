@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
+import { MemoryFileIndex, type WorkspaceFileIndex } from '../../src/workspace/s3/file-index.js'
+import { S3WorkspaceStorage } from '../../src/workspace/s3/s3-storage.js'
 import { oncePerRun } from './once-per-run.js'
 
 /**
@@ -256,6 +258,27 @@ export function radosgwClient(rgw: Radosgw, credentials?: { accessKeyId: string;
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   })
+}
+
+/**
+ * berth's S3 workspace storage on a fresh bucket of `rgw` (prefix `berth`), with the file index given (an
+ * in-memory one by default) and a scratch folder of its own.
+ */
+export async function s3StorageForTest(
+  rgw: Radosgw,
+  client: S3Client,
+  options: { label: string; index?: WorkspaceFileIndex; quotaBytes?: number | null },
+): Promise<{ storage: S3WorkspaceStorage; bucket: string }> {
+  const bucket = await freshBucket(rgw, options.label)
+  const storage = new S3WorkspaceStorage({
+    client,
+    location: { bucket, prefix: 'berth' },
+    endpoint: rgw.endpoint,
+    index: options.index ?? new MemoryFileIndex(),
+    quotaBytes: options.quotaBytes ?? null,
+    scratchDir: mkdtempSync(join(tmpdir(), 'berth-s3-scratch-')),
+  })
+  return { storage, bucket }
 }
 
 /** A new, empty bucket with a unique name (`berth-<label>-<random>`). */

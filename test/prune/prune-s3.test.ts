@@ -6,13 +6,12 @@ import { parseDuration } from '../../src/prune/parse-duration.js'
 import { planPrune, pruneSessions } from '../../src/prune/prune-sessions.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import type { SessionRecord, StoredEvent } from '../../src/store/types.js'
-import { S3WorkspaceStorage } from '../../src/workspace/s3/s3-storage.js'
 import { Workspaces } from '../../src/workspace/workspaces.js'
 import {
-  freshBucket,
   type Radosgw,
   radosgwClient,
   radosgwUnavailableReason,
+  s3StorageForTest,
   sharedRadosgw,
 } from '../helpers/radosgw.js'
 import { tempDir } from '../helpers/temp-dir.js'
@@ -39,17 +38,9 @@ describe.skipIf(Boolean(skip))('berth prune with S3 workspaces', () => {
 
   it('sizes an old session by its objects, deletes them with it, and leaves a recent one alone', async () => {
     const root = await tempDir()
-    const bucket = await freshBucket(rgw, 'prune')
     const store = await SqliteStore.open({ file: join(root, 'events.db') })
     const workspaces = new Workspaces({ root: join(root, 'workspace'), quotaBytes: null })
-    const storage = new S3WorkspaceStorage({
-      client,
-      location: { bucket, prefix: 'berth' },
-      endpoint: rgw.endpoint,
-      index: store.workspaceFiles(),
-      quotaBytes: null,
-      scratchDir: join(root, 'scratch'),
-    })
+    const { storage, bucket } = await s3StorageForTest(rgw, client, { label: 'prune', index: store.workspaceFiles() })
     try {
       // The old session's last change is long ago; the recent one's is now.
       for (const [id, when] of [

@@ -1,16 +1,12 @@
-import { join } from 'node:path'
 import type { S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { MemoryFileIndex } from '../../src/workspace/s3/file-index.js'
-import { S3WorkspaceStorage } from '../../src/workspace/s3/s3-storage.js'
 import {
-  freshBucket,
   type Radosgw,
   radosgwClient,
   radosgwUnavailableReason,
+  s3StorageForTest,
   sharedRadosgw,
 } from '../helpers/radosgw.js'
-import { tempDir } from '../helpers/temp-dir.js'
 import { json, startFileServer } from './file-routes-harness.js'
 
 const skip = radosgwUnavailableReason()
@@ -28,25 +24,11 @@ describe.skipIf(Boolean(skip))('/admin/stats with workspaces in S3', () => {
   afterAll(() => client?.destroy())
 
   it("counts the bucket's workspaces and bytes, not the local folder's", async () => {
-    const bucket = await freshBucket(rgw, 'admin-stats')
-    let storage: S3WorkspaceStorage | undefined
+    const { storage: s3, bucket } = await s3StorageForTest(rgw, client, { label: 'admin-stats' })
     const server = await startFileServer(
       { BERTH_AUTH_TOKEN: TOKEN, BERTH_WORKSPACE_URL: `s3://${bucket}/berth` },
-      {
-        storage: async (quotaBytes) => {
-          storage = new S3WorkspaceStorage({
-            client,
-            location: { bucket, prefix: 'berth' },
-            endpoint: rgw.endpoint,
-            index: new MemoryFileIndex(),
-            quotaBytes,
-            scratchDir: join(await tempDir(), 'scratch'),
-          })
-          return storage
-        },
-      },
+      { storage: async () => s3 },
     )
-    const s3 = storage as S3WorkspaceStorage
     for (const [key, bytes] of [
       ['w1', 1000],
       ['w2', 2500],
