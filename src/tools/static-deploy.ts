@@ -54,7 +54,10 @@ export function createStaticDeployTool(): Tool<z.output<typeof parameters>> {
 function publicBase(publicUrl: string): { base: string; note: string | null } {
   const trimmed = publicUrl.trim().replace(/\/+$/, '')
   if (trimmed === '') {
-    return { base: '', note: 'static_deploy: no public URL is configured, so the link is relative to the berth server.' }
+    return {
+      base: '',
+      note: 'static_deploy: no public URL is configured, so the link is relative to the berth server.',
+    }
   }
   if (!trimmed.includes('0.0.0.0')) return { base: trimmed, note: null }
   return {

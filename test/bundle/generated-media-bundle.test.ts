@@ -56,7 +56,12 @@ describe('generated media in a session bundle', () => {
     expect(await runtime.runs.wait(sessionId)).toMatchObject({ status: 'completed' })
 
     const bundle = join(await tempDir(), 'session.tar.gz')
-    await writeSessionBundle(runtime.runtime.store, runtime.runtime.workspaceStorage, sessionId, createWriteStream(bundle))
+    await writeSessionBundle(
+      runtime.runtime.store,
+      runtime.runtime.workspaceStorage,
+      sessionId,
+      createWriteStream(bundle),
+    )
     await runtime.close()
     runtime = undefined
 

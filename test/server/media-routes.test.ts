@@ -107,7 +107,7 @@ function postDeclaredLength(url: string, bytes: number): Promise<{ status: numbe
     const received: Buffer[] = []
     const finish = () => {
       const text = Buffer.concat(received).toString('utf8')
-      const match = /^HTTP\/1\.1 (\d{3})[^]*?\r\n\r\n([^]*)$/.exec(text)
+      const match = /^HTTP\/1\.1 (\d{3})[\s\S]*?\r\n\r\n([\s\S]*)$/.exec(text)
       if (match === null) return reject(new Error(`no HTTP answer: ${text.slice(0, 200)}`))
       try {
         resolve({ status: Number(match[1]), body: JSON.parse(match[2] ?? '') })

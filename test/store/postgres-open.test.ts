@@ -122,7 +122,10 @@ describe.skipIf(Boolean(skip))('PostgresStore: opening', () => {
     const long = 'é'.repeat(20_000)
     a.broadcastLive('s', [{ type: 'agent_response_delta', content: { text: long } }])
     const deadline = Date.now() + 5_000
-    while ((seen.length < 31 || cancels.length === 0 || live.map((piece) => piece.slice(2)).join('').length < long.length) && Date.now() < deadline) {
+    while (
+      (seen.length < 31 || cancels.length === 0 || live.map((piece) => piece.slice(2)).join('').length < long.length) &&
+      Date.now() < deadline
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
     expect(seen).toEqual(Array.from({ length: 31 }, (_, i) => i + 1))

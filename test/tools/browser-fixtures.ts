@@ -64,7 +64,7 @@ export async function startFakeSite(): Promise<FakeSite> {
       const name = url.searchParams.get('name') ?? ''
       const color = url.searchParams.get('color') ?? ''
       return response.end(
-        `<!doctype html><title>Result</title><p>Order for ${escape(name)} in colour ${escape(color)}</p>`,
+        `<!doctype html><title>Result</title><p>Order for ${escapeHtml(name)} in colour ${escapeHtml(color)}</p>`,
       )
     }
     if (url.pathname === '/file.csv') {
@@ -99,6 +99,6 @@ export async function startFakeSite(): Promise<FakeSite> {
   }
 }
 
-function escape(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)
 }
