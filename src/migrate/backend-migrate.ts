@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, rm, rmdir, stat, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { BerthError, isBerthError } from '../core/errors.js'
+import { BerthError } from '../core/errors.js'
 import { ensureWritableRoot } from '../storage/checks.js'
 import { dataPaths } from '../storage/data-root.js'
 import { inspectRootLock } from '../storage/root-lock.js'
@@ -18,38 +18,19 @@ import {
   isS3Url,
   localWorkspaces,
   openPostgres,
-  type S3Credentials,
   s3Workspaces,
   type WorkspaceSide,
 } from './backend-endpoints.js'
 import type { StepHook } from './copy-unit.js'
+import { copyUnitsInParallel, tallyUnits } from './copy-units.js'
 import { Journal } from './journal.js'
+import type { MigrateOptions } from './migrate.js'
 import type { MigrationPlan, SessionPlan, UnitPlan } from './migrate-plan.js'
-import { emptyReport, fillDryRun, type MigrationReport, type MigrationSummary, summarize } from './migration-report.js'
+import { emptyReport, fillDryRun, type MigrationReport, summarize } from './migration-report.js'
 import type { MoveResult } from './move-sources.js'
 import { allSessions, openSourceCopy, readTransfer } from './source-database.js'
 import { inspectSource } from './source-layout.js'
 import { checkSpace, notEnoughSpace } from './space-check.js'
-
-export interface BackendMigrateOptions {
-  /** A berth data root, or `postgres://…`. */
-  from: string
-  /** A berth data root, or `postgres://…`. */
-  to: string
-  /** With a PostgreSQL source: where its workspaces are (`s3://bucket/prefix`, or a folder of workspace folders). */
-  workspaceFrom?: string
-  /** With a PostgreSQL target: where the workspaces go (`s3://bucket/prefix`, or a folder). */
-  workspaceTo?: string
-  /** AWS_* settings for the bucket(s). */
-  s3?: S3Credentials
-  /** BERTH_DATABASE_CA_FILE: the CA of a PostgreSQL server with its own (see src/store/postgres/connection-config.ts). */
-  databaseCaFile?: string | null
-  dryRun?: boolean
-  move?: boolean
-  onPlan?: (summary: MigrationSummary) => void
-  onProgress?: (done: number, total: number) => void
-  onStep?: StepHook
-}
 
 /** One side of the move: a database and (maybe) workspaces. */
 interface Side {
@@ -65,8 +46,6 @@ interface BackendUnit extends UnitPlan {
   workspaceKey: string
   listing: WorkspaceEntry[]
 }
-
-const PARALLEL_UNITS = 3
 
 /** True when `from` or `to` names a PostgreSQL database: the move is between backends. */
 export function isBackendMigration(options: { from?: string; to?: string }): boolean {
@@ -93,7 +72,7 @@ export function isBackendMigration(options: { from?: string; to?: string }): boo
  * @example
  *   await runBackendMigration({ from: '/var/data', to: 'postgres://u:p@db/berth', workspaceTo: 's3://bucket/berth' })
  */
-export async function runBackendMigration(options: BackendMigrateOptions): Promise<MigrationReport> {
+export async function runBackendMigration(options: MigrateOptions): Promise<MigrationReport> {
   const onStep: StepHook = options.onStep ?? (() => undefined)
   const warnings: string[] = []
   const fromRoot = isPostgresUrl(options.from) ? null : await inspectRoot(options.from)
@@ -230,7 +209,7 @@ async function leftInRoot(root: string): Promise<string[]> {
   return [...layout.logs, ...layout.otherEntries.map((name) => path.join(root, name))]
 }
 
-function refuseBadCombination(options: BackendMigrateOptions, fromRoot: string | null, toRoot: string | null): void {
+function refuseBadCombination(options: MigrateOptions, fromRoot: string | null, toRoot: string | null): void {
   const refuse = (message: string) => {
     throw new BerthError('MIGRATE_REFUSED', message, {
       details: { from: fromRoot ?? 'postgres', to: toRoot ?? 'postgres' },
@@ -253,7 +232,7 @@ function refuseBadCombination(options: BackendMigrateOptions, fromRoot: string |
 }
 
 async function openSource(
-  options: BackendMigrateOptions,
+  options: MigrateOptions,
   root: string | null,
   workDir: string,
   onStep: StepHook,
@@ -281,7 +260,7 @@ async function openSource(
 }
 
 async function openTarget(
-  options: BackendMigrateOptions,
+  options: MigrateOptions,
   root: string | null,
   workDir: string,
   warnings: string[],
@@ -315,7 +294,7 @@ async function openTarget(
 function workspaceSide(
   where: string | undefined,
   store: Store,
-  options: BackendMigrateOptions,
+  options: MigrateOptions,
   workDir: string,
 ): WorkspaceSide | null {
   if (!where) return null
@@ -393,12 +372,7 @@ async function copyUnits(
   onStep: StepHook,
   onProgress?: (done: number, total: number) => void,
 ): Promise<void> {
-  for (const unit of plan.units) {
-    if (unit.state === 'identical') report.folders.identical++
-    if (unit.state === 'different' || unit.state === 'conflict') {
-      report.folders.different.push({ name: unit.key, reasons: unit.reasons })
-    }
-  }
+  tallyUnits(plan.units, report)
   if (source.workspaces === null || target.workspaces === null) return
   const total = report.summary.files.bytesToCopy
   let done = 0
@@ -412,30 +386,11 @@ async function copyUnits(
       onProgress?.(done, total)
     },
   }
-  const queue = (plan.units as BackendUnit[]).filter((unit) => unit.state === 'copy')
-  let stop: unknown = null
-  const copier = async () => {
-    for (let unit = queue.shift(); unit !== undefined && stop === null; unit = queue.shift()) {
-      try {
-        const result = await copyWorkspace(unit.workspaceKey, unit.listing, ctx)
-        report.folders.copied++
-        report.files.copied += result.files
-        report.files.bytes += result.bytes
-        report.files.skipped.push(...result.skipped.map((p) => `${unit.key}/${p}`))
-      } catch (error) {
-        // A source that keeps changing, or a path the target cannot hold (S3 keys end at 1,024 bytes), costs only
-        // its own workspace; anything else (the service down, credentials refused) stops the run.
-        if (!isBerthError(error, 'SOURCE_CHANGED') && !isBerthError(error, 'PATH_INVALID')) {
-          stop ??= error
-          return
-        }
-        unit.state = 'conflict'
-        report.folders.failed.push({ name: unit.key, reason: error.message })
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: PARALLEL_UNITS }, copier))
-  if (stop !== null) throw stop
+  // A source that keeps changing, or a path the target cannot hold (S3 keys end at 1,024 bytes), costs only its
+  // own workspace; anything else (the service down, credentials refused) stops the run.
+  await copyUnitsInParallel(plan.units as BackendUnit[], report, ['SOURCE_CHANGED', 'PATH_INVALID'], (unit) =>
+    copyWorkspace(unit.workspaceKey, unit.listing, ctx),
+  )
   if (report.files.skipped.length > 0) {
     report.warnings.push(
       `${report.files.skipped.length} links or special files were not copied (workspace storage keeps files and ` +

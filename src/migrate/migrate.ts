@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, realpath, rm, rmdir, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { BerthError, isBerthError } from '../core/errors.js'
+import { BerthError } from '../core/errors.js'
 import { FileSystemFlusher } from '../core/fsync.js'
 import { ensureWritableRoot } from '../storage/checks.js'
 import { dataPaths } from '../storage/data-root.js'
@@ -16,6 +16,7 @@ import { appendLog } from './append-logs.js'
 import type { S3Credentials } from './backend-endpoints.js'
 import { isBackendMigration, runBackendMigration } from './backend-migrate.js'
 import { copyUnit, type StepHook } from './copy-unit.js'
+import { copyUnitsInParallel, tallyUnits } from './copy-units.js'
 import { Journal } from './journal.js'
 import { buildPlan, fileSize, type MigrationPlan, type SessionPlan, type UnitPlan } from './migrate-plan.js'
 import { emptyReport, fillDryRun, type MigrationReport, type MigrationSummary, summarize } from './migration-report.js'
@@ -48,9 +49,6 @@ export interface MigrateOptions {
   /** Named points of the run; tests stop the process there to prove it resumes. */
   onStep?: StepHook
 }
-
-/** Folders copied at the same time (each with several files in flight). */
-const PARALLEL_UNITS = 3
 
 /**
  * Move a berth or ii-agent data folder into a berth data root, safely enough
@@ -214,37 +212,13 @@ async function copyUnits(
     },
     flushFileSystem: () => flusher.flush(),
   }
-  for (const unit of plan.units) {
-    if (unit.state === 'identical') report.folders.identical++
-    if (unit.state === 'different' || unit.state === 'conflict') {
-      report.folders.different.push({ name: unit.key, reasons: unit.reasons })
-    }
-  }
-  const queue = plan.units.filter((unit) => unit.state === 'copy')
-  let stop: unknown = null
-  const copier = async () => {
-    for (let unit = queue.shift(); unit !== undefined && stop === null; unit = queue.shift()) {
-      try {
-        const result = await copyUnit(unit, ctx, unit.entries)
-        unit.entries = result.entries
-        report.folders.copied++
-        report.files.copied += result.files
-        report.files.bytes += result.bytes
-        report.files.skipped.push(...result.skipped.map((p) => `${unit.key}/${p}`))
-      } catch (error) {
-        // A source that keeps changing costs only its own folder; anything else (disk full, I/O) stops the run.
-        if (!isBerthError(error, 'SOURCE_CHANGED')) {
-          stop ??= error
-          return
-        }
-        unit.state = 'conflict'
-        report.folders.failed.push({ name: unit.key, reason: error.message })
-      }
-    }
-  }
-  // A few folders at a time: one big file at the end of a folder should not leave the disk idle.
-  await Promise.all(Array.from({ length: PARALLEL_UNITS }, copier))
-  if (stop !== null) throw stop
+  tallyUnits(plan.units, report)
+  // A source that keeps changing costs only its own folder; anything else (disk full, I/O) stops the run.
+  await copyUnitsInParallel(plan.units, report, ['SOURCE_CHANGED'], async (unit) => {
+    const result = await copyUnit(unit, ctx, unit.entries)
+    unit.entries = result.entries
+    return result
+  })
   if (report.files.skipped.length > 0) {
     report.warnings.push(
       `${report.files.skipped.length} sockets, FIFOs or device files were not copied: ${report.files.skipped.slice(0, 5).join(', ')}`,
