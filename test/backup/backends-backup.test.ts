@@ -1,15 +1,14 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createBackendBackup } from '../../src/backup/backend-backup.js'
 import { restoreBackup } from '../../src/backup/restore-backup.js'
 import { verifyBackup } from '../../src/backup/verify-backup.js'
 import { isBerthError } from '../../src/core/errors.js'
 import { runMigration } from '../../src/migrate/migrate.js'
-import { type PostgresCluster, postgresUnavailableReason, sharedPostgres } from '../helpers/postgres.js'
-import { freshBucket, type Radosgw, radosgwUnavailableReason, sharedRadosgw } from '../helpers/radosgw.js'
-import { B_FILES, buildBackendRoot, s3Credentials, s3Env } from '../migrate/fixtures/backends.js'
+import { postgresUnavailableReason } from '../helpers/postgres.js'
+import { freshBucket, radosgwUnavailableReason } from '../helpers/radosgw.js'
+import { B_FILES, backendsForTests, buildBackendRoot, s3Credentials, s3Env } from '../migrate/fixtures/backends.js'
 import { dumpDatabase, snapshotTree } from '../migrate/fixtures/data-trees.js'
 import { startTransferCli } from '../migrate/fixtures/transfer-cli-process.js'
 
@@ -17,20 +16,10 @@ const unavailable = postgresUnavailableReason() ?? radosgwUnavailableReason()
 if (unavailable) console.warn(unavailable)
 
 describe.skipIf(unavailable !== null)('berth backup of a PostgreSQL + S3 deployment', () => {
-  let base: string
-  let pg: PostgresCluster
-  let rgw: Radosgw
-
-  beforeAll(async () => {
-    base = await mkdtemp(join(tmpdir(), 'berth-backends-backup-'))
-    ;[pg, rgw] = await Promise.all([sharedPostgres(inject('postgresRunDir')), sharedRadosgw(inject('radosgwRunDir'))])
-  }, 120_000)
-
-  afterAll(async () => {
-    if (base) await rm(base, { recursive: true, force: true })
-  })
+  const env = backendsForTests('berth-backends-backup-')
 
   it('writes the data-root archive format: it verifies, and restores into a root holding the same data', async () => {
+    const { base, pg, rgw } = env
     const source = join(base, 'source')
     await buildBackendRoot(source)
     const url = await pg.createDatabase()
@@ -75,6 +64,7 @@ describe.skipIf(unavailable !== null)('berth backup of a PostgreSQL + S3 deploym
   }, 120_000)
 
   it('fails with STORAGE_UNAVAILABLE and writes no archive when the bucket refuses the credentials', async () => {
+    const { base, pg, rgw } = env
     const url = await pg.createDatabase()
     const bucket = await freshBucket(rgw, 'backup-bad')
     const source = join(base, 'source2')

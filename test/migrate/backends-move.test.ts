@@ -1,19 +1,20 @@
-import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { ListObjectsV2Command } from '@aws-sdk/client-s3'
+import { describe, expect, it } from 'vitest'
 import { runMigration } from '../../src/migrate/migrate.js'
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js'
-import { type PostgresCluster, postgresUnavailableReason, sharedPostgres } from '../helpers/postgres.js'
+import { postgresUnavailableReason } from '../helpers/postgres.js'
+import { freshBucket, radosgwUnavailableReason } from '../helpers/radosgw.js'
 import {
-  freshBucket,
-  type Radosgw,
-  radosgwClient,
-  radosgwUnavailableReason,
-  sharedRadosgw,
-} from '../helpers/radosgw.js'
-import { B_EMPTY, B_FILES, B_NOFOLDER, buildBackendRoot, dumpPostgres, s3Credentials } from './fixtures/backends.js'
+  B_EMPTY,
+  B_FILES,
+  B_NOFOLDER,
+  backendsForTests,
+  buildBackendRoot,
+  dumpPostgres,
+  s3Credentials,
+} from './fixtures/backends.js'
 import { dumpDatabase, snapshotTree } from './fixtures/data-trees.js'
 
 const unavailable = postgresUnavailableReason() ?? radosgwUnavailableReason()
@@ -23,23 +24,10 @@ const LINKED = '8d4b3f60-ac5e-4f1d-8b90-4e5f6a7b8c93'
 const LONG = '9e5c4a71-bd6f-4a2e-9ca1-5f6a7b8c9da4'
 
 describe.skipIf(unavailable !== null)('berth migrate --move between backends', () => {
-  let base: string
-  let pg: PostgresCluster
-  let rgw: Radosgw
-  let raw: S3Client
-
-  beforeAll(async () => {
-    base = await mkdtemp(join(tmpdir(), 'berth-backends-move-'))
-    ;[pg, rgw] = await Promise.all([sharedPostgres(inject('postgresRunDir')), sharedRadosgw(inject('radosgwRunDir'))])
-    raw = radosgwClient(rgw)
-  }, 120_000)
-
-  afterAll(async () => {
-    raw?.destroy()
-    if (base) await rm(base, { recursive: true, force: true })
-  })
+  const env = backendsForTests('berth-backends-move-')
 
   it('deletes only what was verified: a workspace holding a link, and so the database, stay; the way back empties PostgreSQL and S3', async () => {
+    const { base, pg, rgw, raw } = env
     const source = join(base, 'source')
     await buildBackendRoot(source)
     // A fourth session whose workspace holds a symlink, which S3 cannot store.
@@ -82,7 +70,9 @@ describe.skipIf(unavailable !== null)('berth migrate --move between backends', (
     expect(Object.keys(await snapshotTree(join(back, 'workspace', LINKED)))).toEqual(['', 'real.txt'])
     expect(B_NOFOLDER).toBeTruthy()
   }, 120_000)
+
   it('reports a workspace whose path S3 cannot hold (keys end at 1,024 bytes) and its session, copies the rest, and --move keeps both', async () => {
+    const { base, pg, rgw } = env
     const source = join(base, 'source-long')
     await buildBackendRoot(source, Buffer.from('small'))
     const store = await SqliteStore.open({ file: join(source, 'events.db') })

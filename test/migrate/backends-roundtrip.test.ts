@@ -3,41 +3,30 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { isBerthError } from '../../src/core/errors.js'
 import { runMigration } from '../../src/migrate/migrate.js'
-import { type PostgresCluster, postgresUnavailableReason, sharedPostgres } from '../helpers/postgres.js'
+import { postgresUnavailableReason } from '../helpers/postgres.js'
+import { freshBucket, radosgwUnavailableReason } from '../helpers/radosgw.js'
 import {
-  freshBucket,
-  type Radosgw,
-  radosgwClient,
-  radosgwUnavailableReason,
-  sharedRadosgw,
-} from '../helpers/radosgw.js'
-import { B_EMPTY, B_FILES, B_NOFOLDER, buildBackendRoot, dumpPostgres, s3Credentials } from './fixtures/backends.js'
+  B_EMPTY,
+  B_FILES,
+  B_NOFOLDER,
+  backendsForTests,
+  buildBackendRoot,
+  dumpPostgres,
+  s3Credentials,
+} from './fixtures/backends.js'
 import { dumpDatabase, snapshotTree, UNICODE_NAME } from './fixtures/data-trees.js'
 
 const unavailable = postgresUnavailableReason() ?? radosgwUnavailableReason()
 if (unavailable) console.warn(unavailable)
 
 describe.skipIf(unavailable !== null)('berth migrate between SQLite + disk and PostgreSQL + S3', () => {
-  let base: string
-  let pg: PostgresCluster
-  let rgw: Radosgw
-  let raw: S3Client
-
-  beforeAll(async () => {
-    base = await mkdtemp(join(tmpdir(), 'berth-backends-'))
-    ;[pg, rgw] = await Promise.all([sharedPostgres(inject('postgresRunDir')), sharedRadosgw(inject('radosgwRunDir'))])
-    raw = radosgwClient(rgw)
-  }, 120_000)
-
-  afterAll(async () => {
-    raw?.destroy()
-    if (base) await rm(base, { recursive: true, force: true })
-  })
+  const env = backendsForTests('berth-backends-')
 
   it('moves a root into PostgreSQL + S3 and back byte for byte; reruns change nothing; the source stays as it was', async () => {
+    const { base, pg, rgw, raw } = env
     const source = join(base, 'source')
     await buildBackendRoot(source)
     const sourceTree = await snapshotTree(source, { times: true })
